@@ -1,0 +1,152 @@
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+
+use super::ClientError;
+use crate::params::EncodedParams;
+use crate::protocol::ErrorObjectOwned;
+
+/// A batch of calls and notifications to send in one message.
+///
+/// Each call gives back a [`BatchSlot`] that picks its typed result out of
+/// the [`BatchResponse`], whatever order the server answered in.
+///
+/// ```
+/// use rpc_runtime::client::{BatchRequest, Caller, LocalCaller};
+/// use rpc_runtime::params::EncodedParams;
+/// use rpc_runtime::{protocol::ErrorObjectOwned, Router};
+/// # futures_executor::block_on(async {
+/// let mut router = Router::new();
+/// router.register_sync("double", |p, _| Ok::<_, ErrorObjectOwned>(2 * p.decode::<(i64,)>(&["x"])?.0)).unwrap();
+/// let caller = LocalCaller::new(router);
+///
+/// let mut batch = BatchRequest::new();
+/// let a = batch.call::<i64>("double", EncodedParams::from_value(&[1]).unwrap());
+/// let b = batch.call::<i64>("double", EncodedParams::from_value(&[20]).unwrap());
+/// batch.notify("double", EncodedParams::from_value(&[0]).unwrap());
+/// let response = caller.batch(batch).await.unwrap();
+/// assert_eq!(response.get(a).unwrap(), 2);
+/// assert_eq!(response.get(b).unwrap(), 40);
+/// # });
+/// ```
+#[derive(Debug, Default)]
+#[must_use = "a batch does nothing until it is sent with `Caller::batch`"]
+pub struct BatchRequest {
+    pub(crate) entries: Vec<BatchEntry>,
+    calls: usize,
+}
+
+#[derive(Debug)]
+pub(crate) struct BatchEntry {
+    pub(crate) method: String,
+    pub(crate) params: EncodedParams,
+    /// The call's index among the batch's calls; `None` for a notification.
+    pub(crate) slot: Option<usize>,
+}
+
+impl BatchRequest {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a call whose result decodes as `R`.
+    pub fn call<R: DeserializeOwned>(
+        &mut self,
+        method: &str,
+        params: EncodedParams,
+    ) -> BatchSlot<R> {
+        let index = self.calls;
+        self.calls += 1;
+        self.entries.push(BatchEntry {
+            method: method.to_owned(),
+            params,
+            slot: Some(index),
+        });
+        BatchSlot {
+            index,
+            _result: PhantomData,
+        }
+    }
+
+    /// Adds a notification.
+    pub fn notify(&mut self, method: &str, params: EncodedParams) {
+        self.entries.push(BatchEntry {
+            method: method.to_owned(),
+            params,
+            slot: None,
+        });
+    }
+
+    /// How many entries (calls and notifications) the batch holds.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the batch is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// How many of the entries are calls (expecting a response).
+    #[must_use]
+    pub fn call_count(&self) -> usize {
+        self.calls
+    }
+}
+
+/// Where one call's result is in a [`BatchResponse`].
+pub struct BatchSlot<R> {
+    index: usize,
+    _result: PhantomData<fn() -> R>,
+}
+
+impl<R> Clone for BatchSlot<R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<R> Copy for BatchSlot<R> {}
+
+impl<R> fmt::Debug for BatchSlot<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BatchSlot({})", self.index)
+    }
+}
+
+/// The answers to a batch's calls, in the order the calls were added.
+#[derive(Debug)]
+pub struct BatchResponse {
+    pub(crate) results: Vec<Result<Box<RawValue>, ErrorObjectOwned>>,
+}
+
+impl BatchResponse {
+    /// The typed result of one call.
+    ///
+    /// # Errors
+    /// The server's error object for that call, or [`ClientError::Decode`]
+    /// when its result is not an `R`.
+    pub fn get<R: DeserializeOwned>(&self, slot: BatchSlot<R>) -> Result<R, ClientError> {
+        match self.results.get(slot.index) {
+            Some(Ok(raw)) => {
+                serde_json::from_str(raw.get()).map_err(|e| ClientError::Decode(e.to_string()))
+            }
+            Some(Err(object)) => Err(ClientError::Rpc(object.clone())),
+            None => Err(ClientError::InvalidResponse(format!(
+                "no result for batch call {}",
+                slot.index
+            ))),
+        }
+    }
+
+    /// Each call's raw result or error, in the order the calls were added.
+    #[must_use]
+    pub fn raw(&self) -> &[Result<Box<RawValue>, ErrorObjectOwned>] {
+        &self.results
+    }
+}

@@ -1,0 +1,225 @@
+//! Per-connection context: who is calling, over what, and typed state that
+//! handlers share for the life of the connection.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::{Arc, PoisonError, RwLock};
+
+/// The head of the HTTP request a call arrived with (for WebSocket: the
+/// upgrade request), so handlers can authenticate by header or cookie.
+#[derive(Clone, Debug, Default)]
+pub struct RequestHead {
+    /// The HTTP method.
+    pub method: http::Method,
+    /// The request URI.
+    pub uri: http::Uri,
+    /// The HTTP version.
+    pub version: http::Version,
+    /// The request headers.
+    pub headers: http::HeaderMap,
+}
+
+impl RequestHead {
+    /// The value of the cookie `name`, if the request sent one.
+    ///
+    /// ```
+    /// use rpc_runtime::RequestHead;
+    /// let mut head = RequestHead::default();
+    /// head.headers.insert("cookie", "theme=dark; session=abc123".parse().unwrap());
+    /// assert_eq!(head.cookie("session"), Some("abc123"));
+    /// assert_eq!(head.cookie("missing"), None);
+    /// ```
+    #[must_use]
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v)
+    }
+
+    /// The value of header `name`, if present and valid UTF-8.
+    #[must_use]
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+type Extensions = HashMap<TypeId, Arc<dyn Any + Send + Sync>>;
+
+struct Inner {
+    peer_addr: Option<SocketAddr>,
+    head: Option<RequestHead>,
+    transport: &'static str,
+    state: RwLock<Extensions>,
+    peer: Option<Box<dyn Any + Send + Sync>>,
+}
+
+/// What a handler knows about the connection a call came in on.
+///
+/// Cloning is cheap and every clone sees the same state: on WebSocket one
+/// context lives as long as the connection, so what a `login` call stores
+/// a later call reads.
+///
+/// ```
+/// use rpc_runtime::Context;
+/// #[derive(Debug, PartialEq)]
+/// struct User(String);
+///
+/// let ctx = Context::new();
+/// assert!(ctx.get::<User>().is_none());
+/// ctx.insert(User("ada".into()));
+/// assert_eq!(*ctx.get::<User>().unwrap(), User("ada".into()));
+/// ```
+#[derive(Clone)]
+pub struct Context(Arc<Inner>);
+
+impl Default for Context {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Context {
+    /// A context for an in-process call: no peer address, no HTTP head.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// Starts a context with connection details; used by transports.
+    #[must_use = "call `build` to get the context"]
+    pub fn builder() -> ContextBuilder {
+        ContextBuilder {
+            peer_addr: None,
+            head: None,
+            transport: "in-process",
+            peer: None,
+        }
+    }
+
+    /// The remote address of the connection, if it has one.
+    #[must_use]
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.0.peer_addr
+    }
+
+    /// The HTTP request head (the upgrade request on WebSocket).
+    #[must_use]
+    pub fn request_head(&self) -> Option<&RequestHead> {
+        self.0.head.as_ref()
+    }
+
+    /// The transport's name: `"http"`, `"ws"` or `"in-process"`.
+    #[must_use]
+    pub fn transport(&self) -> &'static str {
+        self.0.transport
+    }
+
+    /// Stores a value of type `T`, replacing any earlier one; returns it.
+    pub fn insert<T: Any + Send + Sync>(&self, value: T) -> Option<Arc<T>> {
+        let old = self
+            .0
+            .state
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(TypeId::of::<T>(), Arc::new(value));
+        old.and_then(|v| v.downcast().ok())
+    }
+
+    /// The stored value of type `T`, if any.
+    #[must_use]
+    pub fn get<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        let state = self.0.state.read().unwrap_or_else(PoisonError::into_inner);
+        state
+            .get(&TypeId::of::<T>())
+            .cloned()
+            .and_then(|v| v.downcast().ok())
+    }
+
+    /// Removes and returns the stored value of type `T`.
+    pub fn remove<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        let old = self
+            .0
+            .state
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&TypeId::of::<T>());
+        old.and_then(|v| v.downcast().ok())
+    }
+
+    /// The transport's handle to the connected peer, if it has one (on
+    /// WebSocket, the handle through which the server calls the client).
+    #[must_use]
+    pub fn peer<P: Any + Send + Sync>(&self) -> Option<&P> {
+        self.0.peer.as_ref().and_then(|p| p.downcast_ref())
+    }
+
+    /// Whether two contexts are clones of one another (the same connection).
+    #[must_use]
+    pub fn same_connection(&self, other: &Context) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("transport", &self.0.transport)
+            .field("peer_addr", &self.0.peer_addr)
+            .field("head", &self.0.head)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Context`] for a connection.
+#[derive(Default)]
+pub struct ContextBuilder {
+    peer_addr: Option<SocketAddr>,
+    head: Option<RequestHead>,
+    transport: &'static str,
+    peer: Option<Box<dyn Any + Send + Sync>>,
+}
+
+impl ContextBuilder {
+    /// The remote address.
+    pub fn peer_addr(mut self, addr: SocketAddr) -> Self {
+        self.peer_addr = Some(addr);
+        self
+    }
+
+    /// The HTTP request head.
+    pub fn request_head(mut self, head: RequestHead) -> Self {
+        self.head = Some(head);
+        self
+    }
+
+    /// The transport's name.
+    pub fn transport(mut self, name: &'static str) -> Self {
+        self.transport = name;
+        self
+    }
+
+    /// The handle to the connected peer (see [`Context::peer`]).
+    pub fn peer<P: Any + Send + Sync>(mut self, peer: P) -> Self {
+        self.peer = Some(Box::new(peer));
+        self
+    }
+
+    /// The context.
+    #[must_use]
+    pub fn build(self) -> Context {
+        Context(Arc::new(Inner {
+            peer_addr: self.peer_addr,
+            head: self.head,
+            transport: self.transport,
+            state: RwLock::default(),
+            peer: self.peer,
+        }))
+    }
+}

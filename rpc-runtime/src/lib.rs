@@ -1,0 +1,84 @@
+//! The transport-agnostic core of a JSON-RPC 2.0 toolkit: protocol types,
+//! params decoding, error mapping, the method router, batching and
+//! per-connection context. The HTTP and WebSocket servers are built on it
+//! (feature `server`).
+//!
+//! A JSON-RPC exchange is text in, text out: [`Router::handle`] takes one
+//! message and returns the response text, or nothing. Transports only move
+//! text between a socket and the router.
+//!
+//! ```
+//! use rpc_runtime::{protocol::ErrorObjectOwned, Context, Router};
+//! # futures_executor::block_on(async {
+//! let mut router = Router::new();
+//! router.register_sync("subtract", |params, _ctx| {
+//!     let (minuend, subtrahend): (i64, i64) = params.decode(&["minuend", "subtrahend"])?;
+//!     Ok::<_, ErrorObjectOwned>(minuend - subtrahend)
+//! }).unwrap();
+//!
+//! let ctx = Context::new();
+//! let reply = router.handle(r#"{"jsonrpc":"2.0","method":"subtract","params":[42,23],"id":1}"#, &ctx).await;
+//! assert_eq!(reply.unwrap(), r#"{"jsonrpc":"2.0","result":19,"id":1}"#);
+//!
+//! // Notifications get no reply, even when they fail.
+//! assert_eq!(router.handle(r#"{"jsonrpc":"2.0","method":"nope"}"#, &ctx).await, None);
+//! # });
+//! ```
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+mod batch;
+pub mod client;
+mod config;
+mod context;
+mod error;
+mod method;
+pub mod params;
+pub mod protocol;
+mod router;
+
+pub use config::RouterConfig;
+pub use context::{Context, ContextBuilder, RequestHead};
+pub use error::{InternalError, MethodError, RpcError};
+pub use method::{into_output, BoxFuture, MethodInfo, MethodOutput};
+pub use router::{RegisterError, Router, RESERVED_PREFIX};
+
+#[cfg(feature = "macros")]
+pub use rpc_macros::{rpc, RpcError};
+
+/// Runs a CPU-heavy closure on Tokio's blocking pool so it does not hold up
+/// the async workers; runs it in place when there is no Tokio runtime.
+///
+/// A panic in `f` is carried back to the caller (the router turns it into
+/// `-32603` for that call).
+///
+/// ```
+/// # futures_executor::block_on(async {
+/// let n = rpc_runtime::run_blocking(|| (1..=10u64).product::<u64>()).await;
+/// assert_eq!(n, 3_628_800);
+/// # });
+/// ```
+pub async fn run_blocking<F, R>(f: F) -> R
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => match handle.spawn_blocking(f).await {
+            Ok(value) => value,
+            Err(error) => match error.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                // The task was cancelled: only happens while the runtime shuts down.
+                Err(error) => std::panic::panic_any(format!("blocking task cancelled: {error}")),
+            },
+        },
+        Err(_) => f(),
+    }
+}
+
+/// Items the `#[rpc]` macro's expansion uses; not a stable API.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+    pub use serde_json;
+}

@@ -1,0 +1,77 @@
+//! Type-erased handlers: what the router stores for each method.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::error::{MethodError, RpcError};
+use crate::params::Params;
+use crate::Context;
+
+/// A boxed, sendable future.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// What a handler produces: the result as JSON text, or an error.
+pub type MethodOutput = Result<String, MethodError>;
+
+pub(crate) type SyncHandler = dyn Fn(Params<'_>, &Context) -> MethodOutput + Send + Sync;
+pub(crate) type AsyncHandler =
+    dyn Fn(Params<'_>, &Context) -> BoxFuture<MethodOutput> + Send + Sync;
+
+#[derive(Clone)]
+pub(crate) enum Handler {
+    Sync(Arc<SyncHandler>),
+    Async(Arc<AsyncHandler>),
+}
+
+/// Serializes a handler's result, or erases its error.
+///
+/// # Errors
+/// The handler's error, or an internal error when the result does not serialize.
+pub fn into_output<T: Serialize, E: RpcError>(result: Result<T, E>) -> MethodOutput {
+    match result {
+        Ok(value) => serde_json::to_string(&value).map_err(serialize_failed),
+        Err(error) => Err(MethodError::new(&error)),
+    }
+}
+
+#[cold]
+fn serialize_failed(error: serde_json::Error) -> MethodError {
+    MethodError::internal(format!("the result could not be serialized: {error}"))
+}
+
+/// What is known about a registered method: its name, its parameters' JSON
+/// names (for the method map and documentation) and its aliases.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MethodInfo {
+    /// The name it is called by.
+    pub name: String,
+    /// Its parameters' JSON names, in positional order (empty if unknown).
+    pub params: Vec<String>,
+    /// Whether it is meant to be sent as a notification.
+    pub notification: bool,
+    /// If this name is an alias, the method it stands for.
+    pub alias_of: Option<String>,
+}
+
+impl MethodInfo {
+    /// Records the parameters' JSON names.
+    pub fn with_params<S: AsRef<str>>(&mut self, names: &[S]) -> &mut Self {
+        self.params = names.iter().map(|s| s.as_ref().to_owned()).collect();
+        self
+    }
+
+    /// Marks the method as a notification.
+    pub fn with_notification(&mut self, notification: bool) -> &mut Self {
+        self.notification = notification;
+        self
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct Method {
+    pub(crate) handler: Handler,
+    pub(crate) info: MethodInfo,
+}

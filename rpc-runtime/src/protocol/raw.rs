@@ -1,0 +1,245 @@
+//! One pass over a message's text into borrowed `RawValue` members.
+//!
+//! Requests and responses share this shape; [`super::request`] and
+//! [`super::response`] give the members their meaning.
+
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+/// The members of one JSON object that JSON-RPC gives a meaning to.
+#[derive(Default)]
+pub(crate) struct RawObject<'a> {
+    pub(crate) jsonrpc: Option<&'a RawValue>,
+    pub(crate) method: Option<&'a RawValue>,
+    pub(crate) params: Option<&'a RawValue>,
+    pub(crate) id: Option<&'a RawValue>,
+    pub(crate) result: Option<&'a RawValue>,
+    pub(crate) error: Option<&'a RawValue>,
+    /// The first member that appeared twice: such an object is invalid,
+    /// since which of the two values counts would be a guess.
+    pub(crate) duplicate: Option<&'static str>,
+}
+
+/// One member of a batch: an object, or any other JSON value.
+pub(crate) enum RawItem<'a> {
+    Object(RawObject<'a>),
+    NotAnObject,
+}
+
+/// A whole message: one object, an array of items, or another JSON value.
+pub(crate) enum RawMessage<'a> {
+    Object(RawObject<'a>),
+    Array(Vec<RawItem<'a>>),
+    Other,
+}
+
+/// Why the text is not a message at all.
+pub(crate) enum RawError {
+    /// Not JSON.
+    Syntax(String),
+    /// An array longer than the limit.
+    TooLong,
+}
+
+/// Parses `text` into its raw members; arrays longer than `max_len` stop
+/// the parse early rather than being read in full.
+pub(crate) fn parse(text: &str, max_len: usize) -> Result<RawMessage<'_>, RawError> {
+    let too_long = Cell::new(false);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let parsed = TopSeed {
+        max_len,
+        too_long: &too_long,
+    }
+    .deserialize(&mut de)
+    .and_then(|m| {
+        de.end()?;
+        Ok(m)
+    });
+    parsed.map_err(|e| {
+        if too_long.get() {
+            RawError::TooLong
+        } else {
+            RawError::Syntax(e.to_string())
+        }
+    })
+}
+
+/// Decodes a JSON string's raw text, borrowing when it has no escapes.
+pub(crate) fn raw_str(raw: &RawValue) -> Option<Cow<'_, str>> {
+    let s = raw.get();
+    if s.len() < 2 || !s.starts_with('"') {
+        return None;
+    }
+    let inner = &s[1..s.len() - 1];
+    if inner.contains('\\') {
+        serde_json::from_str::<String>(s).ok().map(Cow::Owned)
+    } else {
+        Some(Cow::Borrowed(inner))
+    }
+}
+
+struct TopSeed<'c> {
+    max_len: usize,
+    too_long: &'c Cell<bool>,
+}
+
+impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
+    type Value = RawMessage<'de>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+macro_rules! not_structured {
+    ($($method:ident: $ty:ty),*) => {
+        $(fn $method<E: de::Error>(self, _: $ty) -> Result<Self::Value, E> {
+            Ok(<Self::Value as OtherValue>::OTHER)
+        })*
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(<Self::Value as OtherValue>::OTHER)
+        }
+    };
+}
+
+trait OtherValue {
+    const OTHER: Self;
+}
+
+impl OtherValue for RawMessage<'_> {
+    const OTHER: Self = RawMessage::Other;
+}
+
+impl OtherValue for RawItem<'_> {
+    const OTHER: Self = RawItem::NotAnObject;
+}
+
+impl<'de> Visitor<'de> for TopSeed<'_> {
+    type Value = RawMessage<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON-RPC message")
+    }
+
+    not_structured!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64, visit_str: &str);
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        ObjectVisitor.visit_map(map).map(RawMessage::Object)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(self.max_len));
+        while let Some(item) = seq.next_element_seed(ItemSeed)? {
+            if items.len() == self.max_len {
+                self.too_long.set(true);
+                return Err(de::Error::custom("batch too long"));
+            }
+            items.push(item);
+        }
+        Ok(RawMessage::Array(items))
+    }
+}
+
+struct ItemSeed;
+
+impl<'de> DeserializeSeed<'de> for ItemSeed {
+    type Value = RawItem<'de>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ItemSeed {
+    type Value = RawItem<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON-RPC message")
+    }
+
+    not_structured!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64, visit_str: &str);
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        ObjectVisitor.visit_map(map).map(RawItem::Object)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(RawItem::NotAnObject)
+    }
+}
+
+enum Field {
+    Jsonrpc,
+    Method,
+    Params,
+    Id,
+    Result,
+    Error,
+    Other,
+}
+
+impl<'de> de::Deserialize<'de> for Field {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(FieldVisitor)
+    }
+}
+
+struct FieldVisitor;
+
+impl Visitor<'_> for FieldVisitor {
+    type Value = Field;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Field, E> {
+        Ok(match key {
+            "jsonrpc" => Field::Jsonrpc,
+            "method" => Field::Method,
+            "params" => Field::Params,
+            "id" => Field::Id,
+            "result" => Field::Result,
+            "error" => Field::Error,
+            _ => Field::Other,
+        })
+    }
+}
+
+struct ObjectVisitor;
+
+impl<'de> Visitor<'de> for ObjectVisitor {
+    type Value = RawObject<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON-RPC object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut obj = RawObject::default();
+        while let Some(field) = map.next_key::<Field>()? {
+            let (slot, name) = match field {
+                Field::Jsonrpc => (&mut obj.jsonrpc, "jsonrpc"),
+                Field::Method => (&mut obj.method, "method"),
+                Field::Params => (&mut obj.params, "params"),
+                Field::Id => (&mut obj.id, "id"),
+                Field::Result => (&mut obj.result, "result"),
+                Field::Error => (&mut obj.error, "error"),
+                Field::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            let value = map.next_value::<&'de RawValue>()?;
+            if slot.replace(value).is_some() && obj.duplicate.is_none() {
+                obj.duplicate = Some(name);
+            }
+        }
+        Ok(obj)
+    }
+}

@@ -1,0 +1,418 @@
+//! The method table and the single entry point every transport calls.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use futures_util::FutureExt as _;
+use serde::Serialize;
+use tracing::Instrument as _;
+
+use crate::error::{MethodError, RpcError};
+use crate::method::{into_output, Handler, Method, MethodInfo, MethodOutput};
+use crate::params::Params;
+use crate::protocol::{
+    parse_message, write_error_response, write_success_response, Entry, ErrorObject, Id, Message,
+    ParseOptions, Request, Version,
+};
+use crate::{batch, Context, RouterConfig};
+
+/// The prefix the specification reserves for its own methods.
+pub const RESERVED_PREFIX: &str = "rpc.";
+
+/// Why a method could not be registered.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegisterError {
+    /// The name is already taken; names are never silently overwritten.
+    #[error("method \"{0}\" is already registered")]
+    Duplicate(String),
+    /// Names beginning with `rpc.` are reserved for the toolkit.
+    #[error("method \"{0}\" uses the reserved prefix \"rpc.\"")]
+    Reserved(String),
+    /// An empty name.
+    #[error("a method name must not be empty")]
+    Empty,
+    /// An alias names a method that is not registered.
+    #[error("cannot alias \"{alias}\" to unknown method \"{target}\"")]
+    UnknownTarget {
+        /// The alias.
+        alias: String,
+        /// The missing method.
+        target: String,
+    },
+}
+
+/// A table of methods, and the dispatcher that runs them.
+///
+/// [`Router::handle`] takes one message (a single request or a batch) as
+/// text and returns the response text, or `None` when nothing is to be sent
+/// (a notification, a batch of notifications).
+///
+/// ```
+/// use rpc_runtime::{Context, InternalError, Router};
+/// # futures_executor::block_on(async {
+/// let mut router = Router::new();
+/// router.register_sync("add", |params, _ctx| {
+///     let (a, b): (i64, i64) = params.decode(&["a", "b"])?;
+///     Ok::<_, rpc_runtime::protocol::ErrorObjectOwned>(a + b)
+/// }).unwrap();
+/// let reply = router.handle(r#"{"jsonrpc":"2.0","method":"add","params":{"a":1,"b":2},"id":1}"#, &Context::new()).await;
+/// assert_eq!(reply.as_deref(), Some(r#"{"jsonrpc":"2.0","result":3,"id":1}"#));
+/// # });
+/// ```
+#[derive(Clone, Default)]
+#[must_use = "a router does nothing until a transport serves it or `handle` is called"]
+pub struct Router {
+    methods: HashMap<Arc<str>, Method>,
+    config: RouterConfig,
+}
+
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Router")
+            .field("methods", &self.method_names())
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl Router {
+    /// An empty router with the default configuration.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &RouterConfig {
+        &self.config
+    }
+
+    /// Replaces the configuration.
+    pub fn with_config(mut self, config: RouterConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Registers a method whose handler returns at once.
+    ///
+    /// # Errors
+    /// When the name is empty, reserved (`rpc.`), or already registered.
+    pub fn register_sync<F, T, E>(
+        &mut self,
+        name: &str,
+        handler: F,
+    ) -> Result<&mut MethodInfo, RegisterError>
+    where
+        F: Fn(Params<'_>, &Context) -> Result<T, E> + Send + Sync + 'static,
+        T: Serialize,
+        E: RpcError,
+    {
+        let handler = Handler::Sync(Arc::new(move |params, ctx| {
+            into_output(handler(params, ctx))
+        }));
+        self.insert(name, handler, false)
+    }
+
+    /// Registers a method whose handler is asynchronous.
+    ///
+    /// The handler decodes its params and reads the context synchronously,
+    /// then returns a `'static` future (clone what it needs from the context
+    /// into it).
+    ///
+    /// ```
+    /// use rpc_runtime::{protocol::ErrorObjectOwned, Router};
+    /// let mut router = Router::new();
+    /// router.register_async("sum", |params, _ctx| {
+    ///     let nums = params.parse::<Vec<i64>>();
+    ///     async move { Ok::<_, ErrorObjectOwned>(nums?.iter().sum::<i64>()) }
+    /// }).unwrap();
+    /// assert_eq!(router.method_names(), ["sum"]);
+    /// ```
+    ///
+    /// # Errors
+    /// When the name is empty, reserved (`rpc.`), or already registered.
+    pub fn register_async<F, Fut, T, E>(
+        &mut self,
+        name: &str,
+        handler: F,
+    ) -> Result<&mut MethodInfo, RegisterError>
+    where
+        F: Fn(Params<'_>, &Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        T: Serialize + 'static,
+        E: RpcError + 'static,
+    {
+        let handler = Handler::Async(Arc::new(move |params, ctx| {
+            Box::pin(handler(params, ctx).map(into_output))
+        }));
+        self.insert(name, handler, false)
+    }
+
+    /// Registers a method under a name in the reserved `rpc.` space; for the
+    /// toolkit's own methods, such as `rpc.discover`.
+    #[doc(hidden)]
+    pub fn register_reserved_sync<F>(
+        &mut self,
+        name: &str,
+        handler: F,
+    ) -> Result<&mut MethodInfo, RegisterError>
+    where
+        F: Fn(Params<'_>, &Context) -> MethodOutput + Send + Sync + 'static,
+    {
+        self.insert(name, Handler::Sync(Arc::new(handler)), true)
+    }
+
+    /// Makes `alias` call the same handler as `target`.
+    ///
+    /// # Errors
+    /// When `target` is unknown, or `alias` could not be registered.
+    pub fn register_alias(
+        &mut self,
+        alias: &str,
+        target: &str,
+    ) -> Result<&mut MethodInfo, RegisterError> {
+        let Some(method) = self.methods.get(target) else {
+            return Err(RegisterError::UnknownTarget {
+                alias: alias.to_owned(),
+                target: target.to_owned(),
+            });
+        };
+        let handler = method.handler.clone();
+        let params = method.info.params.clone();
+        let notification = method.info.notification;
+        let info = self.insert(alias, handler, false)?;
+        info.params = params;
+        info.notification = notification;
+        info.alias_of = Some(target.to_owned());
+        Ok(info)
+    }
+
+    fn insert(
+        &mut self,
+        name: &str,
+        handler: Handler,
+        reserved_ok: bool,
+    ) -> Result<&mut MethodInfo, RegisterError> {
+        check_name(name, reserved_ok)?;
+        if self.methods.contains_key(name) {
+            return Err(RegisterError::Duplicate(name.to_owned()));
+        }
+        let info = MethodInfo {
+            name: name.to_owned(),
+            ..MethodInfo::default()
+        };
+        let method = self
+            .methods
+            .entry(Arc::from(name))
+            .or_insert(Method { handler, info });
+        Ok(&mut method.info)
+    }
+
+    /// Puts `prefix` before every method name (`"math."` turns `add` into
+    /// `math.add`).
+    ///
+    /// # Errors
+    /// When a prefixed name would be reserved.
+    pub fn with_prefix(self, prefix: &str) -> Result<Self, RegisterError> {
+        let mut out = Router {
+            methods: HashMap::with_capacity(self.methods.len()),
+            config: self.config,
+        };
+        for (name, mut method) in self.methods {
+            let full = format!("{prefix}{name}");
+            check_name(&full, false)?;
+            method.info.name.clone_from(&full);
+            if let Some(target) = &mut method.info.alias_of {
+                *target = format!("{prefix}{target}");
+            }
+            out.methods.insert(Arc::from(full), method);
+        }
+        Ok(out)
+    }
+
+    /// Adds every method of `other`; nothing is added if any name clashes.
+    ///
+    /// # Errors
+    /// [`RegisterError::Duplicate`] naming the first clash.
+    pub fn merge(&mut self, other: Router) -> Result<(), RegisterError> {
+        if let Some(name) = other
+            .methods
+            .keys()
+            .find(|name| self.methods.contains_key(&***name))
+        {
+            return Err(RegisterError::Duplicate(name.to_string()));
+        }
+        self.methods.extend(other.methods);
+        Ok(())
+    }
+
+    /// The registered method names, sorted.
+    #[must_use]
+    pub fn method_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.methods.keys().map(|k| &**k).collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// What is known about each method, sorted by name.
+    #[must_use]
+    pub fn methods(&self) -> Vec<&MethodInfo> {
+        let mut infos: Vec<&MethodInfo> = self.methods.values().map(|m| &m.info).collect();
+        infos.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        infos
+    }
+
+    /// Whether a method of that name is registered.
+    #[must_use]
+    pub fn has_method(&self, name: &str) -> bool {
+        self.methods.contains_key(name)
+    }
+
+    /// How a parse of one message should go under this configuration.
+    #[must_use]
+    pub fn parse_options(&self) -> ParseOptions {
+        ParseOptions {
+            jsonrpc1_compat: self.config.jsonrpc1_compat,
+            max_batch_len: self.config.max_batch_len,
+        }
+    }
+
+    /// Handles one message (a single request or a batch) and returns the
+    /// response text, or `None` when no response is due.
+    pub async fn handle(&self, text: &str, ctx: &Context) -> Option<String> {
+        match parse_message(text, self.parse_options()) {
+            Ok(message) => self.handle_message(message, ctx).await,
+            Err(error) => {
+                tracing::debug!(target: "rpc_runtime::rejected", %error, "message rejected");
+                let mut out = String::with_capacity(96);
+                write_error_response(&mut out, Version::V2, &Id::null(), &error.to_error_object());
+                Some(out)
+            }
+        }
+    }
+
+    /// Handles an already parsed message.
+    pub async fn handle_message(&self, message: Message<'_>, ctx: &Context) -> Option<String> {
+        match message {
+            Message::Single(entry) => self.handle_entry(entry, ctx).await,
+            Message::Batch(entries) => batch::run(self, entries, ctx).await,
+        }
+    }
+
+    /// Handles one member of a message.
+    pub(crate) async fn handle_entry(&self, entry: Entry<'_>, ctx: &Context) -> Option<String> {
+        match entry {
+            Entry::Request(request) => self.call(request, ctx).await,
+            Entry::Invalid(invalid) => {
+                tracing::debug!(target: "rpc_runtime::rejected", reason = %invalid.reason, "invalid request");
+                let mut out = String::with_capacity(128);
+                write_error_response(&mut out, Version::V2, &invalid.id, &invalid.error());
+                Some(out)
+            }
+            Entry::Response(response) => {
+                // A plain server makes no calls, so no response is expected;
+                // answering it (with its id) tells the sender what went wrong.
+                let error = ErrorObject::invalid_request()
+                    .with_data("a response was sent where a request was expected")
+                    .unwrap_or_else(|_| ErrorObject::invalid_request());
+                let mut out = String::with_capacity(128);
+                write_error_response(&mut out, Version::V2, &response.id, &error);
+                Some(out)
+            }
+        }
+    }
+
+    /// Runs one valid request; `None` for a notification.
+    pub async fn call(&self, request: Request<'_>, ctx: &Context) -> Option<String> {
+        let output = match self.methods.get(&*request.method) {
+            Some(method) => {
+                let span = tracing::trace_span!("rpc.call", method = %method.info.name);
+                self.run(method, request.params, ctx).instrument(span).await
+            }
+            None => {
+                tracing::debug!(target: "rpc_runtime::call", method = %request.method, "method not found");
+                Err(MethodError::new(&ErrorObject::method_not_found()))
+            }
+        };
+        let id = request.id?;
+        let mut out = String::with_capacity(64);
+        match output {
+            Ok(result) => {
+                out.reserve(result.len());
+                write_success_response(&mut out, request.version, &id, &result);
+            }
+            Err(error) => {
+                let object = error.into_object(self.config.expose_internal_errors);
+                write_error_response(&mut out, request.version, &id, &object);
+            }
+        }
+        Some(out)
+    }
+
+    async fn run(&self, method: &Method, params: Params<'_>, ctx: &Context) -> MethodOutput {
+        let output = match &method.handler {
+            Handler::Sync(handler) => {
+                catch_unwind(AssertUnwindSafe(|| handler(params, ctx))).unwrap_or_else(panicked)
+            }
+            Handler::Async(handler) => {
+                match catch_unwind(AssertUnwindSafe(|| handler(params, ctx))) {
+                    Ok(future) => {
+                        let future = AssertUnwindSafe(future).catch_unwind();
+                        match self
+                            .config
+                            .call_timeout
+                            .filter(|_| tokio::runtime::Handle::try_current().is_ok())
+                        {
+                            Some(limit) => match tokio::time::timeout(limit, future).await {
+                                Ok(output) => output.unwrap_or_else(panicked),
+                                Err(_) => Err(timed_out(limit)),
+                            },
+                            None => future.await.unwrap_or_else(panicked),
+                        }
+                    }
+                    Err(panic) => panicked(panic),
+                }
+            }
+        };
+        if let Err(error) = &output {
+            tracing::debug!(target: "rpc_runtime::call", method = %method.info.name, code = error.object.code,
+                detail = error.detail.as_deref().unwrap_or(""), "call failed");
+        }
+        output
+    }
+}
+
+#[cold]
+fn panicked(panic: Box<dyn std::any::Any + Send>) -> MethodOutput {
+    let detail = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic payload".to_owned());
+    tracing::error!(target: "rpc_runtime::call", %detail, "handler panicked");
+    Err(MethodError::internal(format!("handler panicked: {detail}")))
+}
+
+#[cold]
+fn timed_out(limit: std::time::Duration) -> MethodError {
+    MethodError::new(&ErrorObject::new(
+        crate::protocol::codes::CALL_TIMEOUT,
+        format!(
+            "Request timed out: the call ran longer than {} ms",
+            limit.as_millis()
+        ),
+    ))
+}
+
+fn check_name(name: &str, reserved_ok: bool) -> Result<(), RegisterError> {
+    if name.is_empty() {
+        Err(RegisterError::Empty)
+    } else if !reserved_ok && name.starts_with(RESERVED_PREFIX) {
+        Err(RegisterError::Reserved(name.to_owned()))
+    } else {
+        Ok(())
+    }
+}
