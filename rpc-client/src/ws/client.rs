@@ -241,7 +241,10 @@ impl Caller for WsClient {
 async fn supervise(shared: Arc<Shared>, mut connection: Connection, mut socket: Socket) {
     loop {
         let peer = connection.peer();
-        let ctx = Context::builder().transport("ws").peer(peer.clone()).build();
+        let ctx = Context::builder()
+            .transport("ws")
+            .peer(peer.clone())
+            .build();
         shared.set(ConnectionState::Connected, Some(peer.clone()));
         if shared.stopping.load(Ordering::SeqCst) {
             peer.close();
@@ -278,7 +281,14 @@ async fn supervise(shared: Arc<Shared>, mut connection: Connection, mut socket: 
                 shared.set(ConnectionState::Closed, None);
                 return;
             }
-            match open(&shared.url, &shared.headers, &shared.config, shared.connect_timeout).await {
+            match open(
+                &shared.url,
+                &shared.headers,
+                &shared.config,
+                shared.connect_timeout,
+            )
+            .await
+            {
                 Ok(socket) => {
                     tracing::info!(target: "rpc_client::ws", url = %shared.url, attempt, "reconnected");
                     break socket;

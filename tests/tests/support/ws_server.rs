@@ -1,0 +1,143 @@
+//! A real WebSocket JSON-RPC server for tests: a `TcpListener` on
+//! 127.0.0.1, the tungstenite handshake (capturing the upgrade request's
+//! head for the context) and `rpc_runtime::ws::Connection` with a router.
+#![allow(dead_code, unreachable_pub)]
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use rpc_runtime::ws::{CloseReason, Connection, Peer, WsConfig};
+use rpc_runtime::{Context, RequestHead, Router};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+
+/// A running test server.
+pub struct WsServer {
+    pub addr: SocketAddr,
+    pub url: String,
+    closes: mpsc::UnboundedReceiver<CloseReason>,
+    peers: Arc<Mutex<Vec<Peer>>>,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl WsServer {
+    /// Serves `router` on a fresh port.
+    pub async fn start(router: Router, config: WsConfig) -> Self {
+        Self::start_on("127.0.0.1:0".parse().unwrap(), router, config).await
+    }
+
+    /// Serves `router` on `addr` (to restart on a known port).
+    pub async fn start_on(addr: SocketAddr, router: Router, config: WsConfig) -> Self {
+        let listener = TcpListener::bind(addr).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (close_tx, closes) = mpsc::unbounded_channel();
+        let peers = Arc::new(Mutex::new(Vec::new()));
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let router = Arc::new(router);
+        let task = tokio::spawn(accept_loop(
+            listener,
+            router,
+            config,
+            close_tx,
+            peers.clone(),
+            shutdown_rx,
+        ));
+        Self {
+            addr,
+            url: format!("ws://{addr}/rpc"),
+            closes,
+            peers,
+            shutdown,
+            task,
+        }
+    }
+
+    /// Why the next connection to end ended.
+    pub async fn next_close(&mut self) -> CloseReason {
+        tokio::time::timeout(std::time::Duration::from_secs(10), self.closes.recv())
+            .await
+            .expect("a connection closes in time")
+            .expect("the server is running")
+    }
+
+    /// The handles to every connection accepted so far.
+    pub fn peers(&self) -> Vec<Peer> {
+        self.peers.lock().unwrap().clone()
+    }
+
+    /// Graceful shutdown: every connection finishes its calls, then closes
+    /// with 1001.
+    pub fn shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Kills the server at once: the listener and every connection are
+    /// dropped mid-flight, as a crash would.
+    pub async fn kill(self) {
+        self.task.abort();
+        let _ = self.task.await;
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    router: Arc<Router>,
+    config: WsConfig,
+    closes: mpsc::UnboundedSender<CloseReason>,
+    peers: Arc<Mutex<Vec<Peer>>>,
+    shutdown: watch::Receiver<bool>,
+) {
+    // Dropped with this task, which aborts every connection.
+    let mut connections = JoinSet::new();
+    loop {
+        let Ok((tcp, peer_addr)) = listener.accept().await else {
+            continue;
+        };
+        let router = router.clone();
+        let config = config.clone();
+        let closes = closes.clone();
+        let peers = peers.clone();
+        let mut shutdown = shutdown.clone();
+        connections.spawn(async move {
+            let mut head = None;
+            let capture = |request: &Request, response: Response| {
+                head = Some(RequestHead {
+                    method: request.method().clone(),
+                    uri: request.uri().clone(),
+                    version: request.version(),
+                    headers: request.headers().clone(),
+                });
+                Ok(response)
+            };
+            let Ok(socket) = tokio_tungstenite::accept_hdr_async_with_config(
+                tcp,
+                capture,
+                Some(config.tungstenite_config()),
+            )
+            .await
+            else {
+                return;
+            };
+            let connection = Connection::server(config);
+            let peer = connection.peer();
+            peers.lock().unwrap().push(peer.clone());
+            let mut ctx = Context::builder()
+                .transport("ws")
+                .peer_addr(peer_addr)
+                .peer(peer);
+            if let Some(head) = head {
+                ctx = ctx.request_head(head);
+            }
+            let stop = async move {
+                let _ = shutdown.wait_for(|stop| *stop).await;
+            };
+            let reason = connection
+                .run_until(socket, router, ctx.build(), stop)
+                .await;
+            let _ = closes.send(reason);
+        });
+    }
+}
