@@ -23,7 +23,10 @@ pub struct WsConfig {
     /// How many incoming messages (a batch counts once) may be running at
     /// the same time. When reached, the connection stops reading until one
     /// finishes, so a fast sender is slowed down instead of buffered.
-    /// Default 256.
+    /// While this side awaits responses from the peer it must keep reading
+    /// (or a handler calling back the peer would wait forever): calls read
+    /// then still run up to twice this limit, and beyond that are answered
+    /// with `-32001` (server busy). Default 256.
     pub max_in_flight: usize,
     /// How often to ping the peer; `None` sends no pings. Default 30 s.
     pub ping_interval: Option<Duration>,

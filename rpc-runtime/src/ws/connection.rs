@@ -244,8 +244,11 @@ where
                 last_active = Instant::now();
             }
             frame = stream.next(), if reading => {
+                // Past the limit this reads only because responses are awaited;
+                // calls read meanwhile still run, up to twice the limit, and
+                // beyond that are refused rather than buffered.
                 let admit = match phase {
-                    Phase::Open if running.len() < config.max_in_flight => Admit::Run,
+                    Phase::Open if running.len() < config.max_in_flight.saturating_mul(2) => Admit::Run,
                     Phase::Open => Admit::Busy,
                     _ => Admit::Closing,
                 };
