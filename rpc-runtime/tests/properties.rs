@@ -3,6 +3,7 @@
 //! Invariants: no panic; exactly one response per request with an id, none
 //! for notifications; the id echoed exactly; every response a valid JSON-RPC
 //! response object.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use futures_util::FutureExt as _;
 use proptest::prelude::*;
