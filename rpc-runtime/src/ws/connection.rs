@@ -95,6 +95,7 @@ impl Connection {
 
     /// A handle to the other side, to put in the connection's [`Context`]
     /// (`Context::builder().peer(connection.peer())`) or keep elsewhere.
+    #[must_use]
     pub fn peer(&self) -> Peer {
         Peer::new(self.shared.clone())
     }
