@@ -355,3 +355,24 @@ async fn binary_frames_are_answered_in_binary() {
     };
     assert_eq!(u16::from(frame.code), 1007);
 }
+
+#[tokio::test]
+async fn a_batch_the_server_refuses_whole_fails_instead_of_hanging() {
+    let router = router().with_config(rpc_runtime::RouterConfig::default().with_max_batch_len(2));
+    let server = WsServer::start(router, WsConfig::default()).await;
+    let client = WsClient::connect(&server.url).await.unwrap();
+    let mut batch = BatchRequest::new();
+    for x in 0..3 {
+        let _ = batch.call::<i64>("double", params(json!([x])));
+    }
+    // No request timeout: the answer (one error, id null) must end the wait.
+    let error = tokio::time::timeout(Duration::from_secs(5), client.batch(batch))
+        .await
+        .expect("the batch is answered")
+        .unwrap_err();
+    assert_eq!(error.rpc_error().unwrap().code, -32600, "{error}");
+    // A batch within the limit still works.
+    let mut batch = BatchRequest::new();
+    let a = batch.call::<i64>("double", params(json!([7])));
+    assert_eq!(client.batch(batch).await.unwrap().get(a).unwrap(), 14);
+}

@@ -33,8 +33,9 @@ pub struct WsConfig {
     /// How long after a ping the peer may stay silent (no pong, no frame)
     /// before the connection is closed. Default 20 s.
     pub pong_timeout: Duration,
-    /// Close the connection after this long with no message either way and
-    /// nothing in flight. Default none.
+    /// Close the connection (code 1000) after this long with no message
+    /// received, no call running and none awaiting its response. Default
+    /// none.
     pub idle_timeout: Option<Duration>,
     /// How long an outgoing call waits for its response. Default none.
     pub request_timeout: Option<Duration>,

@@ -73,12 +73,26 @@ impl Shared {
         id: u64,
     ) -> Result<oneshot::Receiver<Result<Reply, ClientError>>, ClientError> {
         let waiter = self.pending.register(id)?;
-        // Pairs with the driver's store before it checks `pending`: either it
-        // sees this call, or this sees that it paused and wakes it.
+        self.wake_paused_reader();
+        Ok(waiter)
+    }
+
+    fn register_batch(
+        &self,
+        ids: &[u64],
+    ) -> Result<Vec<oneshot::Receiver<Result<Reply, ClientError>>>, ClientError> {
+        let waiters = self.pending.register_batch(ids)?;
+        self.wake_paused_reader();
+        Ok(waiters)
+    }
+
+    /// Pairs with the driver's store before it checks `pending`: either it
+    /// sees the call just registered, or this sees that it paused and wakes
+    /// it, since the call's response must be read.
+    fn wake_paused_reader(&self) {
         if self.reading_paused.load(Ordering::SeqCst) {
             self.wake_reader.notify_one();
         }
-        Ok(waiter)
     }
 
     async fn wait<T>(&self, reply: impl std::future::Future<Output = T>) -> Result<T, ClientError> {
@@ -103,10 +117,9 @@ struct Forget<'a> {
 
 impl Forget<'_> {
     /// The calls were answered (or failed by the close): the table no
-    /// longer holds them.
+    /// longer holds them, though it may still list the batch.
     fn disarm(mut self) {
         self.one = 0;
-        self.many.clear();
     }
 }
 
@@ -115,8 +128,8 @@ impl Drop for Forget<'_> {
         if self.one != 0 {
             self.pending.forget(self.one);
         }
-        for id in &self.many {
-            self.pending.forget(*id);
+        if !self.many.is_empty() {
+            self.pending.forget_batch(&self.many);
         }
     }
 }
@@ -232,15 +245,12 @@ impl Caller for Peer {
             numbers.push(id);
             Id::number(id)
         });
-        let mut replies = Vec::with_capacity(numbers.len());
         let forget = Forget {
             pending: &shared.pending,
             one: 0,
             many: numbers,
         };
-        for id in &forget.many {
-            replies.push(shared.register(*id)?);
-        }
+        let replies = shared.register_batch(&forget.many)?;
         shared.send(Outgoing::Text(text)).await?;
         let answers = shared
             .wait(async {

@@ -56,6 +56,8 @@ type Waiter = oneshot::Sender<Result<Reply, ClientError>>;
 #[derive(Default)]
 struct Table {
     waiting: HashMap<u64, Waiter>,
+    /// The ids of each batch still waiting, in the order they were sent.
+    batches: Vec<Vec<u64>>,
     /// Why the connection ended; once set, no call is registered.
     closed: Option<String>,
 }
@@ -83,6 +85,27 @@ impl Pending {
         Ok(rx)
     }
 
+    /// Registers the calls of one batch.
+    pub(crate) fn register_batch(
+        &self,
+        ids: &[u64],
+    ) -> Result<Vec<oneshot::Receiver<Result<Reply, ClientError>>>, ClientError> {
+        let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(why) = &table.closed {
+            return Err(ClientError::Closed(why.clone()));
+        }
+        let receivers = ids
+            .iter()
+            .map(|id| {
+                let (tx, rx) = oneshot::channel();
+                table.waiting.insert(*id, tx);
+                rx
+            })
+            .collect();
+        table.batches.push(ids.to_vec());
+        Ok(receivers)
+    }
+
     /// Forgets a call its caller gave up on (timeout, cancellation).
     pub(crate) fn forget(&self, id: u64) {
         self.table
@@ -90,6 +113,21 @@ impl Pending {
             .unwrap_or_else(PoisonError::into_inner)
             .waiting
             .remove(&id);
+    }
+
+    /// Forgets a batch: answered, or given up on.
+    pub(crate) fn forget_batch(&self, ids: &[u64]) {
+        let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
+        for id in ids {
+            table.waiting.remove(id);
+        }
+        if let Some(at) = table
+            .batches
+            .iter()
+            .position(|batch| batch.first() == ids.first())
+        {
+            table.batches.remove(at);
+        }
     }
 
     /// Whether any call is waiting.
@@ -108,7 +146,12 @@ impl Pending {
             // A peer may echo our numeric id as a string; match it anyway.
             response.id.as_str().and_then(|s| s.parse().ok())
         }) else {
-            return false;
+            return match &response.payload {
+                ResponsePayload::Error(error) if response.id.is_null() => {
+                    self.fail_unread_batch(error)
+                }
+                ResponsePayload::Result(_) | ResponsePayload::Error(_) => false,
+            };
         };
         let waiter = self
             .table
@@ -126,6 +169,32 @@ impl Pending {
         };
         // The caller may have given up meanwhile; nothing to do then.
         let _ = waiter.send(Ok(reply));
+        true
+    }
+
+    /// An error with id `null` answers a message the peer could not read as
+    /// a whole. This side only sends valid JSON, so that is a batch it
+    /// refused (too long, say): fail the oldest batch none of whose calls has
+    /// been answered, rather than leave it waiting forever.
+    fn fail_unread_batch(&self, error: &crate::protocol::ErrorObject<'_>) -> bool {
+        let waiters: Vec<Waiter> = {
+            let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(at) = table
+                .batches
+                .iter()
+                .position(|batch| batch.iter().all(|id| table.waiting.contains_key(id)))
+            else {
+                return false;
+            };
+            let batch = table.batches.remove(at);
+            batch
+                .iter()
+                .filter_map(|id| table.waiting.remove(id))
+                .collect()
+        };
+        for waiter in waiters {
+            let _ = waiter.send(Err(ClientError::Rpc(error.clone().into_owned())));
+        }
         true
     }
 
@@ -176,5 +245,32 @@ mod tests {
         pending.close("gone");
         assert!(matches!(b.await.unwrap(), Err(ClientError::Closed(why)) if why == "gone"));
         assert!(matches!(pending.register(3), Err(ClientError::Closed(_))));
+    }
+
+    #[tokio::test]
+    async fn a_null_id_error_fails_the_unanswered_batch() {
+        let pending = Pending::default();
+        let single = pending.register(1).unwrap();
+        let answered = pending.register_batch(&[2, 3]).unwrap();
+        let refused = pending.register_batch(&[4, 5]).unwrap();
+        let frame = Utf8Bytes::from(r#"{"jsonrpc":"2.0","result":true,"id":2}"#);
+        assert!(pending.deliver(&parse_response(&frame).unwrap(), &frame));
+        let frame = Utf8Bytes::from(
+            r#"{"jsonrpc":"2.0","error":{"code":-32600,"message":"too long"},"id":null}"#,
+        );
+        assert!(pending.deliver(&parse_response(&frame).unwrap(), &frame));
+        for reply in refused {
+            let error = reply.await.unwrap().unwrap_err();
+            assert_eq!(error.rpc_error().unwrap().code, -32600);
+        }
+        // The batch with an answer and the single call still wait.
+        pending.close("end");
+        assert!(matches!(single.await.unwrap(), Err(ClientError::Closed(_))));
+        let mut answered = answered.into_iter();
+        assert!(answered.next().unwrap().await.unwrap().is_ok());
+        assert!(matches!(
+            answered.next().unwrap().await.unwrap(),
+            Err(ClientError::Closed(_))
+        ));
     }
 }
