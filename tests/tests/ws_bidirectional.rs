@@ -8,6 +8,7 @@ mod ws_server;
 
 use std::time::Duration;
 
+use futures_util::{SinkExt as _, StreamExt as _};
 use rpc_client::{BatchRequest, Caller, WsClient};
 use rpc_runtime::params::EncodedParams;
 use rpc_runtime::protocol::{codes, ErrorObject, ErrorObjectOwned};
@@ -15,6 +16,7 @@ use rpc_runtime::ws::{CloseReason, Peer, WsConfig};
 use rpc_runtime::Router;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
 use ws_server::WsServer;
 
 fn params(value: Value) -> EncodedParams {
@@ -337,5 +339,43 @@ async fn server_code_outside_handlers_calls_clients_and_sees_them_leave() {
     assert!(
         matches!(error, rpc_client::ClientError::Closed(_)),
         "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn one_batch_may_carry_responses_and_requests() {
+    let server = WsServer::start(server_router(), WsConfig::default()).await;
+    let (mut socket, _) = tokio_tungstenite::connect_async(&server.url).await.unwrap();
+    socket
+        .send(Message::text(
+            r#"{"jsonrpc":"2.0","method":"ask_client","params":[2,3],"id":"ask"}"#,
+        ))
+        .await
+        .unwrap();
+    // The server's call back to this (raw) client.
+    let call: Value =
+        serde_json::from_str(socket.next().await.unwrap().unwrap().to_text().unwrap()).unwrap();
+    assert_eq!(call["method"], "client.add");
+    assert_eq!(call["params"], json!([2, 3]));
+    // Answer it in the same batch as a new request of our own.
+    let mixed = json!([
+        {"jsonrpc": "2.0", "result": 5, "id": call["id"]},
+        {"jsonrpc": "2.0", "method": "double", "params": [4], "id": "x"}
+    ]);
+    socket.send(Message::text(mixed.to_string())).await.unwrap();
+    let mut replies = Vec::new();
+    for _ in 0..2 {
+        let reply = socket.next().await.unwrap().unwrap();
+        replies.push(serde_json::from_str::<Value>(reply.to_text().unwrap()).unwrap());
+    }
+    // Only the request is answered in the batch's reply; the response went to
+    // the waiting handler, which then answered "ask".
+    assert!(
+        replies.contains(&json!([{"jsonrpc":"2.0","result":8,"id":"x"}])),
+        "{replies:?}"
+    );
+    assert!(
+        replies.contains(&json!({"jsonrpc":"2.0","result":50,"id":"ask"})),
+        "{replies:?}"
     );
 }

@@ -77,6 +77,11 @@ fn router() -> Router {
         })
         .unwrap();
     router
+        .register_sync("boom", |_, _| -> Result<(), ErrorObjectOwned> {
+            panic!("kaboom")
+        })
+        .unwrap();
+    router
         .register_sync("transport", |_, ctx| {
             Ok::<_, ErrorObjectOwned>(ctx.transport())
         })
@@ -375,4 +380,39 @@ async fn a_batch_the_server_refuses_whole_fails_instead_of_hanging() {
     let mut batch = BatchRequest::new();
     let a = batch.call::<i64>("double", params(json!([7])));
     assert_eq!(client.batch(batch).await.unwrap().get(a).unwrap(), 14);
+}
+
+#[tokio::test]
+async fn bad_input_and_panics_get_errors_and_the_connection_keeps_serving() {
+    let server = WsServer::start(router(), WsConfig::default()).await;
+    let client = WsClient::connect(&server.url).await.unwrap();
+    let error = client
+        .call::<()>("boom", EncodedParams::none())
+        .await
+        .unwrap_err();
+    assert_eq!(error.rpc_error().unwrap().code, -32603);
+    let error = client
+        .call::<i64>("double", params(json!(["two"])))
+        .await
+        .unwrap_err();
+    assert_eq!(error.rpc_error().unwrap().code, -32602);
+
+    let (mut socket, _) = tokio_tungstenite::connect_async(&server.url).await.unwrap();
+    for (sent, code) in [
+        ("[]", -32600),
+        ("42", -32600),
+        (r#"{"jsonrpc":"2.0","id":1}"#, -32600),
+    ] {
+        socket.send(Message::text(sent)).await.unwrap();
+        let reply: Value =
+            serde_json::from_str(socket.next().await.unwrap().unwrap().to_text().unwrap()).unwrap();
+        assert_eq!(reply["error"]["code"], code, "{sent} -> {reply}");
+    }
+    assert_eq!(
+        client
+            .call::<i64>("double", params(json!([2])))
+            .await
+            .unwrap(),
+        4
+    );
 }

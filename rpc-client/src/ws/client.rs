@@ -241,10 +241,7 @@ impl Caller for WsClient {
 async fn supervise(shared: Arc<Shared>, mut connection: Connection, mut socket: Socket) {
     loop {
         let peer = connection.peer();
-        let ctx = Context::builder()
-            .transport("ws")
-            .peer(peer.clone())
-            .build();
+        let ctx = connection.context(Context::builder());
         shared.set(ConnectionState::Connected, Some(peer.clone()));
         if shared.stopping.load(Ordering::SeqCst) {
             peer.close();

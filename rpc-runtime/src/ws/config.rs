@@ -34,8 +34,8 @@ pub struct WsConfig {
     /// before the connection is closed. Default 20 s.
     pub pong_timeout: Duration,
     /// Close the connection (code 1000) after this long with no message
-    /// received, no call running and none awaiting its response. Default
-    /// none.
+    /// received or sent, no call running and none awaiting its response.
+    /// Default none.
     pub idle_timeout: Option<Duration>,
     /// How long an outgoing call waits for its response. Default none.
     pub request_timeout: Option<Duration>,

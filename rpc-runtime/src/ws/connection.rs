@@ -19,7 +19,7 @@ use super::inbound::{handle_frame, Admit};
 use super::peer::Shared;
 use super::writer::{write_loop, Outgoing};
 use super::{CloseReason, Peer, Side, WsConfig};
-use crate::{Context, Router};
+use crate::{Context, ContextBuilder, Router};
 
 /// One WebSocket connection, driven the same way on the server and the
 /// client: either side may call the other.
@@ -91,6 +91,13 @@ impl Connection {
             queue: Some(rx),
             config,
         }
+    }
+
+    /// The connection's [`Context`]: what `builder` holds (peer address,
+    /// upgrade request head), transport `"ws"` and this connection's
+    /// [`Peer`].
+    pub fn context(&self, builder: ContextBuilder) -> Context {
+        builder.transport("ws").peer(self.peer()).build()
     }
 
     /// A handle to the other side, to put in the connection's [`Context`]
@@ -213,6 +220,7 @@ where
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_heard = Instant::now();
     let mut last_active = Instant::now();
+    let mut sent_before = 0;
     let mut last_ping = Instant::now();
 
     let reason = loop {
@@ -346,6 +354,11 @@ where
                     }
                 }
                 if let Some(idle) = config.idle_timeout {
+                    let sent = shared.sent.load(Ordering::Relaxed);
+                    if sent != sent_before {
+                        sent_before = sent;
+                        last_active = now;
+                    }
                     if open && running.is_empty() && shared.pending.is_empty()
                         && now.duration_since(last_active) >= idle
                     {

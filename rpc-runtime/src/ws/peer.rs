@@ -29,6 +29,9 @@ pub(crate) struct Shared {
     pub(crate) wake_reader: Notify,
     pub(crate) request_timeout: Option<Duration>,
     pub(crate) side: Side,
+    /// How many messages handles have sent; the idle timer sees activity
+    /// in it.
+    pub(crate) sent: AtomicU64,
 }
 
 impl Shared {
@@ -47,6 +50,7 @@ impl Shared {
             wake_reader: Notify::new(),
             request_timeout,
             side,
+            sent: AtomicU64::new(0),
         }
     }
 
@@ -62,6 +66,7 @@ impl Shared {
     }
 
     async fn send(&self, frame: Outgoing) -> Result<(), ClientError> {
+        self.sent.fetch_add(1, Ordering::Relaxed);
         self.queue
             .send(frame)
             .await

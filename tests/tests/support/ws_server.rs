@@ -124,20 +124,16 @@ async fn accept_loop(
             };
             let connection = Connection::server(config);
             let peer = connection.peer();
-            peers.lock().unwrap().push(peer.clone());
-            let mut ctx = Context::builder()
-                .transport("ws")
-                .peer_addr(peer_addr)
-                .peer(peer);
+            peers.lock().unwrap().push(peer);
+            let mut ctx = Context::builder().peer_addr(peer_addr);
             if let Some(head) = head {
                 ctx = ctx.request_head(head);
             }
+            let ctx = connection.context(ctx);
             let stop = async move {
                 let _ = shutdown.wait_for(|stop| *stop).await;
             };
-            let reason = connection
-                .run_until(socket, router, ctx.build(), stop)
-                .await;
+            let reason = connection.run_until(socket, router, ctx, stop).await;
             let _ = closes.send(reason);
         });
     }
