@@ -172,17 +172,24 @@ async fn shutdown_finishes_calls_in_flight_then_closes_with_1001() {
     };
     tokio::time::sleep(Duration::from_millis(50)).await;
     server.shutdown();
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    // New calls during the drain are refused, not dropped.
-    let refused = client
-        .call::<String>("echo", params(json!(["late"])))
-        .await
-        .unwrap_err();
+    // Once the connection sees the shutdown, new calls are refused, not
+    // dropped (a call that beats the signal still runs).
+    let refused = within(Duration::from_secs(2), async {
+        loop {
+            match client.call::<String>("echo", params(json!(["late"]))).await {
+                Ok(echoed) => assert_eq!(echoed, "late"),
+                Err(error) => return error,
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
     assert_eq!(
         refused.rpc_error().map(|e| e.code),
         Some(-32001),
         "{refused:?}"
     );
+    assert!(!slow.is_finished(), "the slow call is still running");
     assert_eq!(
         within(Duration::from_secs(2), slow).await.unwrap().unwrap(),
         300
