@@ -289,6 +289,17 @@ async fn upgrade_headers_reach_handlers() {
         .unwrap();
     assert_eq!(transport, "ws");
 
+    let basic = WsClient::builder(&server.url)
+        .basic_auth("ada", Some("pw"))
+        .connect()
+        .await
+        .unwrap();
+    let auth: Option<String> = basic
+        .call("header", params(json!(["authorization"])))
+        .await
+        .unwrap();
+    assert_eq!(auth.as_deref(), Some("Basic YWRhOnB3"));
+
     let bad = WsClient::builder(&server.url)
         .header("bad header", "x")
         .connect()

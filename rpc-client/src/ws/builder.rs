@@ -1,6 +1,9 @@
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::Engine as _;
+use http::header::AUTHORIZATION;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use rpc_runtime::client::ClientError;
 use rpc_runtime::ws::WsConfig;
@@ -31,7 +34,8 @@ use super::{ReconnectPolicy, WsClient};
 pub struct WsClientBuilder {
     pub(crate) url: String,
     pub(crate) headers: HeaderMap,
-    pub(crate) invalid_header: Option<String>,
+    /// The first invalid option, reported by `connect`.
+    pub(crate) error: Option<String>,
     pub(crate) config: WsConfig,
     pub(crate) connect_timeout: Duration,
     pub(crate) router: Arc<Router>,
@@ -43,7 +47,7 @@ impl WsClientBuilder {
         Self {
             url: url.to_owned(),
             headers: HeaderMap::new(),
-            invalid_header: None,
+            error: None,
             config: WsConfig::default(),
             connect_timeout: Duration::from_secs(10),
             router: Arc::new(Router::new()),
@@ -51,24 +55,75 @@ impl WsClientBuilder {
         }
     }
 
-    /// Sends a header with the upgrade request (for authentication, say).
-    /// An invalid name or value makes [`connect`](Self::connect) fail.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        match (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
+    /// Sends this header with the upgrade request (for authentication, say),
+    /// replacing an earlier value of the same name. An invalid name or value
+    /// makes [`connect`](Self::connect) fail.
+    pub fn header<K, V>(mut self, name: K, value: V) -> Self
+    where
+        K: TryInto<HeaderName>,
+        K::Error: fmt::Display,
+        V: TryInto<HeaderValue>,
+        V::Error: fmt::Display,
+    {
+        match (name.try_into(), value.try_into()) {
             (Ok(name), Ok(value)) => {
-                self.headers.append(name, value);
+                self.headers.insert(name, value);
             }
-            _ => self.invalid_header = Some(name.to_owned()),
+            (Err(e), _) => self.fail(format!("invalid header name: {e}")),
+            (_, Err(e)) => self.fail(format!("invalid header value: {e}")),
         }
         self
     }
 
-    /// Sends `Authorization: Bearer <token>` with the upgrade request.
+    /// Sends these headers with the upgrade request, replacing earlier
+    /// values of the same names.
+    pub fn headers(mut self, headers: HeaderMap) -> Self {
+        let mut last = None;
+        for (name, value) in headers {
+            // `None` means the same name as the previous entry: a second value.
+            match name {
+                Some(name) => {
+                    self.headers.insert(name.clone(), value);
+                    last = Some(name);
+                }
+                None => {
+                    if let Some(name) = &last {
+                        self.headers.append(name.clone(), value);
+                    }
+                }
+            }
+        }
+        self
+    }
+
+    /// HTTP basic authentication on the upgrade request
+    /// (`Authorization: Basic …`).
+    pub fn basic_auth(self, user: &str, password: Option<&str>) -> Self {
+        let credentials = format!("{user}:{}", password.unwrap_or_default());
+        let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
+        self.authorization(&format!("Basic {encoded}"))
+    }
+
+    /// Bearer token authentication on the upgrade request
+    /// (`Authorization: Bearer …`).
     pub fn bearer_auth(self, token: &str) -> Self {
-        self.header("authorization", &format!("Bearer {token}"))
+        self.authorization(&format!("Bearer {token}"))
+    }
+
+    fn authorization(mut self, value: &str) -> Self {
+        match HeaderValue::try_from(value) {
+            Ok(mut value) => {
+                // Keeps it out of logs.
+                value.set_sensitive(true);
+                self.headers.insert(AUTHORIZATION, value);
+            }
+            Err(e) => self.fail(format!("invalid authorization header: {e}")),
+        }
+        self
+    }
+
+    fn fail(&mut self, error: String) {
+        self.error.get_or_insert(error);
     }
 
     /// How long a call waits for its response. Default: no limit.
@@ -123,10 +178,8 @@ impl WsClientBuilder {
     /// refuses the upgrade, [`ClientError::Timeout`] after the connect
     /// timeout.
     pub async fn connect(self) -> Result<WsClient, ClientError> {
-        if let Some(name) = &self.invalid_header {
-            return Err(ClientError::Transport(
-                format!("invalid header \"{name}\"").into(),
-            ));
+        if let Some(error) = self.error {
+            return Err(ClientError::Transport(error.into()));
         }
         WsClient::start(self).await
     }
