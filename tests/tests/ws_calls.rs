@@ -206,6 +206,12 @@ async fn typed_batches_and_notifications() {
     let error = response.get(missing).unwrap_err();
     assert_eq!(error.rpc_error().unwrap().code, -32601);
 
+    let mut only_notifications = BatchRequest::new();
+    only_notifications.notify("double", params(json!([1])));
+    only_notifications.notify("double", params(json!([2])));
+    let response = client.batch(only_notifications).await.unwrap();
+    assert!(response.raw().is_empty());
+
     client.notify("double", params(json!([2]))).await.unwrap();
     // The connection still answers after a notification and a batch.
     assert_eq!(

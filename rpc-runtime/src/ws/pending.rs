@@ -102,7 +102,9 @@ impl Pending {
                 rx
             })
             .collect();
-        table.batches.push(ids.to_vec());
+        if !ids.is_empty() {
+            table.batches.push(ids.to_vec());
+        }
         Ok(receivers)
     }
 
