@@ -12,6 +12,33 @@
 //! - [`WsConfig`] holds the limits: message size, calls in flight,
 //!   keepalive pings, idle and request timeouts.
 //!
+//! # How a connection runs
+//!
+//! - **Two tasks.** The task that awaits [`Connection::run`] reads frames
+//!   and polls every call in flight (a `FuturesUnordered` of borrowed
+//!   futures: nothing is spawned per call, and a call whose handler is
+//!   synchronous completes on its first poll). A spawned writer task owns
+//!   the socket's write half: it takes every frame already queued (up to 64)
+//!   and flushes once per burst.
+//! - **Bounded everywhere.** Outgoing frames wait in a bounded queue
+//!   ([`WsConfig::write_queue`]); a write that stalls past
+//!   [`WsConfig::write_timeout`] ends the connection. When
+//!   [`WsConfig::max_in_flight`] messages are running, reading stops
+//!   (TCP then slows the peer down), except while this side awaits responses
+//!   from the peer: those must be read, or a handler that calls the peer
+//!   would wait forever. Calls read then still run up to twice the limit,
+//!   and are refused (`-32001`) beyond it.
+//! - **Both directions on one socket.** Each frame is parsed once: members
+//!   that are responses go to the calls this side is waiting on (by id),
+//!   the rest run on the router, and their answers go back in the frame's
+//!   type (binary for binary). A message may mix both.
+//! - **Ending.** A close frame, a dead socket, a missed pong, the idle timer,
+//!   an oversized message (1009), [`Peer::close`] (1000) or the shutdown
+//!   signal of [`Connection::run_until`] (1001, after the calls in flight
+//!   finish) end it; every call still waiting fails at once with
+//!   [`ClientError::Closed`](crate::client::ClientError::Closed), and
+//!   [`Peer::closed`] resolves with the [`CloseReason`].
+//!
 //! Wire logging: every frame sent and received is a `trace` event under
 //! target `rpc_runtime::ws` (server side) or `rpc_client::ws` (client side).
 
