@@ -433,3 +433,28 @@ async fn bad_input_and_panics_get_errors_and_the_connection_keeps_serving() {
         4
     );
 }
+
+#[tokio::test]
+async fn wss_with_a_trusted_root() {
+    let (server, cert_pem) = WsServer::start_tls(router(), WsConfig::default()).await;
+    let client = WsClient::builder(&server.url)
+        .add_root_certificate(cert_pem.into_bytes())
+        .built_in_roots(false)
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(
+        client
+            .call::<i64>("double", params(json!([8])))
+            .await
+            .unwrap(),
+        16
+    );
+
+    // Without that root the self-signed certificate is refused.
+    let untrusted = WsClient::connect(&server.url).await.unwrap_err();
+    assert!(
+        matches!(untrusted, ClientError::Transport(_)),
+        "{untrusted:?}"
+    );
+}

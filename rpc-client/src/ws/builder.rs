@@ -9,9 +9,12 @@ use rpc_runtime::client::ClientError;
 use rpc_runtime::ws::WsConfig;
 use rpc_runtime::Router;
 
+use super::tls::TlsOptions;
 use super::{ReconnectPolicy, WsClient};
 
 /// Options for a [`WsClient`]; start with [`WsClient::builder`].
+///
+/// `ws://` URLs connect in the clear, `wss://` URLs over TLS (rustls).
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -40,6 +43,7 @@ pub struct WsClientBuilder {
     pub(crate) connect_timeout: Duration,
     pub(crate) router: Arc<Router>,
     pub(crate) reconnect: Option<ReconnectPolicy>,
+    pub(crate) tls: TlsOptions,
 }
 
 impl WsClientBuilder {
@@ -52,6 +56,7 @@ impl WsClientBuilder {
             connect_timeout: Duration::from_secs(10),
             router: Arc::new(Router::new()),
             reconnect: None,
+            tls: TlsOptions::default(),
         }
     }
 
@@ -161,6 +166,20 @@ impl WsClientBuilder {
     /// notifications it sends down the socket).
     pub fn serve(mut self, router: impl Into<Arc<Router>>) -> Self {
         self.router = router.into();
+        self
+    }
+
+    /// Trusts this root certificate (PEM, one or more, or DER) for
+    /// `wss://`, besides the built-in ones.
+    pub fn add_root_certificate(mut self, pem_or_der: impl Into<Vec<u8>>) -> Self {
+        self.tls.extra_roots.push(pem_or_der.into());
+        self
+    }
+
+    /// Whether `wss://` trusts the built-in (Mozilla, `webpki-roots`) root
+    /// certificates. Default on.
+    pub fn built_in_roots(mut self, enabled: bool) -> Self {
+        self.tls.built_in_roots = enabled;
         self
     }
 

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::{watch, Notify};
 
 use super::connect::{open, Socket};
+use super::tls::TlsOptions;
 use super::{ConnectionState, ReconnectPolicy, WsClientBuilder};
 
 /// A JSON-RPC client over one WebSocket.
@@ -57,6 +58,7 @@ struct Shared {
     connect_timeout: Duration,
     router: Arc<Router>,
     reconnect: Option<ReconnectPolicy>,
+    tls: TlsOptions,
     /// The current connection's handle, if one is up.
     peer: watch::Sender<Option<Peer>>,
     state: watch::Sender<ConnectionState>,
@@ -107,6 +109,7 @@ impl WsClient {
             &builder.url,
             &builder.headers,
             &builder.config,
+            &builder.tls,
             builder.connect_timeout,
         )
         .await?;
@@ -118,6 +121,7 @@ impl WsClient {
             connect_timeout: builder.connect_timeout,
             router: builder.router,
             reconnect: builder.reconnect,
+            tls: builder.tls,
             peer: watch::Sender::new(None),
             state: watch::Sender::new(ConnectionState::Connected),
             stopping: AtomicBool::new(false),
@@ -282,6 +286,7 @@ async fn supervise(shared: Arc<Shared>, mut connection: Connection, mut socket: 
                 &shared.url,
                 &shared.headers,
                 &shared.config,
+                &shared.tls,
                 shared.connect_timeout,
             )
             .await

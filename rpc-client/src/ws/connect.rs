@@ -8,7 +8,9 @@ use rpc_runtime::ws::WsConfig;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::Error as WsError;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
+
+use super::tls::TlsOptions;
 
 pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -16,6 +18,7 @@ pub(crate) async fn open(
     url: &str,
     headers: &HeaderMap,
     config: &WsConfig,
+    tls: &TlsOptions,
     timeout: Duration,
 ) -> Result<Socket, ClientError> {
     let mut request = url
@@ -24,10 +27,15 @@ pub(crate) async fn open(
     for (name, value) in headers {
         request.headers_mut().append(name, value.clone());
     }
-    let handshake = tokio_tungstenite::connect_async_with_config(
+    let connector = match request.uri().scheme_str() {
+        Some("wss") => Some(Connector::Rustls(tls.client_config()?)),
+        _ => None,
+    };
+    let handshake = tokio_tungstenite::connect_async_tls_with_config(
         request,
         Some(config.tungstenite_config()),
         true,
+        connector,
     );
     match tokio::time::timeout(timeout, handshake).await {
         Err(_) => Err(ClientError::Timeout(timeout)),

@@ -11,6 +11,7 @@ mod client;
 mod connect;
 mod reconnect;
 mod state;
+mod tls;
 
 pub use builder::WsClientBuilder;
 pub use client::WsClient;

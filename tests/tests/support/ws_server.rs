@@ -30,8 +30,43 @@ impl WsServer {
         Self::start_on("127.0.0.1:0".parse().unwrap(), router, config).await
     }
 
+    /// Serves `router` over TLS (`wss://localhost:port/rpc`) with a fresh
+    /// self-signed certificate for `localhost`; returns it (PEM) too.
+    pub async fn start_tls(router: Router, config: WsConfig) -> (Self, String) {
+        let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let cert_pem = certified.cert.pem();
+        let key =
+            rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![certified.cert.der().clone()], key)
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+        let mut server = Self::start_with(
+            "127.0.0.1:0".parse().unwrap(),
+            router,
+            config,
+            Some(acceptor),
+        )
+        .await;
+        server.url = format!("wss://localhost:{}/rpc", server.addr.port());
+        (server, cert_pem)
+    }
+
     /// Serves `router` on `addr` (to restart on a known port).
     pub async fn start_on(addr: SocketAddr, router: Router, config: WsConfig) -> Self {
+        Self::start_with(addr, router, config, None).await
+    }
+
+    async fn start_with(
+        addr: SocketAddr,
+        router: Router,
+        config: WsConfig,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> Self {
         let listener = TcpListener::bind(addr).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (close_tx, closes) = mpsc::unbounded_channel();
@@ -40,6 +75,7 @@ impl WsServer {
         let router = Arc::new(router);
         let task = tokio::spawn(accept_loop(
             listener,
+            tls,
             router,
             config,
             close_tx,
@@ -85,6 +121,7 @@ impl WsServer {
 
 async fn accept_loop(
     listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     router: Arc<Router>,
     config: WsConfig,
     closes: mpsc::UnboundedSender<CloseReason>,
@@ -97,44 +134,74 @@ async fn accept_loop(
         let Ok((tcp, peer_addr)) = listener.accept().await else {
             continue;
         };
-        let router = router.clone();
-        let config = config.clone();
-        let closes = closes.clone();
-        let peers = peers.clone();
-        let mut shutdown = shutdown.clone();
+        let tls = tls.clone();
+        let serve = Serve {
+            router: router.clone(),
+            config: config.clone(),
+            closes: closes.clone(),
+            peers: peers.clone(),
+            shutdown: shutdown.clone(),
+            peer_addr,
+        };
         connections.spawn(async move {
-            let mut head = None;
-            let capture = |request: &Request, response: Response| {
-                head = Some(RequestHead {
-                    method: request.method().clone(),
-                    uri: request.uri().clone(),
-                    version: request.version(),
-                    headers: request.headers().clone(),
-                });
-                Ok(response)
-            };
-            let Ok(socket) = tokio_tungstenite::accept_hdr_async_with_config(
-                tcp,
-                capture,
-                Some(config.tungstenite_config()),
-            )
-            .await
-            else {
-                return;
-            };
-            let connection = Connection::server(config);
-            let peer = connection.peer();
-            peers.lock().unwrap().push(peer);
-            let mut ctx = Context::builder().peer_addr(peer_addr);
-            if let Some(head) = head {
-                ctx = ctx.request_head(head);
+            match tls {
+                Some(acceptor) => {
+                    if let Ok(stream) = acceptor.accept(tcp).await {
+                        serve.run(stream).await;
+                    }
+                }
+                None => serve.run(tcp).await,
             }
-            let ctx = connection.context(ctx);
-            let stop = async move {
-                let _ = shutdown.wait_for(|stop| *stop).await;
-            };
-            let reason = connection.run_until(socket, router, ctx, stop).await;
-            let _ = closes.send(reason);
         });
+    }
+}
+
+/// What one accepted connection needs.
+struct Serve {
+    router: Arc<Router>,
+    config: WsConfig,
+    closes: mpsc::UnboundedSender<CloseReason>,
+    peers: Arc<Mutex<Vec<Peer>>>,
+    shutdown: watch::Receiver<bool>,
+    peer_addr: SocketAddr,
+}
+
+impl Serve {
+    async fn run<S>(self, stream: S)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let mut head = None;
+        let capture = |request: &Request, response: Response| {
+            head = Some(RequestHead {
+                method: request.method().clone(),
+                uri: request.uri().clone(),
+                version: request.version(),
+                headers: request.headers().clone(),
+            });
+            Ok(response)
+        };
+        let Ok(socket) = tokio_tungstenite::accept_hdr_async_with_config(
+            stream,
+            capture,
+            Some(self.config.tungstenite_config()),
+        )
+        .await
+        else {
+            return;
+        };
+        let connection = Connection::server(self.config);
+        self.peers.lock().unwrap().push(connection.peer());
+        let mut ctx = Context::builder().peer_addr(self.peer_addr);
+        if let Some(head) = head {
+            ctx = ctx.request_head(head);
+        }
+        let ctx = connection.context(ctx);
+        let mut shutdown = self.shutdown;
+        let stop = async move {
+            let _ = shutdown.wait_for(|stop| *stop).await;
+        };
+        let reason = connection.run_until(socket, self.router, ctx, stop).await;
+        let _ = self.closes.send(reason);
     }
 }
