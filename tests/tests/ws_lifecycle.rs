@@ -298,3 +298,31 @@ async fn a_raw_client_can_close_and_the_server_reports_it() {
         }
     );
 }
+
+#[tokio::test]
+async fn a_reconnect_policy_that_gives_up_reports_the_disconnect() {
+    let server = WsServer::start(router(), WsConfig::default()).await;
+    let client = WsClient::builder(&server.url)
+        .reconnect(ReconnectPolicy::fixed(Duration::from_millis(10)).with_max_attempts(Some(3)))
+        .connect()
+        .await
+        .unwrap();
+    let mut states = client.watch_state();
+    server.kill().await;
+    let state = within(
+        Duration::from_secs(5),
+        states.wait_for(|s| matches!(s, ConnectionState::Disconnected(_))),
+    )
+    .await
+    .unwrap()
+    .clone();
+    assert!(
+        matches!(state, ConnectionState::Disconnected(CloseReason::Error(_))),
+        "{state:?}"
+    );
+    let error = client
+        .call::<String>("echo", params(json!(["x"])))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ClientError::Closed(_)), "{error:?}");
+}
