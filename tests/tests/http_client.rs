@@ -30,7 +30,10 @@ async fn calls_with_positional_and_named_params() {
     let server = serve(Answer::router(test_router().0)).await;
     let client = HttpClient::new(&server.url()).unwrap();
 
-    let diff: i64 = client.request("subtract", positional(42, 23)).await.unwrap();
+    let diff: i64 = client
+        .request("subtract", positional(42, 23))
+        .await
+        .unwrap();
     assert_eq!(diff, 19);
 
     let mut named = NamedParams::new();
@@ -39,7 +42,10 @@ async fn calls_with_positional_and_named_params() {
     let diff: i64 = client.request("subtract", named.finish()).await.unwrap();
     assert_eq!(diff, 19);
 
-    let hello: String = client.request("hello", EncodedParams::none()).await.unwrap();
+    let hello: String = client
+        .request("hello", EncodedParams::none())
+        .await
+        .unwrap();
     assert_eq!(hello, "hello");
 
     let sent = server.seen_json();
@@ -47,7 +53,11 @@ async fn calls_with_positional_and_named_params() {
     assert_eq!(sent[0]["method"], "subtract");
     assert_eq!(sent[0]["params"], json!([42, 23]));
     assert_eq!(sent[1]["params"], json!({"subtrahend": 23, "minuend": 42}));
-    assert!(sent[2].get("params").is_none(), "no params member: {}", sent[2]);
+    assert!(
+        sent[2].get("params").is_none(),
+        "no params member: {}",
+        sent[2]
+    );
     let seen = server.seen();
     assert_eq!(seen[0].headers["content-type"], "application/json");
 }
@@ -118,18 +128,21 @@ async fn a_batch_is_matched_by_id_when_the_server_answers_in_reverse() {
     assert_eq!(response.get(first).unwrap(), 9);
     assert_eq!(response.get(greeting).unwrap(), "hello");
     assert_eq!(response.get(last).unwrap(), 99);
-    assert_eq!(response.get(failing).unwrap_err().rpc_error().unwrap().code, -32001);
+    assert_eq!(
+        response.get(failing).unwrap_err().rpc_error().unwrap().code,
+        -32001
+    );
     assert_eq!(*logged.lock().unwrap(), ["in a batch"]);
 
     // The server really did answer out of order.
     let sent = server.seen_json();
     assert_eq!(sent[0].as_array().unwrap().len(), 5);
-    let reply = client
-        .send(&server.seen()[0].body)
-        .await
-        .unwrap();
+    let reply = client.send(&server.seen()[0].body).await.unwrap();
     let reply: Vec<Value> = serde_json::from_str(&reply).unwrap();
-    assert_eq!(reply[0]["result"], 99, "last call answered first: {reply:?}");
+    assert_eq!(
+        reply[0]["result"], 99,
+        "last call answered first: {reply:?}"
+    );
 }
 
 #[tokio::test]
@@ -205,7 +218,10 @@ async fn keep_alive_can_be_turned_off() {
         .build()
         .unwrap();
     for _ in 0..3 {
-        let _: String = client.request("hello", EncodedParams::none()).await.unwrap();
+        let _: String = client
+            .request("hello", EncodedParams::none())
+            .await
+            .unwrap();
     }
     assert_eq!(server.connections(), 3);
 }
@@ -242,7 +258,11 @@ async fn clones_are_shared_across_tasks() {
     assert_eq!(ids.len(), 80);
     // hyper's pool may open a few extra connections while others are busy,
     // but connections are reused across tasks: far fewer than calls.
-    assert!(server.connections() < 80, "pooled: {}", server.connections());
+    assert!(
+        server.connections() < 80,
+        "pooled: {}",
+        server.connections()
+    );
 }
 
 /// A generic function over any `Caller`, as generated stubs are.
@@ -257,7 +277,14 @@ async fn http_client_is_a_caller() {
     assert_eq!(hello_via(&client).await.unwrap(), "hello");
     let mut batch = BatchRequest::new();
     let slot = batch.call::<i64>("subtract", positional(3, 2));
-    assert_eq!(Caller::batch(&client, batch).await.unwrap().get(slot).unwrap(), 1);
+    assert_eq!(
+        Caller::batch(&client, batch)
+            .await
+            .unwrap()
+            .get(slot)
+            .unwrap(),
+        1
+    );
     Caller::notify(&client, "log", EncodedParams::from_value(&["c"]).unwrap())
         .await
         .unwrap();
@@ -273,7 +300,10 @@ async fn default_and_per_request_headers_reach_the_server() {
         .build()
         .unwrap();
 
-    let _: String = client.request("hello", EncodedParams::none()).await.unwrap();
+    let _: String = client
+        .request("hello", EncodedParams::none())
+        .await
+        .unwrap();
     let mut extra = HeaderMap::new();
     extra.insert("x-request-id", HeaderValue::from_static("req-7"));
     extra.insert("x-tenant", HeaderValue::from_static("other"));
@@ -282,7 +312,10 @@ async fn default_and_per_request_headers_reach_the_server() {
         .request("hello", EncodedParams::none())
         .await
         .unwrap();
-    let _: String = client.request("hello", EncodedParams::none()).await.unwrap();
+    let _: String = client
+        .request("hello", EncodedParams::none())
+        .await
+        .unwrap();
 
     let seen = server.seen();
     assert_eq!(seen[0].headers["x-api-key"], "k1");
@@ -291,11 +324,18 @@ async fn default_and_per_request_headers_reach_the_server() {
     assert_eq!(seen[1].headers["x-api-key"], "k1");
     assert_eq!(seen[1].headers["x-request-id"], "req-7");
     assert_eq!(
-        seen[1].headers.get_all("x-tenant").iter().collect::<Vec<_>>(),
+        seen[1]
+            .headers
+            .get_all("x-tenant")
+            .iter()
+            .collect::<Vec<_>>(),
         ["other"],
         "a per-request header replaces the default"
     );
-    assert!(seen[2].headers.get("x-request-id").is_none(), "only that view");
+    assert!(
+        seen[2].headers.get("x-request-id").is_none(),
+        "only that view"
+    );
     assert_eq!(server.connections(), 1, "the view shares the pool");
 }
 
@@ -312,19 +352,33 @@ async fn basic_and_bearer_auth_are_sent() {
         .basic_auth("bob", None)
         .build()
         .unwrap();
-    let _: String = no_password.request("hello", EncodedParams::none()).await.unwrap();
+    let _: String = no_password
+        .request("hello", EncodedParams::none())
+        .await
+        .unwrap();
     let bearer = HttpClient::builder(&server.url())
         .bearer_auth("tok3n")
         .build()
         .unwrap();
-    let _: String = bearer.request("hello", EncodedParams::none()).await.unwrap();
+    let _: String = bearer
+        .request("hello", EncodedParams::none())
+        .await
+        .unwrap();
 
     let seen = server.seen();
     let decode = |value: &HeaderValue| {
         let text = value.to_str().unwrap().strip_prefix("Basic ").unwrap();
-        String::from_utf8(base64::engine::general_purpose::STANDARD.decode(text).unwrap()).unwrap()
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .unwrap(),
+        )
+        .unwrap()
     };
-    assert_eq!(decode(&seen[0].headers["authorization"]), "alice:wonder land");
+    assert_eq!(
+        decode(&seen[0].headers["authorization"]),
+        "alice:wonder land"
+    );
     assert_eq!(decode(&seen[1].headers["authorization"]), "bob:");
     assert_eq!(seen[2].headers["authorization"], "Bearer tok3n");
 }
@@ -332,7 +386,10 @@ async fn basic_and_bearer_auth_are_sent() {
 async fn ids_seen_with(client: &HttpClient, server: &servers::TestServer) -> Vec<Value> {
     let before = server.seen().len();
     for _ in 0..3 {
-        let _: String = client.request("hello", EncodedParams::none()).await.unwrap();
+        let _: String = client
+            .request("hello", EncodedParams::none())
+            .await
+            .unwrap();
     }
     server.seen_json()[before..]
         .iter()
@@ -345,13 +402,19 @@ async fn id_generators_shape_the_ids_the_server_sees() {
     let server = serve(Answer::router(test_router().0)).await;
 
     let decimal = HttpClient::new(&server.url()).unwrap();
-    assert_eq!(ids_seen_with(&decimal, &server).await, [json!(1), json!(2), json!(3)]);
+    assert_eq!(
+        ids_seen_with(&decimal, &server).await,
+        [json!(1), json!(2), json!(3)]
+    );
 
     let hex = HttpClient::builder(&server.url())
         .id_generator(HexIds::starting_at(9))
         .build()
         .unwrap();
-    assert_eq!(ids_seen_with(&hex, &server).await, [json!("9"), json!("a"), json!("b")]);
+    assert_eq!(
+        ids_seen_with(&hex, &server).await,
+        [json!("9"), json!("a"), json!("b")]
+    );
 
     let uuid = HttpClient::builder(&server.url())
         .id_generator(UuidIds)
@@ -402,6 +465,11 @@ async fn batch_calls_take_ids_from_the_generator() {
     let response = client.batch(batch).await.unwrap();
     assert_eq!((response.get(a).unwrap(), response.get(b).unwrap()), (1, 2));
     let sent = &server.seen_json()[0];
-    let ids: Vec<_> = sent.as_array().unwrap().iter().map(|e| e.get("id").cloned()).collect();
+    let ids: Vec<_> = sent
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.get("id").cloned())
+        .collect();
     assert_eq!(ids, [Some(json!("a")), None, Some(json!("b"))]);
 }

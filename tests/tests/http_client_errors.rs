@@ -54,7 +54,8 @@ async fn an_html_error_page_is_an_http_status() {
 
 #[tokio::test]
 async fn a_json_rpc_error_with_an_error_status_is_rpc() {
-    let body = r#"{"jsonrpc":"2.0","error":{"code":-32002,"message":"request too large"},"id":null}"#;
+    let body =
+        r#"{"jsonrpc":"2.0","error":{"code":-32002,"message":"request too large"},"id":null}"#;
     let err = call_against(Answer::canned(413, "application/json", body)).await;
     let object = err.rpc_error().expect("an Rpc error");
     assert_eq!(object.code, -32002);
@@ -80,13 +81,23 @@ async fn both_result_and_error_is_an_invalid_response() {
 
 #[tokio::test]
 async fn neither_result_nor_error_is_an_invalid_response() {
-    let err = call_against(Answer::canned(200, "application/json", r#"{"jsonrpc":"2.0","id":1}"#)).await;
+    let err = call_against(Answer::canned(
+        200,
+        "application/json",
+        r#"{"jsonrpc":"2.0","id":1}"#,
+    ))
+    .await;
     assert!(matches!(err, ClientError::InvalidResponse(_)), "{err:?}");
 }
 
 #[tokio::test]
 async fn a_missing_jsonrpc_member_is_an_invalid_response() {
-    let err = call_against(Answer::canned(200, "application/json", r#"{"result":1,"id":1}"#)).await;
+    let err = call_against(Answer::canned(
+        200,
+        "application/json",
+        r#"{"result":1,"id":1}"#,
+    ))
+    .await;
     assert!(matches!(err, ClientError::InvalidResponse(_)), "{err:?}");
 }
 
@@ -105,14 +116,22 @@ async fn a_notification_accepts_204_and_ignores_a_body_but_not_a_500() {
     let client = HttpClient::new(&empty.url()).unwrap();
     client.notify("n", EncodedParams::none()).await.unwrap();
 
-    let chatty = serve(Answer::canned(200, "application/json", r#"{"ignored":true}"#)).await;
+    let chatty = serve(Answer::canned(
+        200,
+        "application/json",
+        r#"{"ignored":true}"#,
+    ))
+    .await;
     let client = HttpClient::new(&chatty.url()).unwrap();
     client.notify("n", EncodedParams::none()).await.unwrap();
 
     let failing = serve(Answer::canned(500, "text/plain", "no")).await;
     let client = HttpClient::new(&failing.url()).unwrap();
     let err = client.notify("n", EncodedParams::none()).await.unwrap_err();
-    assert!(matches!(err, ClientError::HttpStatus { status: 500, .. }), "{err:?}");
+    assert!(
+        matches!(err, ClientError::HttpStatus { status: 500, .. }),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -122,7 +141,12 @@ async fn batch_answers_that_do_not_match_are_invalid() {
     let _ = batch.call::<i64>("b", EncodedParams::none());
 
     // Only one of the two calls answered.
-    let server = serve(Answer::canned(200, "application/json", r#"[{"jsonrpc":"2.0","result":1,"id":1}]"#)).await;
+    let server = serve(Answer::canned(
+        200,
+        "application/json",
+        r#"[{"jsonrpc":"2.0","result":1,"id":1}]"#,
+    ))
+    .await;
     let client = HttpClient::new(&server.url()).unwrap();
     let err = client.batch(batch).await.unwrap_err();
     assert!(matches!(err, ClientError::InvalidResponse(_)), "{err:?}");
@@ -130,7 +154,8 @@ async fn batch_answers_that_do_not_match_are_invalid() {
     // The whole batch refused with one error object.
     let mut batch = BatchRequest::new();
     let _ = batch.call::<i64>("a", EncodedParams::none());
-    let refusal = r#"{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request"},"id":null}"#;
+    let refusal =
+        r#"{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request"},"id":null}"#;
     let server = serve(Answer::canned(200, "application/json", refusal)).await;
     let client = HttpClient::new(&server.url()).unwrap();
     let err = client.batch(batch).await.unwrap_err();
@@ -163,9 +188,15 @@ async fn a_server_that_never_answers_hits_the_request_timeout() {
         .await
         .unwrap_err();
     let elapsed = started.elapsed();
-    assert!(matches!(err, ClientError::Timeout(d) if d == timeout), "{err:?}");
+    assert!(
+        matches!(err, ClientError::Timeout(d) if d == timeout),
+        "{err:?}"
+    );
     assert!(elapsed >= timeout, "gave up too early: {elapsed:?}");
-    assert!(elapsed < Duration::from_secs(5), "gave up too late: {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "gave up too late: {elapsed:?}"
+    );
 
     // The same client is still usable against a healthy server afterwards.
     let healthy = serve(Answer::router(test_router().0)).await;
@@ -173,7 +204,10 @@ async fn a_server_that_never_answers_hits_the_request_timeout() {
         .request_timeout(timeout)
         .build()
         .unwrap();
-    let hello: String = client.request("hello", EncodedParams::none()).await.unwrap();
+    let hello: String = client
+        .request("hello", EncodedParams::none())
+        .await
+        .unwrap();
     assert_eq!(hello, "hello");
 }
 
@@ -190,7 +224,10 @@ async fn a_refused_connection_is_a_transport_error() {
         .await
         .unwrap_err();
     assert!(matches!(err, ClientError::Transport(_)), "{err:?}");
-    assert!(std::error::Error::source(&err).is_some(), "the cause is kept");
+    assert!(
+        std::error::Error::source(&err).is_some(),
+        "the cause is kept"
+    );
 }
 
 #[cfg(target_os = "linux")]
@@ -213,13 +250,22 @@ async fn a_connect_that_hangs_hits_the_connect_timeout() {
         .await
         .unwrap_err();
     let elapsed = started.elapsed();
-    assert!(matches!(err, ClientError::Timeout(d) if d == connect_timeout), "{err:?}");
-    assert!(elapsed < Duration::from_secs(5), "the request timeout did not decide: {elapsed:?}");
+    assert!(
+        matches!(err, ClientError::Timeout(d) if d == connect_timeout),
+        "{err:?}"
+    );
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "the request timeout did not decide: {elapsed:?}"
+    );
 }
 
 #[tokio::test]
 async fn a_response_over_the_size_limit_is_refused() {
-    let big = format!(r#"{{"jsonrpc":"2.0","result":"{}","id":1}}"#, "x".repeat(10_000));
+    let big = format!(
+        r#"{{"jsonrpc":"2.0","result":"{}","id":1}}"#,
+        "x".repeat(10_000)
+    );
     let server = serve(Answer::canned(200, "application/json", &big)).await;
     let small = HttpClient::builder(&server.url())
         .max_response_size(1_000)
@@ -257,16 +303,22 @@ fn bad_settings_are_build_errors() {
         Err(BuildError::UnsupportedScheme(s)) if s == "ws"
     ));
     assert!(matches!(
-        HttpClient::builder("http://127.0.0.1:1").header("bad header", "v").build(),
-        Err(BuildError::InvalidHeader(_))
-    ));
-    assert!(matches!(
-        HttpClient::builder("http://127.0.0.1:1").header("x-ok", "line\nbreak").build(),
+        HttpClient::builder("http://127.0.0.1:1")
+            .header("bad header", "v")
+            .build(),
         Err(BuildError::InvalidHeader(_))
     ));
     assert!(matches!(
         HttpClient::builder("http://127.0.0.1:1")
-            .add_root_certificate("-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n")
+            .header("x-ok", "line\nbreak")
+            .build(),
+        Err(BuildError::InvalidHeader(_))
+    ));
+    assert!(matches!(
+        HttpClient::builder("http://127.0.0.1:1")
+            .add_root_certificate(
+                "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n"
+            )
             .build(),
         Err(BuildError::Certificate(_))
     ));

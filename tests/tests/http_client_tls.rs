@@ -24,7 +24,10 @@ async fn https_with_a_custom_root_certificate() {
             .build()
             .unwrap();
         for _ in 0..3 {
-            let hello: String = client.request("hello", EncodedParams::none()).await.unwrap();
+            let hello: String = client
+                .request("hello", EncodedParams::none())
+                .await
+                .unwrap();
             assert_eq!(hello, "hello");
         }
     }

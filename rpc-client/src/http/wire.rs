@@ -36,7 +36,7 @@ impl fmt::Debug for Redacted<'_> {
 /// Logs an outgoing request; `what` names the method(s).
 pub(crate) fn request(endpoint: &Uri, what: &str, headers: &HeaderMap, body: &str) {
     if tracing::enabled!(target: TARGET, Level::TRACE) {
-        tracing::trace!(target: TARGET, %endpoint, method = what, headers = ?Redacted(headers), body, "request");
+        tracing::trace!(target: TARGET, %endpoint, method = what, headers = ?Redacted(headers), body = %body, "request");
     } else {
         tracing::debug!(target: TARGET, %endpoint, method = what, headers = ?Redacted(headers), "request");
     }
@@ -52,7 +52,7 @@ pub(crate) fn response(
 ) {
     let status = status.as_u16();
     if tracing::enabled!(target: TARGET, Level::TRACE) {
-        tracing::trace!(target: TARGET, %endpoint, status, ?elapsed, headers = ?Redacted(headers), body, "response");
+        tracing::trace!(target: TARGET, %endpoint, status, ?elapsed, headers = ?Redacted(headers), body = %body, "response");
     } else {
         tracing::debug!(target: TARGET, %endpoint, status, ?elapsed, headers = ?Redacted(headers), "response");
     }

@@ -172,7 +172,11 @@ where
         let seen = Arc::clone(&seen);
         async move {
             let (parts, body) = request.into_parts();
-            let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+            let bytes = body
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
             let text = String::from_utf8_lossy(&bytes).into_owned();
             seen.lock().unwrap().push(Seen {
                 version: parts.version,
