@@ -473,3 +473,39 @@ async fn batch_calls_take_ids_from_the_generator() {
         .collect();
     assert_eq!(ids, [Some(json!("a")), None, Some(json!("b"))]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_prior_knowledge_multiplexes_over_one_connection() {
+    let server = serve(Answer::router(test_router().0)).await;
+    let client = HttpClient::builder(&server.url())
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let _: String = client
+        .request("hello", EncodedParams::none())
+        .await
+        .unwrap();
+    let calls: Vec<_> = (0..20)
+        .map(|i| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                client
+                    .request::<i64>("subtract", positional(i, 1))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    for (i, call) in (0..).zip(calls) {
+        assert_eq!(call.await.unwrap(), i - 1);
+    }
+    assert!(server
+        .seen()
+        .iter()
+        .all(|s| s.version == http::Version::HTTP_2));
+    assert_eq!(
+        server.connections(),
+        1,
+        "concurrent calls share one h2 connection"
+    );
+}

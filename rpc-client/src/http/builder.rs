@@ -76,6 +76,7 @@ pub struct HttpClientBuilder {
     tls: TlsOptions,
     ids: Arc<dyn IdGenerator>,
     http2: bool,
+    http2_prior_knowledge: bool,
     pool_idle_timeout: Option<Duration>,
     pool_max_idle_per_host: usize,
     /// The first invalid header given; reported by `build` so the chain
@@ -109,6 +110,7 @@ impl HttpClientBuilder {
             tls: TlsOptions::default(),
             ids: Arc::new(DecimalIds::new()),
             http2: true,
+            http2_prior_knowledge: false,
             pool_idle_timeout: Some(Duration::from_secs(90)),
             pool_max_idle_per_host: usize::MAX,
             error: None,
@@ -245,9 +247,18 @@ impl HttpClientBuilder {
     }
 
     /// Whether to offer HTTP/2 to HTTPS servers (by ALPN; on by default).
-    /// Plain `http://` always uses HTTP/1.1.
+    /// Plain `http://` uses HTTP/1.1 unless
+    /// [`http2_prior_knowledge`](Self::http2_prior_knowledge) is set.
     pub fn http2(mut self, enabled: bool) -> Self {
         self.http2 = enabled;
+        self
+    }
+
+    /// Speaks only HTTP/2, without negotiating it first (also over plain
+    /// `http://`, "h2c"): for servers known to accept it. Concurrent calls
+    /// are then multiplexed over one connection.
+    pub fn http2_prior_knowledge(mut self) -> Self {
+        self.http2_prior_knowledge = true;
         self
     }
 
@@ -308,7 +319,7 @@ impl HttpClientBuilder {
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http();
-        let connector = if self.http2 {
+        let connector = if self.http2 || self.http2_prior_knowledge {
             https.enable_http1().enable_http2().wrap_connector(http)
         } else {
             https.enable_http1().wrap_connector(http)
@@ -318,6 +329,7 @@ impl HttpClientBuilder {
             .timer(TokioTimer::new())
             .pool_idle_timeout(self.pool_idle_timeout)
             .pool_max_idle_per_host(self.pool_max_idle_per_host)
+            .http2_only(self.http2_prior_knowledge)
             .build(connector);
 
         Ok(HttpClient {

@@ -142,3 +142,58 @@ pub(crate) fn status_error(status: StatusCode, body: String) -> ClientError {
         body,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use http::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn per_request_headers_replace_every_value_of_their_name() {
+        let mut headers = HeaderMap::new();
+        headers.append("x-a", HeaderValue::from_static("1"));
+        headers.append("x-a", HeaderValue::from_static("2"));
+        headers.insert("x-b", HeaderValue::from_static("kept"));
+        let mut extra = HeaderMap::new();
+        extra.append("x-a", HeaderValue::from_static("3"));
+        extra.append("x-a", HeaderValue::from_static("4"));
+        merge(&mut headers, &extra);
+        let a: Vec<_> = headers.get_all("x-a").iter().collect();
+        assert_eq!(a, ["3", "4"]);
+        assert_eq!(headers["x-b"], "kept");
+    }
+
+    #[test]
+    fn a_timed_out_io_error_is_found_down_the_chain() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("outer")]
+        struct Outer(#[source] io::Error);
+        let timed_out = Outer(io::Error::new(io::ErrorKind::TimedOut, "slow"));
+        assert!(has_timed_out(&timed_out));
+        let refused = Outer(io::Error::new(io::ErrorKind::ConnectionRefused, "no"));
+        assert!(!has_timed_out(&refused));
+    }
+
+    #[test]
+    fn an_error_status_reads_a_json_rpc_error_body() {
+        let rpc = status_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            r#"{"jsonrpc":"2.0","error":{"code":-32002,"message":"too large"},"id":null}"#.into(),
+        );
+        assert_eq!(rpc.rpc_error().unwrap().code, -32002);
+        let success_body = status_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            r#"{"jsonrpc":"2.0","result":1,"id":1}"#.into(),
+        );
+        assert!(matches!(
+            success_body,
+            ClientError::HttpStatus { status: 500, .. }
+        ));
+        let text = status_error(StatusCode::BAD_GATEWAY, "<h1>oops</h1>".into());
+        assert!(
+            matches!(text, ClientError::HttpStatus { status: 502, body } if body == "<h1>oops</h1>")
+        );
+    }
+}

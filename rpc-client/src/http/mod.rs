@@ -54,10 +54,23 @@ use exchange::status_error;
 /// the settings and the id generator, and may be used from many tasks at
 /// once. It implements [`Caller`], so generated stubs work over it.
 ///
-/// ```no_run
+/// ```
 /// use rpc_client::{HttpClient, PositionalParams};
-/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let client = HttpClient::new("http://127.0.0.1:8080")?;
+/// # use tokio::io::{AsyncReadExt, AsyncWriteExt};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # // A stand-in server that answers one call with a fixed response.
+/// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// # let url = format!("http://{}", listener.local_addr()?);
+/// # tokio::spawn(async move {
+/// #     let (mut socket, _) = listener.accept().await.unwrap();
+/// #     let mut request = vec![0; 4096];
+/// #     let _ = socket.read(&mut request).await.unwrap();
+/// #     let body = r#"{"jsonrpc":"2.0","result":19,"id":1}"#;
+/// #     let reply = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}", body.len());
+/// #     socket.write_all(reply.as_bytes()).await.unwrap();
+/// # });
+/// let client = HttpClient::new(&url)?;
 ///
 /// let mut params = PositionalParams::new();
 /// params.push("minuend", &42)?;
