@@ -207,7 +207,8 @@ impl HttpClientBuilder {
     }
 
     /// Whether to trust the built-in (Mozilla, `webpki-roots`) root
-    /// certificates; on by default with the `webpki-roots` feature. Turn it
+    /// certificates; on by default with the `webpki-roots` feature (without
+    /// it there are none to trust). Turn it
     /// off to trust only the roots given to
     /// [`add_root_certificate`](Self::add_root_certificate).
     pub fn built_in_roots(mut self, enabled: bool) -> Self {

@@ -20,6 +20,8 @@ pub(crate) struct TlsOptions {
     pub(crate) client_auth: Option<(Vec<u8>, Vec<u8>)>,
 }
 
+// Derivable only when the `webpki-roots` feature is off.
+#[allow(clippy::derivable_impls)]
 impl Default for TlsOptions {
     fn default() -> Self {
         Self {
@@ -36,6 +38,13 @@ impl TlsOptions {
         #[cfg(feature = "webpki-roots")]
         if self.built_in_roots {
             roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        }
+        #[cfg(not(feature = "webpki-roots"))]
+        if self.built_in_roots {
+            tracing::warn!(
+                target: super::LOG_TARGET,
+                "built-in roots asked for, but rpc-client was built without its `webpki-roots` feature"
+            );
         }
         for bytes in &self.extra_roots {
             for cert in certificates(bytes)? {
