@@ -76,6 +76,7 @@ async fn an_untrusted_certificate_is_a_transport_error() {
         .await
         .unwrap_err();
     assert!(matches!(err, ClientError::Transport(_)), "{err:?}");
+    assert!(err.to_string().contains("certificate"), "says why: {err}");
 
     // Trusting another CA does not help either.
     let other = test_pki();

@@ -3,6 +3,7 @@
 //! [`ClientError`].
 
 use std::error::Error as StdError;
+use std::fmt;
 use std::io;
 use std::time::Instant;
 
@@ -86,7 +87,16 @@ impl Shared {
                 return ClientError::Timeout(timeout);
             }
         }
-        ClientError::Transport(Box::new(error))
+        let action = if error.is_connect() {
+            "cannot connect to"
+        } else {
+            "request failed to"
+        };
+        let summary = format!("{action} {}: {}", self.endpoint, root_cause(&error));
+        ClientError::Transport(Box::new(TransportError {
+            summary,
+            source: error,
+        }))
     }
 
     fn body_error(&self, error: BoxError) -> ClientError {
@@ -101,6 +111,36 @@ impl Shared {
         }
         ClientError::Transport(error)
     }
+}
+
+/// A transport failure that says what failed in its message (hyper's own
+/// says only "client error (Connect)") and keeps hyper's error as source.
+#[derive(Debug)]
+struct TransportError {
+    summary: String,
+    source: hyper_util::client::legacy::Error,
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.summary)
+    }
+}
+
+impl StdError for TransportError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// The innermost error of a chain: the one that says what really happened
+/// ("Connection refused", "invalid peer certificate: UnknownIssuer").
+fn root_cause<'a>(error: &'a (dyn StdError + 'static)) -> &'a (dyn StdError + 'static) {
+    let mut current = error;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    current
 }
 
 /// Per-request headers replace the client's headers of the same name.
