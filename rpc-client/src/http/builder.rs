@@ -125,8 +125,9 @@ impl HttpClientBuilder {
         self
     }
 
-    /// How long one exchange may take, from sending the request to having
-    /// read the whole response (default [`DEFAULT_REQUEST_TIMEOUT`]).
+    /// How long one exchange may take, from its start (waiting for a
+    /// pooled connection or connecting included) to having read the whole
+    /// response (default [`DEFAULT_REQUEST_TIMEOUT`]).
     /// Running out gives [`ClientError::Timeout`](crate::ClientError::Timeout).
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;

@@ -141,8 +141,8 @@ impl HttpClient {
     /// pool and id generator with `self`, and is cheap to make per call.
     ///
     /// ```
+    /// use rpc_client::header::{HeaderMap, HeaderValue};
     /// use rpc_client::HttpClient;
-    /// use http::{HeaderMap, HeaderValue};
     ///
     /// let client = HttpClient::new("http://localhost:8080").unwrap();
     /// let mut headers = HeaderMap::new();
