@@ -16,10 +16,12 @@ pub(crate) struct TlsOptions {
     pub(crate) extra_roots: Vec<Vec<u8>>,
 }
 
+// Derivable only when the `webpki-roots` feature is off.
+#[allow(clippy::derivable_impls)]
 impl Default for TlsOptions {
     fn default() -> Self {
         Self {
-            built_in_roots: true,
+            built_in_roots: cfg!(feature = "webpki-roots"),
             extra_roots: Vec::new(),
         }
     }
@@ -28,8 +30,16 @@ impl Default for TlsOptions {
 impl TlsOptions {
     pub(crate) fn client_config(&self) -> Result<Arc<ClientConfig>, ClientError> {
         let mut roots = RootCertStore::empty();
+        #[cfg(feature = "webpki-roots")]
         if self.built_in_roots {
             roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        }
+        #[cfg(not(feature = "webpki-roots"))]
+        if self.built_in_roots {
+            tracing::warn!(
+                target: "rpc_client::ws",
+                "built-in roots asked for, but rpc-client was built without its `webpki-roots` feature"
+            );
         }
         for bytes in &self.extra_roots {
             for cert in certificates(bytes)? {
