@@ -22,7 +22,10 @@ fn router() -> Router {
 
 fn handle(router: &Router, ctx: &Context, text: &str) -> Option<String> {
     // Synchronous handlers complete at the first poll: no executor needed.
-    router.handle(text, ctx).now_or_never().expect("a sync handler completes at once")
+    router
+        .handle(text, ctx)
+        .now_or_never()
+        .expect("a sync handler completes at once")
 }
 
 const POSITIONAL: &str = r#"{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}"#;
@@ -48,23 +51,39 @@ struct FloorResponse<'a> {
 
 fn floor(text: &str) -> String {
     let req: FloorRequest<'_> = serde_json::from_str(text).unwrap();
-    serde_json::to_string(&FloorResponse { jsonrpc: "2.0", result: req.params.0 + req.params.1, id: req.id }).unwrap()
+    serde_json::to_string(&FloorResponse {
+        jsonrpc: "2.0",
+        result: req.params.0 + req.params.1,
+        id: req.id,
+    })
+    .unwrap()
 }
 
 fn bench(c: &mut Criterion) {
     let router = router();
     let ctx = Context::new();
     let batch = format!("[{}]", vec![POSITIONAL; 100].join(","));
-    assert_eq!(handle(&router, &ctx, POSITIONAL).unwrap(), r#"{"jsonrpc":"2.0","result":3,"id":1}"#);
+    assert_eq!(
+        handle(&router, &ctx, POSITIONAL).unwrap(),
+        r#"{"jsonrpc":"2.0","result":3,"id":1}"#
+    );
     assert_eq!(floor(POSITIONAL), r#"{"jsonrpc":"2.0","result":3,"id":1}"#);
 
     let mut group = c.benchmark_group("dispatch");
     group.throughput(Throughput::Elements(1));
-    group.bench_function("floor: typed parse + serialize", |b| b.iter(|| floor(black_box(POSITIONAL))));
-    group.bench_function("positional", |b| b.iter(|| handle(&router, &ctx, black_box(POSITIONAL))));
-    group.bench_function("named", |b| b.iter(|| handle(&router, &ctx, black_box(NAMED))));
+    group.bench_function("floor: typed parse + serialize", |b| {
+        b.iter(|| floor(black_box(POSITIONAL)))
+    });
+    group.bench_function("positional", |b| {
+        b.iter(|| handle(&router, &ctx, black_box(POSITIONAL)))
+    });
+    group.bench_function("named", |b| {
+        b.iter(|| handle(&router, &ctx, black_box(NAMED)))
+    });
     group.throughput(Throughput::Elements(100));
-    group.bench_function("batch of 100", |b| b.iter(|| handle(&router, &ctx, black_box(&batch))));
+    group.bench_function("batch of 100", |b| {
+        b.iter(|| handle(&router, &ctx, black_box(&batch)))
+    });
     group.finish();
 }
 

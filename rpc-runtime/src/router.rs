@@ -85,7 +85,6 @@ impl Router {
     }
 
     /// The configuration.
-    #[must_use]
     pub fn config(&self) -> &RouterConfig {
         &self.config
     }

@@ -145,7 +145,6 @@ impl BatchResponse {
     }
 
     /// Each call's raw result or error, in the order the calls were added.
-    #[must_use]
     pub fn raw(&self) -> &[Result<Box<RawValue>, ErrorObjectOwned>] {
         &self.results
     }
