@@ -75,7 +75,6 @@ impl RpcService {
 
     /// The router being served (with the config's call timeout and batch
     /// length applied).
-    #[must_use]
     pub fn router(&self) -> &Router {
         &self.state.router
     }
