@@ -12,7 +12,6 @@ use std::time::Duration;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
@@ -49,9 +48,24 @@ pub(crate) struct Control {
     pub(crate) done: watch::Sender<Option<Shutdown>>,
 }
 
+/// What the accept loop tells every open connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Serving,
+    /// Finish the request in flight, then close (HTTP/2: `GOAWAY`).
+    Draining,
+    /// Close now: the shutdown deadline has passed.
+    Closing,
+}
+
 /// Accepts and serves connections until a shutdown is asked for, then shuts
 /// down: no new connections (the listener is closed), in-flight requests
 /// finish within the deadline, then whatever is left is closed.
+///
+/// Each connection task holds a receiver of the phase channel and drops it
+/// last, after its slot, so the sender's `closed()` resolving means every
+/// connection is gone and counted out. (hyper-util's `GracefulShutdown`
+/// works the same way but has no forced close and drops its receiver first.)
 pub(crate) async fn run(
     listener: TcpListener,
     state: Arc<HttpState>,
@@ -61,10 +75,7 @@ pub(crate) async fn run(
     let builder = Arc::new(connection_builder(&state));
     let limit = state.config.max_connections.clamp(1, Semaphore::MAX_PERMITS);
     let slots = Arc::new(Semaphore::new(limit));
-    let graceful = GracefulShutdown::new();
-    // Each connection holds a receiver: `true` closes it at once, and the
-    // sender's `closed()` tells when the last one is gone.
-    let (force, _) = watch::channel(false);
+    let (phase, _) = watch::channel(Phase::Serving);
 
     let deadline = loop {
         tokio::select! {
@@ -80,15 +91,14 @@ pub(crate) async fn run(
                         continue;
                     };
                     counters.active.fetch_add(1, Ordering::Relaxed);
-                    let slot = Slot { _permit: permit, counters: Arc::clone(&counters) };
                     let connection = Connection {
                         stream,
                         peer,
                         state: Arc::clone(&state),
                         builder: Arc::clone(&builder),
-                        slot,
+                        slot: Slot { _permit: permit, counters: Arc::clone(&counters) },
                     };
-                    tokio::spawn(connection.serve(graceful.watcher(), force.subscribe()));
+                    tokio::spawn(connection.serve(phase.subscribe()));
                 }
                 Err(error) => accept_failed(error).await,
             },
@@ -96,15 +106,16 @@ pub(crate) async fn run(
     };
 
     drop(listener);
-    tracing::info!(target: TARGET, open = counters.active.load(Ordering::Relaxed),
+    tracing::info!(target: TARGET, open = phase.receiver_count(),
         deadline_ms = deadline.as_millis(), "shutting down");
-    let outcome = match tokio::time::timeout(deadline, graceful.shutdown()).await {
+    let _ = phase.send(Phase::Draining);
+    let outcome = match tokio::time::timeout(deadline, phase.closed()).await {
         Ok(()) => Shutdown::Graceful,
         Err(_) => {
-            let connections = force.receiver_count();
+            let connections = phase.receiver_count();
             tracing::warn!(target: TARGET, connections, "shutdown deadline passed: closing connections");
-            let _ = force.send(true);
-            force.closed().await;
+            let _ = phase.send(Phase::Closing);
+            phase.closed().await;
             Shutdown::Forced { connections }
         }
     };
@@ -163,11 +174,9 @@ struct Connection {
 }
 
 impl Connection {
-    async fn serve(
-        self,
-        graceful: hyper_util::server::graceful::Watcher,
-        mut force: watch::Receiver<bool>,
-    ) {
+    /// Serves the connection to its end, following the shutdown phases.
+    /// `phase` is declared first so it is dropped last.
+    async fn serve(self, mut phase: watch::Receiver<Phase>) {
         let Self {
             stream,
             peer,
@@ -183,21 +192,36 @@ impl Connection {
             let state = Arc::clone(&state);
             async move { Ok::<_, Infallible>(endpoint::handle(&state, request, Some(peer)).await) }
         });
-        let connection =
-            graceful.watch(builder.serve_connection_with_upgrades(TokioIo::new(stream), service));
-        let forced = async {
-            if force.wait_for(|forced| *forced).await.is_err() {
-                pending::<()>().await;
-            }
-        };
-        tokio::select! {
-            result = connection => {
-                if let Err(error) = result {
-                    tracing::debug!(target: TARGET, %peer, %error, "connection ended with an error");
+        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+        let mut connection = std::pin::pin!(connection);
+        let mut listening = true;
+        loop {
+            tokio::select! {
+                result = connection.as_mut() => {
+                    if let Err(error) = result {
+                        tracing::debug!(target: TARGET, %peer, %error, "connection ended with an error");
+                    }
+                    break;
+                }
+                changed = phase.changed(), if listening => {
+                    if changed.is_err() {
+                        // The accept loop is gone (the runtime is going down).
+                        listening = false;
+                        continue;
+                    }
+                    let now = *phase.borrow_and_update();
+                    match now {
+                        Phase::Serving => {}
+                        Phase::Draining => connection.as_mut().graceful_shutdown(),
+                        Phase::Closing => {
+                            tracing::debug!(target: TARGET, %peer, "connection closed at the shutdown deadline");
+                            break;
+                        }
+                    }
                 }
             }
-            () = forced => tracing::debug!(target: TARGET, %peer, "connection closed at the shutdown deadline"),
         }
+        drop(connection);
         drop(slot);
     }
 }
