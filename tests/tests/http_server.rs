@@ -70,10 +70,7 @@ async fn notifications_are_204_with_an_empty_body() {
         .call(r#"[{"jsonrpc":"2.0","method":"add","params":[1,2]},{"jsonrpc":"2.0","method":"add","params":[2,2],"id":7}]"#)
         .await;
     assert_eq!(mixed.status, StatusCode::OK);
-    assert_eq!(
-        mixed.text(),
-        r#"[{"jsonrpc":"2.0","result":4,"id":7}]"#
-    );
+    assert_eq!(mixed.text(), r#"[{"jsonrpc":"2.0","result":4,"id":7}]"#);
 }
 
 #[tokio::test]
@@ -215,8 +212,8 @@ async fn a_body_over_the_limit_is_413_with_a_json_rpc_error() {
         padded.len() - 50,
         &padded[50..]
     );
-    let response = String::from_utf8(raw_exchange(handle.local_addr(), request.as_bytes()).await)
-        .unwrap();
+    let response =
+        String::from_utf8(raw_exchange(handle.local_addr(), request.as_bytes()).await).unwrap();
     assert!(
         response.starts_with("HTTP/1.1 413 Payload Too Large\r\n"),
         "{response}"
@@ -251,7 +248,10 @@ async fn json_rpc_errors_stay_http_200() {
         (r#"{"jsonrpc":"2.0","method":1,"id":1}"#, -32600),
         ("[]", -32600),
         (r#"{"jsonrpc":"2.0","method":"nope","id":1}"#, -32601),
-        (r#"{"jsonrpc":"2.0","method":"add","params":["x",1],"id":1}"#, -32602),
+        (
+            r#"{"jsonrpc":"2.0","method":"add","params":["x",1],"id":1}"#,
+            -32602,
+        ),
         (r#"{"jsonrpc":"2.0","method":"boom","id":1}"#, -32603),
     ];
     for (body, code) in cases {
@@ -260,7 +260,10 @@ async fn json_rpc_errors_stay_http_200() {
         assert_eq!(reply.json()["error"]["code"], code, "{body}");
     }
     // The connection that saw all of that (a panic included) still serves.
-    assert_eq!(client.call(&call_text("add", "[2,3]")).await.json()["result"], 5);
+    assert_eq!(
+        client.call(&call_text("add", "[2,3]")).await.json()["result"],
+        5
+    );
 }
 
 #[tokio::test]
@@ -270,7 +273,9 @@ async fn a_body_that_is_not_utf8_is_a_parse_error() {
     let request = Request::post("/")
         .header("host", "x")
         .header("content-type", "application/json")
-        .body(Full::new(Bytes::from_static(b"{\"jsonrpc\":\"2.0\",\"method\":\"\xff\xfe\",\"id\":1}")))
+        .body(Full::new(Bytes::from_static(
+            b"{\"jsonrpc\":\"2.0\",\"method\":\"\xff\xfe\",\"id\":1}",
+        )))
         .unwrap();
     let reply = client.send(request).await;
     assert_eq!(reply.status, StatusCode::OK);
@@ -305,9 +310,7 @@ async fn handlers_read_headers_cookies_uri_and_peer_address() {
     assert_eq!(seen["method"], "POST");
 
     // No such header: the handler sees none.
-    let reply = client
-        .call(&call_text("header", r#"["x-api-key"]"#))
-        .await;
+    let reply = client.call(&call_text("header", r#"["x-api-key"]"#)).await;
     assert!(reply.json()["result"].is_null());
 }
 
@@ -347,7 +350,10 @@ async fn the_method_map_lists_methods_when_switched_on() {
     let reply = client.send(put).await;
     assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(reply.headers["allow"], "GET, POST");
-    assert_eq!(client.call(&call_text("add", "[1,1]")).await.json()["result"], 2);
+    assert_eq!(
+        client.call(&call_text("add", "[1,1]")).await.json()["result"],
+        2
+    );
 }
 
 #[tokio::test]
@@ -374,13 +380,19 @@ async fn a_slow_call_times_out_with_a_32000_error() {
     let mut client = H1::connect(handle.local_addr()).await;
     let started = Instant::now();
     let reply = client.call(&call_text("sleep", "[5000]")).await;
-    assert!(started.elapsed() < Duration::from_secs(3), "the call was cut short");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the call was cut short"
+    );
     assert_eq!(reply.status, StatusCode::OK);
     let body = reply.json();
     assert_eq!(body["error"]["code"], -32000, "{body}");
     assert_eq!(body["id"], 1);
     let message = body["error"]["message"].as_str().unwrap();
-    assert!(message.contains("timed out") && message.contains("100 ms"), "{message}");
+    assert!(
+        message.contains("timed out") && message.contains("100 ms"),
+        "{message}"
+    );
 
     // A quick call under the same limit is answered normally.
     assert_eq!(
@@ -406,7 +418,10 @@ async fn the_batch_length_limit_comes_from_the_config() {
     let body = three.json();
     assert_eq!(body["error"]["code"], -32600, "{body}");
     assert!(
-        body["error"]["data"].as_str().unwrap().contains("limit of 2"),
+        body["error"]["data"]
+            .as_str()
+            .unwrap()
+            .contains("limit of 2"),
         "{body}"
     );
 }

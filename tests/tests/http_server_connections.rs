@@ -9,9 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http::{StatusCode, Version};
-use http_server_support::{
-    call_text, eventually, post, start, start_default, test_router, H1, H2,
-};
+use http_server_support::{call_text, eventually, post, start, start_default, test_router, H1, H2};
 use rpc_runtime::server::{Server, Shutdown};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
@@ -26,7 +24,11 @@ async fn keep_alive_serves_many_calls_on_one_connection() {
         assert_eq!(reply.version, Version::HTTP_11);
         assert_eq!(reply.json()["result"], i + 1);
     }
-    assert_eq!(server.connections_accepted(), 1, "one TCP connection for all calls");
+    assert_eq!(
+        server.connections_accepted(),
+        1,
+        "one TCP connection for all calls"
+    );
     assert_eq!(server.connections_active(), 1);
 }
 
@@ -65,7 +67,9 @@ async fn http2_with_prior_knowledge_on_the_same_port() {
     let calls = (0..10).map(|i| {
         let mut client = client.clone();
         tokio::spawn(async move {
-            let reply = client.send(post(&call_text("add", &format!("[{i},{i}]")))).await;
+            let reply = client
+                .send(post(&call_text("add", &format!("[{i},{i}]"))))
+                .await;
             assert_eq!(reply.status, StatusCode::OK);
             assert_eq!(reply.version, Version::HTTP_2);
             assert_eq!(reply.content_type(), Some("application/json"));
@@ -86,7 +90,10 @@ async fn http2_with_prior_knowledge_on_the_same_port() {
 
     // And HTTP/1.1 still works on the same port.
     let mut h1 = H1::connect(server.local_addr()).await;
-    assert_eq!(h1.call(&call_text("add", "[1,1]")).await.json()["result"], 2);
+    assert_eq!(
+        h1.call(&call_text("add", "[1,1]")).await.json()["result"],
+        2
+    );
 }
 
 #[tokio::test]
@@ -97,7 +104,10 @@ async fn connections_over_the_limit_are_closed_on_arrival() {
     )
     .await;
     let mut first = H1::connect(handle.local_addr()).await;
-    assert_eq!(first.call(&call_text("add", "[1,1]")).await.json()["result"], 2);
+    assert_eq!(
+        first.call(&call_text("add", "[1,1]")).await.json()["result"],
+        2
+    );
 
     // The second connection is accepted by the kernel, then closed by the
     // server without a byte read or written.
@@ -114,7 +124,10 @@ async fn connections_over_the_limit_are_closed_on_arrival() {
     assert_eq!(handle.connections_active(), 1);
 
     // The first connection is unaffected.
-    assert_eq!(first.call(&call_text("add", "[2,2]")).await.json()["result"], 4);
+    assert_eq!(
+        first.call(&call_text("add", "[2,2]")).await.json()["result"],
+        4
+    );
 
     // Once it closes, its slot is free again.
     drop(first);
@@ -123,7 +136,10 @@ async fn connections_over_the_limit_are_closed_on_arrival() {
     })
     .await;
     let mut third = H1::connect(handle.local_addr()).await;
-    assert_eq!(third.call(&call_text("add", "[3,3]")).await.json()["result"], 6);
+    assert_eq!(
+        third.call(&call_text("add", "[3,3]")).await.json()["result"],
+        6
+    );
     assert_eq!(handle.connections_refused(), 1);
 }
 
@@ -151,9 +167,15 @@ async fn shutdown_lets_an_in_flight_call_finish_and_refuses_new_connections() {
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.json()["result"], "slept");
     assert_eq!(shutdown.await.unwrap(), Shutdown::Graceful);
-    assert!(began.elapsed() < Duration::from_secs(5), "no wait for the deadline");
+    assert!(
+        began.elapsed() < Duration::from_secs(5),
+        "no wait for the deadline"
+    );
     assert!(server.is_stopped());
-    assert!(TcpStream::connect(addr).await.is_err(), "refused after shutdown");
+    assert!(
+        TcpStream::connect(addr).await.is_err(),
+        "refused after shutdown"
+    );
     // Waiting again, or on a clone, reports the same outcome.
     assert_eq!(server.stopped().await, Shutdown::Graceful);
 }
@@ -164,7 +186,10 @@ async fn http2_call_in_flight_also_finishes_on_shutdown() {
     let mut client = H2::connect(server.local_addr()).await;
     let call = tokio::spawn(async move { client.send(post(&call_text("sleep", "[300]"))).await });
     started.notified().await;
-    assert_eq!(server.shutdown(Duration::from_secs(10)).await, Shutdown::Graceful);
+    assert_eq!(
+        server.shutdown(Duration::from_secs(10)).await,
+        Shutdown::Graceful
+    );
     let reply = call.await.unwrap();
     assert_eq!(reply.json()["result"], "slept");
 }
@@ -173,21 +198,29 @@ async fn http2_call_in_flight_also_finishes_on_shutdown() {
 async fn idle_keep_alive_connections_do_not_hold_up_shutdown() {
     let (server, _) = start_default().await;
     let mut idle = H1::connect(server.local_addr()).await;
-    assert_eq!(idle.call(&call_text("add", "[1,1]")).await.json()["result"], 2);
+    assert_eq!(
+        idle.call(&call_text("add", "[1,1]")).await.json()["result"],
+        2
+    );
     let began = Instant::now();
-    assert_eq!(server.shutdown(Duration::from_secs(10)).await, Shutdown::Graceful);
+    assert_eq!(
+        server.shutdown(Duration::from_secs(10)).await,
+        Shutdown::Graceful
+    );
     assert!(began.elapsed() < Duration::from_secs(2));
     assert_eq!(server.connections_active(), 0);
-    assert!(idle.try_send(post(&call_text("add", "[1,1]"))).await.is_err());
+    assert!(idle
+        .try_send(post(&call_text("add", "[1,1]")))
+        .await
+        .is_err());
 }
 
 #[tokio::test]
 async fn a_call_still_running_at_the_deadline_is_cut_off() {
     let (server, started) = start_default().await;
     let mut client = H1::connect(server.local_addr()).await;
-    let call = tokio::spawn(async move {
-        client.try_send(post(&call_text("sleep", "[30000]"))).await
-    });
+    let call =
+        tokio::spawn(async move { client.try_send(post(&call_text("sleep", "[30000]"))).await });
     started.notified().await;
     let began = Instant::now();
     let outcome = server.shutdown(Duration::from_millis(200)).await;

@@ -12,6 +12,7 @@ use std::time::Duration;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulConnection;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
@@ -73,7 +74,10 @@ pub(crate) async fn run(
     mut control: Control,
 ) {
     let builder = Arc::new(connection_builder(&state));
-    let limit = state.config.max_connections.clamp(1, Semaphore::MAX_PERMITS);
+    let limit = state
+        .config
+        .max_connections
+        .clamp(1, Semaphore::MAX_PERMITS);
     let slots = Arc::new(Semaphore::new(limit));
     let (phase, _) = watch::channel(Phase::Serving);
 
@@ -193,35 +197,46 @@ impl Connection {
             async move { Ok::<_, Infallible>(endpoint::handle(&state, request, Some(peer)).await) }
         });
         let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-        let mut connection = std::pin::pin!(connection);
-        let mut listening = true;
-        loop {
-            tokio::select! {
-                result = connection.as_mut() => {
-                    if let Err(error) = result {
-                        tracing::debug!(target: TARGET, %peer, %error, "connection ended with an error");
-                    }
-                    break;
+        drive(connection, &mut phase, peer).await;
+        // The connection is closed; its slot goes before `phase`, so a
+        // shutdown that sees every receiver gone sees the counters settled.
+        drop(slot);
+    }
+}
+
+/// Runs `connection` until it ends, starting its graceful shutdown when the
+/// phase turns to draining and dropping it (closing the socket) at closing.
+async fn drive<C>(connection: C, phase: &mut watch::Receiver<Phase>, peer: SocketAddr)
+where
+    C: GracefulConnection,
+    C::Error: std::fmt::Display,
+{
+    let mut connection = std::pin::pin!(connection);
+    let mut listening = true;
+    loop {
+        tokio::select! {
+            result = connection.as_mut() => {
+                if let Err(error) = result {
+                    tracing::debug!(target: TARGET, %peer, %error, "connection ended with an error");
                 }
-                changed = phase.changed(), if listening => {
-                    if changed.is_err() {
-                        // The accept loop is gone (the runtime is going down).
-                        listening = false;
-                        continue;
-                    }
-                    let now = *phase.borrow_and_update();
-                    match now {
-                        Phase::Serving => {}
-                        Phase::Draining => connection.as_mut().graceful_shutdown(),
-                        Phase::Closing => {
-                            tracing::debug!(target: TARGET, %peer, "connection closed at the shutdown deadline");
-                            break;
-                        }
+                return;
+            }
+            changed = phase.changed(), if listening => {
+                if changed.is_err() {
+                    // The accept loop is gone (the runtime is going down).
+                    listening = false;
+                    continue;
+                }
+                let now = *phase.borrow_and_update();
+                match now {
+                    Phase::Serving => {}
+                    Phase::Draining => connection.as_mut().graceful_shutdown(),
+                    Phase::Closing => {
+                        tracing::debug!(target: TARGET, %peer, "connection closed at the shutdown deadline");
+                        return;
                     }
                 }
             }
         }
-        drop(connection);
-        drop(slot);
     }
 }

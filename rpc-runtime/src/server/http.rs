@@ -130,12 +130,14 @@ where
         return json(StatusCode::OK, state.parse_error.clone());
     };
 
-    let mut context = Context::builder().transport("http").request_head(RequestHead {
-        method: parts.method,
-        uri: parts.uri,
-        version: parts.version,
-        headers: parts.headers,
-    });
+    let mut context = Context::builder()
+        .transport("http")
+        .request_head(RequestHead {
+            method: parts.method,
+            uri: parts.uri,
+            version: parts.version,
+            headers: parts.headers,
+        });
     if let Some(peer) = peer {
         context = context.peer_addr(peer);
     }
@@ -251,10 +253,7 @@ fn body_timed_out(limit: Duration) -> Response<RpcBody> {
     reject(
         StatusCode::REQUEST_TIMEOUT,
         codes::INVALID_REQUEST,
-        &format!(
-            "Request body not received within {} ms",
-            limit.as_millis()
-        ),
+        &format!("Request body not received within {} ms", limit.as_millis()),
     )
 }
 
@@ -284,7 +283,13 @@ mod tests {
         for value in ok {
             assert!(is_json(Some(&HeaderValue::from_static(value))), "{value}");
         }
-        let refused = ["text/plain", "application/jsonx", "application/xml", "", "json"];
+        let refused = [
+            "text/plain",
+            "application/jsonx",
+            "application/xml",
+            "",
+            "json",
+        ];
         for value in refused {
             assert!(!is_json(Some(&HeaderValue::from_static(value))), "{value}");
         }

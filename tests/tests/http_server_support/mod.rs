@@ -35,7 +35,9 @@ pub fn test_router(started: Arc<Notify>) -> Router {
     router
         .register_sync("header", |params, ctx| {
             let (name,): (String,) = params.decode(&["name"])?;
-            let head = ctx.request_head().expect("HTTP calls carry the request head");
+            let head = ctx
+                .request_head()
+                .expect("HTTP calls carry the request head");
             Ok::<_, ErrorObjectOwned>(head.header(&name).map(str::to_owned))
         })
         .unwrap()
@@ -43,14 +45,18 @@ pub fn test_router(started: Arc<Notify>) -> Router {
     router
         .register_sync("cookie", |params, ctx| {
             let (name,): (String,) = params.decode(&["name"])?;
-            let head = ctx.request_head().expect("HTTP calls carry the request head");
+            let head = ctx
+                .request_head()
+                .expect("HTTP calls carry the request head");
             Ok::<_, ErrorObjectOwned>(head.cookie(&name).map(str::to_owned))
         })
         .unwrap()
         .with_params(&["name"]);
     router
         .register_sync("whoami", |_, ctx| {
-            let head = ctx.request_head().expect("HTTP calls carry the request head");
+            let head = ctx
+                .request_head()
+                .expect("HTTP calls carry the request head");
             Ok::<_, ErrorObjectOwned>(serde_json::json!({
                 "peer": ctx.peer_addr().map(|a| a.to_string()),
                 "transport": ctx.transport(),
