@@ -229,3 +229,66 @@ async fn a_call_still_running_at_the_deadline_is_cut_off() {
     assert!(call.await.unwrap().is_err(), "the connection was closed");
     assert_eq!(server.connections_active(), 0);
 }
+
+/// Connects, writes `first`, and measures how long until the server closes
+/// the connection (`None` if it stays open for 2 s).
+async fn time_until_closed(
+    timeout: Option<Duration>,
+    first: &[u8],
+    after_reply: bool,
+) -> Option<Duration> {
+    let handle = start(
+        Server::builder().header_read_timeout(timeout),
+        test_router(Arc::new(Notify::new())),
+    )
+    .await;
+    let mut stream = TcpStream::connect(handle.local_addr()).await.unwrap();
+    stream.write_all(first).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    if after_reply {
+        let read = stream.read(&mut buf).await.unwrap();
+        assert!(buf[..read].starts_with(b"HTTP/1.1 200 OK"));
+    }
+    let began = Instant::now();
+    match tokio::time::timeout(Duration::from_secs(2), stream.read(&mut buf)).await {
+        Ok(Ok(0) | Err(_)) => Some(began.elapsed()),
+        Ok(Ok(n)) => panic!("unexpected bytes: {:?}", String::from_utf8_lossy(&buf[..n])),
+        Err(_) => None,
+    }
+}
+
+#[tokio::test]
+async fn slow_or_silent_clients_are_closed_after_the_header_read_timeout() {
+    let limit = Some(Duration::from_millis(300));
+    let cases: [(&str, &[u8]); 3] = [
+        ("connects and sends nothing", b""),
+        ("half an HTTP/2 preface", b"PRI * HTTP/2.0\r\n"),
+        ("half a request head", b"POST / HTTP/1.1\r\nhost: x\r\n"),
+    ];
+    for (what, first) in cases {
+        let closed = time_until_closed(limit, first, false)
+            .await
+            .unwrap_or_else(|| panic!("{what}: never closed"));
+        assert!(
+            closed >= Duration::from_millis(250) && closed < Duration::from_secs(3),
+            "{what}: closed after {closed:?}"
+        );
+    }
+
+    // An idle keep-alive connection is closed after the same time.
+    let body = call_text("add", "[1,2]");
+    let request = format!(
+        "POST / HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let closed = time_until_closed(limit, request.as_bytes(), true)
+        .await
+        .expect("idle connection closed");
+    assert!(closed < Duration::from_secs(3), "closed after {closed:?}");
+}
+
+#[tokio::test]
+async fn without_a_header_read_timeout_a_quiet_client_may_stay() {
+    let closed = time_until_closed(None, b"", false).await;
+    assert_eq!(closed, None, "the connection stayed open");
+}

@@ -16,6 +16,7 @@ use hyper_util::server::graceful::GracefulConnection;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
+use super::first_bytes::FirstBytesDeadline;
 use super::http::{self as endpoint, HttpState};
 use super::Shutdown;
 
@@ -192,11 +193,12 @@ impl Connection {
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(target: TARGET, %peer, %error, "could not set TCP_NODELAY");
         }
+        let io = FirstBytesDeadline::new(stream, state.config.header_read_timeout);
         let service = service_fn(move |request| {
             let state = Arc::clone(&state);
             async move { Ok::<_, Infallible>(endpoint::handle(&state, request, Some(peer)).await) }
         });
-        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+        let connection = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
         drive(connection, &mut phase, peer).await;
         // The connection is closed; its slot goes before `phase`, so a
         // shutdown that sees every receiver gone sees the counters settled.

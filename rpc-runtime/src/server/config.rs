@@ -25,8 +25,10 @@ pub struct ServerConfig {
     /// (cheapest under a flood, and the client sees a closed connection it
     /// may retry). Default 10,000.
     pub max_connections: usize,
-    /// How long a client may take to send a request head (HTTP/1.1); the
-    /// connection is closed when it takes longer. `None` turns the limit off.
+    /// How long a client may take to start talking and to send a request
+    /// head; the connection is closed when it takes longer. It also bounds
+    /// how long an idle HTTP/1.1 keep-alive connection is kept, and how long
+    /// a new connection may stay silent. `None` turns the limit off.
     /// Default 30 s.
     pub header_read_timeout: Option<Duration>,
     /// How long a client may take to send a request body once its head is

@@ -47,6 +47,7 @@
 mod accept;
 mod body;
 mod config;
+mod first_bytes;
 mod http;
 mod method_map;
 mod service;
@@ -195,7 +196,8 @@ impl ServerBuilder {
         self
     }
 
-    /// How long a client may take to send a request head (default 30 s).
+    /// How long a client may take to send a request head (default 30 s);
+    /// also the idle time after which a keep-alive connection is closed.
     pub fn header_read_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.config.header_read_timeout = timeout;
         self
