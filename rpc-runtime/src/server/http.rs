@@ -21,6 +21,7 @@ use tracing::Instrument as _;
 
 use super::body::RpcBody;
 use super::config::ServerConfig;
+use super::connection::OpenConnection;
 use super::{method_map, ws};
 use crate::protocol::{codes, write_error_response, ErrorObject, Id, Version};
 use crate::{Context, RequestHead, Router};
@@ -71,11 +72,22 @@ impl HttpState {
     }
 }
 
-/// Answers one request. `peer` is the remote address, when known.
+/// Where a request came from.
+#[derive(Clone, Copy)]
+pub(crate) struct Origin<'a> {
+    /// The remote address, when known.
+    pub(crate) peer: Option<SocketAddr>,
+    /// The server's connection it arrived on; `None` when the router is
+    /// mounted in another stack, which owns its connections.
+    #[allow(dead_code)] // read by the WebSocket upgrade, see `ws.rs`
+    pub(crate) connection: Option<&'a Arc<OpenConnection>>,
+}
+
+/// Answers one request.
 pub(crate) async fn handle<B>(
     state: &Arc<HttpState>,
     request: Request<B>,
-    peer: Option<SocketAddr>,
+    origin: Origin<'_>,
 ) -> Response<RpcBody>
 where
     B: Body,
@@ -83,7 +95,9 @@ where
 {
     let span = tracing::debug_span!(target: TARGET, "http.request",
         method = %request.method(), path = request.uri().path(), status = tracing::field::Empty);
-    let response = respond(state, request, peer).instrument(span.clone()).await;
+    let response = respond(state, request, origin)
+        .instrument(span.clone())
+        .await;
     span.record("status", response.status().as_u16());
     response
 }
@@ -91,7 +105,7 @@ where
 async fn respond<B>(
     state: &Arc<HttpState>,
     request: Request<B>,
-    peer: Option<SocketAddr>,
+    origin: Origin<'_>,
 ) -> Response<RpcBody>
 where
     B: Body,
@@ -100,7 +114,7 @@ where
     // The WebSocket upgrade shares the endpoint: it is a GET, so it is
     // sorted out before the method check.
     if ws::is_upgrade(&request) {
-        return ws::upgrade(state, request, peer).await;
+        return ws::upgrade(state, request, origin).await;
     }
     match *request.method() {
         Method::POST => {}
@@ -138,7 +152,7 @@ where
             version: parts.version,
             headers: parts.headers,
         });
-    if let Some(peer) = peer {
+    if let Some(peer) = origin.peer {
         context = context.peer_addr(peer);
     }
     match state.router.handle(text, &context.build()).await {

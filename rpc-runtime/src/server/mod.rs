@@ -47,6 +47,7 @@
 mod accept;
 mod body;
 mod config;
+mod connection;
 mod first_bytes;
 mod http;
 mod method_map;

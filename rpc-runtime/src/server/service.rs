@@ -10,7 +10,7 @@ use hyper::body::Body;
 
 use super::body::RpcBody;
 use super::config::ServerConfig;
-use super::http::{self as endpoint, BoxError, HttpState};
+use super::http::{self as endpoint, BoxError, HttpState, Origin};
 use crate::{BoxFuture, Router};
 
 /// A [`Router`] served over HTTP as a [`tower_service::Service`]: the same
@@ -118,6 +118,12 @@ where
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let state = Arc::clone(&self.state);
         let peer = request.extensions().get::<SocketAddr>().copied();
-        Box::pin(async move { Ok(endpoint::handle(&state, request, peer).await) })
+        Box::pin(async move {
+            let origin = Origin {
+                peer,
+                connection: None,
+            };
+            Ok(endpoint::handle(&state, request, origin).await)
+        })
     }
 }

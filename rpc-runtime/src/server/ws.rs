@@ -4,14 +4,13 @@
 //! The WebSocket connection driver (`crate::ws`, feature `ws`) plugs in
 //! here; until it does, an upgrade request is answered `501`.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use http::header::{HeaderValue, CONNECTION, UPGRADE};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 
 use super::body::RpcBody;
-use super::http::{reject, HttpState};
+use super::http::{reject, HttpState, Origin};
 use crate::protocol::codes;
 
 /// Whether `request` asks to become a WebSocket (an HTTP/1.1 `GET` with
@@ -22,15 +21,22 @@ pub(crate) fn is_upgrade<B>(request: &Request<B>) -> bool {
         && has_token(request.headers(), CONNECTION, "upgrade")
 }
 
-/// Answers an upgrade request. The state carries the router and limits; a
-/// driver would take `hyper::upgrade::on(&mut request)` and serve the
-/// socket on a task of its own.
+/// Answers an upgrade request.
+///
+/// For the driver: `state` has the router and limits; the socket comes from
+/// `hyper::upgrade::on(&mut request)` once the `101` response is sent (the
+/// server's connections are served with upgrades on). When
+/// `origin.connection` is set, keep a clone of that `Arc` for as long as the
+/// WebSocket lives: it holds the connection's slot under `max_connections`
+/// and makes the server's shutdown wait for it; follow its `phase()` to
+/// close on `Draining` (and stop at once on `Closing`). In another tower
+/// stack (`origin.connection` is `None`) that stack owns the connection.
 pub(crate) async fn upgrade<B>(
     _state: &Arc<HttpState>,
     _request: Request<B>,
-    peer: Option<SocketAddr>,
+    origin: Origin<'_>,
 ) -> Response<RpcBody> {
-    tracing::debug!(target: "rpc_runtime::http", ?peer, "WebSocket upgrade refused: not built yet");
+    tracing::debug!(target: "rpc_runtime::http", peer = ?origin.peer, "WebSocket upgrade refused: not built yet");
     reject(
         StatusCode::NOT_IMPLEMENTED,
         codes::INVALID_REQUEST,
