@@ -52,6 +52,7 @@ pub(crate) async fn run(
         .clamp(1, Semaphore::MAX_PERMITS);
     let slots = Arc::new(Semaphore::new(limit));
     let (phase, _) = watch::channel(Phase::Serving);
+    let mut at_limit = false;
 
     let deadline = loop {
         tokio::select! {
@@ -62,10 +63,17 @@ pub(crate) async fn run(
                     counters.accepted.fetch_add(1, Ordering::Relaxed);
                     let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
                         counters.refused.fetch_add(1, Ordering::Relaxed);
-                        tracing::warn!(target: TARGET, %peer, limit, "connection refused: too many connections");
+                        // One warning per stretch at the limit, not one per
+                        // connection of a flood.
+                        if !at_limit {
+                            at_limit = true;
+                            tracing::warn!(target: TARGET, limit, "connection limit reached: refusing new connections");
+                        }
+                        tracing::debug!(target: TARGET, %peer, "connection refused: too many connections");
                         drop(stream);
                         continue;
                     };
+                    at_limit = false;
                     counters.active.fetch_add(1, Ordering::Relaxed);
                     let open = OpenConnection {
                         state: Arc::clone(&state),

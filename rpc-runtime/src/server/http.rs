@@ -8,8 +8,10 @@
 //! body over the limit, `408` for a body that does not arrive in time, `400`
 //! for a body that could not be read.
 
+use std::future::Future as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -193,12 +195,16 @@ where
     B: Body,
     B::Error: Into<BoxError>,
 {
-    let collect = Limited::new(body, limit).collect();
-    let collected = match timeout {
-        Some(timeout) => tokio::time::timeout(timeout, collect)
+    let mut collect = std::pin::pin!(Limited::new(body, limit).collect());
+    // Most bodies are already in when the head is: try once before arming
+    // a timer, which costs more than the read.
+    let first = std::future::poll_fn(|cx| Poll::Ready(collect.as_mut().poll(cx))).await;
+    let collected = match (first, timeout) {
+        (Poll::Ready(collected), _) => collected,
+        (Poll::Pending, Some(timeout)) => tokio::time::timeout(timeout, collect)
             .await
             .map_err(|_| ReadError::TimedOut(timeout))?,
-        None => collect.await,
+        (Poll::Pending, None) => collect.await,
     };
     match collected {
         Ok(collected) => Ok(collected.to_bytes()),
