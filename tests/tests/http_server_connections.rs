@@ -12,7 +12,7 @@ use http::{StatusCode, Version};
 use http_server_support::{call_text, eventually, post, start, start_default, test_router, H1, H2};
 use rpc_runtime::server::{Server, Shutdown};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
 #[tokio::test]
@@ -291,4 +291,35 @@ async fn slow_or_silent_clients_are_closed_after_the_header_read_timeout() {
 async fn without_a_header_read_timeout_a_quiet_client_may_stay() {
     let closed = time_until_closed(None, b"", false).await;
     assert_eq!(closed, None, "the connection stayed open");
+}
+
+#[tokio::test]
+async fn one_server_serves_two_listeners_and_runs_on_without_its_handles() {
+    let server = Server::builder().build(test_router(Arc::new(Notify::new())));
+    let first = server.bind("127.0.0.1:0").await.unwrap();
+    let second = server
+        .serve(TcpListener::bind("127.0.0.1:0").await.unwrap())
+        .unwrap();
+    assert_ne!(first.local_addr(), second.local_addr());
+    let second_addr = second.local_addr();
+    drop(second);
+
+    for addr in [first.local_addr(), second_addr] {
+        let mut client = H1::connect(addr).await;
+        assert_eq!(
+            client.call(&call_text("add", "[1,1]")).await.json()["result"],
+            2
+        );
+    }
+    // Stopping one listener leaves the other serving.
+    assert_eq!(
+        first.shutdown(Duration::from_secs(1)).await,
+        Shutdown::Graceful
+    );
+    assert!(TcpStream::connect(first.local_addr()).await.is_err());
+    let mut client = H1::connect(second_addr).await;
+    assert_eq!(
+        client.call(&call_text("add", "[2,2]")).await.json()["result"],
+        4
+    );
 }

@@ -16,8 +16,17 @@
 //! Every non-2xx answer carries a JSON-RPC error object (id `null`) that
 //! says what was wrong, with `content-type: application/json`.
 //!
+//! A standalone server answers on every path; to put the API on one path
+//! beside other routes, mount [`Server::service`] (or [`RpcService`]) in axum
+//! or another tower stack.
+//!
 //! Handlers read the HTTP request head (headers, cookies, URI) and the peer
 //! address through their [`Context`](crate::Context): the basis for auth.
+//!
+//! Connections: at most [`max_connections`](ServerBuilder::max_connections)
+//! at once (one over the limit is closed on arrival); a client has
+//! [`header_read_timeout`](ServerBuilder::header_read_timeout) to start and
+//! to send each request head, which also closes idle keep-alive connections.
 //!
 //! ```
 //! use std::time::Duration;
