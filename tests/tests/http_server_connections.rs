@@ -323,3 +323,21 @@ async fn one_server_serves_two_listeners_and_runs_on_without_its_handles() {
         4
     );
 }
+
+#[tokio::test]
+async fn an_http2_call_still_running_at_the_deadline_is_cut_off() {
+    let (server, started) = start_default().await;
+    let mut client = H2::connect(server.local_addr()).await;
+    let call =
+        tokio::spawn(async move { client.try_send(post(&call_text("sleep", "[30000]"))).await });
+    started.notified().await;
+    let began = Instant::now();
+    let outcome = server.shutdown(Duration::from_millis(200)).await;
+    assert_eq!(outcome, Shutdown::Forced { connections: 1 });
+    assert!(
+        began.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        began.elapsed()
+    );
+    assert!(call.await.unwrap().is_err(), "the connection was closed");
+}

@@ -262,8 +262,8 @@ fn unsupported_type(content_type: Option<&HeaderValue>) -> Response<RpcBody> {
 }
 
 #[cold]
-fn too_large(state: &HttpState, size: u64) -> Response<RpcBody> {
-    tracing::debug!(target: TARGET, size, limit = state.config.max_body_size, "body too large");
+fn too_large(state: &HttpState, size_at_least: u64) -> Response<RpcBody> {
+    tracing::debug!(target: TARGET, size_at_least, limit = state.config.max_body_size, "body too large");
     json(StatusCode::PAYLOAD_TOO_LARGE, state.too_large.clone())
 }
 

@@ -202,13 +202,13 @@ impl H2 {
     }
 
     pub async fn send(&mut self, request: Request<Full<Bytes>>) -> Reply {
-        self.sender.ready().await.expect("HTTP/2 ready");
-        let response = self
-            .sender
-            .send_request(request)
-            .await
-            .expect("send the request");
-        read(response).await
+        self.try_send(request).await.expect("send the request")
+    }
+
+    pub async fn try_send(&mut self, request: Request<Full<Bytes>>) -> hyper::Result<Reply> {
+        self.sender.ready().await?;
+        let response = self.sender.send_request(request).await?;
+        Ok(read(response).await)
     }
 }
 
