@@ -38,6 +38,8 @@ pub mod protocol;
 mod router;
 #[cfg(feature = "ws")]
 pub mod ws;
+#[cfg(feature = "server")]
+pub mod server;
 
 pub use config::RouterConfig;
 pub use context::{Context, ContextBuilder, RequestHead};

@@ -1,0 +1,81 @@
+//! The limits and switches of an HTTP server.
+
+use std::time::Duration;
+
+/// Limits and switches of a [`Server`](super::Server) (and of an
+/// [`RpcService`](super::RpcService) mounted in another tower stack).
+///
+/// Set through [`ServerBuilder`](super::ServerBuilder); read back with
+/// [`Server::config`](super::Server::config).
+///
+/// ```
+/// use rpc_runtime::server::ServerConfig;
+/// let config = ServerConfig::default();
+/// assert_eq!(config.max_body_size, 10 * 1024 * 1024);
+/// assert!(!config.method_map);
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ServerConfig {
+    /// The largest request body accepted, in bytes; a larger one is answered
+    /// `413` with a JSON-RPC error body. Default 10 MiB.
+    pub max_body_size: usize,
+    /// How many TCP connections are served at once; a connection over the
+    /// limit is closed as soon as it is accepted, before anything is read
+    /// (cheapest under a flood, and the client sees a closed connection it
+    /// may retry). Default 10,000.
+    pub max_connections: usize,
+    /// How long a client may take to start talking and to send a request
+    /// head; the connection is closed when it takes longer. It also bounds
+    /// how long an idle HTTP/1.1 keep-alive connection is kept, and how long
+    /// a new connection may stay silent. `None` turns the limit off.
+    /// Default 30 s.
+    pub header_read_timeout: Option<Duration>,
+    /// How long a client may take to send a request body once its head is
+    /// in; the request is answered `408` when it takes longer. `None` turns
+    /// the limit off. Default 60 s.
+    pub body_read_timeout: Option<Duration>,
+    /// Answer a plain `GET` on the endpoint with the list of methods and
+    /// their parameter names. Default off (`GET` is `405`).
+    pub method_map: bool,
+    /// When set, replaces the router's
+    /// [`call_timeout`](crate::RouterConfig::call_timeout). Default: keep
+    /// the router's.
+    pub call_timeout: Option<Duration>,
+    /// When set, replaces the router's
+    /// [`max_batch_len`](crate::RouterConfig::max_batch_len). Default: keep
+    /// the router's.
+    pub max_batch_len: Option<usize>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            max_body_size: 10 * 1024 * 1024,
+            max_connections: 10_000,
+            header_read_timeout: Some(Duration::from_secs(30)),
+            body_read_timeout: Some(Duration::from_secs(60)),
+            method_map: false,
+            call_timeout: None,
+            max_batch_len: None,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Applies the settings that belong to the router (call timeout, batch
+    /// length) to `router`.
+    pub(crate) fn apply_to(&self, router: crate::Router) -> crate::Router {
+        if self.call_timeout.is_none() && self.max_batch_len.is_none() {
+            return router;
+        }
+        let mut config = router.config().clone();
+        if let Some(timeout) = self.call_timeout {
+            config = config.with_call_timeout(Some(timeout));
+        }
+        if let Some(len) = self.max_batch_len {
+            config = config.with_max_batch_len(len);
+        }
+        router.with_config(config)
+    }
+}

@@ -1,0 +1,140 @@
+//! One accepted TCP connection: HTTP/1.1 (keep-alive) or HTTP/2 (prior
+//! knowledge), sniffed on the same port, served until it ends or the
+//! shutdown phases close it.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulConnection;
+use tokio::net::TcpStream;
+use tokio::sync::{watch, OwnedSemaphorePermit};
+
+use super::accept::Counters;
+use super::config::ServerConfig;
+use super::first_bytes::FirstBytesDeadline;
+use super::http::{self as endpoint, HttpState, Origin};
+
+const TARGET: &str = "rpc_runtime::http";
+
+/// What the accept loop tells every open connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Normal service.
+    Serving,
+    /// Finish the request in flight, then close (HTTP/2: `GOAWAY`).
+    Draining,
+    /// Close now: the shutdown deadline has passed.
+    Closing,
+}
+
+/// A connection's hold on the server: its slot under `max_connections`, its
+/// place in the shutdown, and what every request on it shares.
+///
+/// Whoever keeps the connection's socket alive keeps an `Arc` of this: the
+/// HTTP task, and after a WebSocket upgrade the WebSocket driver (which
+/// should follow [`phase`](Self::phase) to close on shutdown). The slot is
+/// freed, and the shutdown stops waiting, when the last one is dropped.
+pub(crate) struct OpenConnection {
+    pub(crate) state: Arc<HttpState>,
+    pub(crate) peer: SocketAddr,
+    pub(crate) phase: watch::Receiver<Phase>,
+    pub(crate) counters: Arc<Counters>,
+    pub(crate) _permit: OwnedSemaphorePermit,
+}
+
+impl OpenConnection {
+    /// The shutdown phases, to follow with `changed()`.
+    #[allow(dead_code)] // for the WebSocket driver
+    pub(crate) fn phase(&self) -> watch::Receiver<Phase> {
+        self.phase.clone()
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        // Runs before the fields (the phase receiver among them) are
+        // dropped, so the count is settled when the shutdown sees it.
+        self.counters.active.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The HTTP/1.1 + HTTP/2 connection builder for `config`.
+pub(crate) fn builder(config: &ServerConfig) -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .keep_alive(true)
+        .timer(TokioTimer::new())
+        .header_read_timeout(config.header_read_timeout);
+    builder.http2().timer(TokioTimer::new());
+    builder
+}
+
+/// Serves `stream` to its end, following the shutdown phases.
+pub(crate) async fn serve(
+    stream: TcpStream,
+    open: Arc<OpenConnection>,
+    builder: Arc<auto::Builder<TokioExecutor>>,
+) {
+    let peer = open.peer;
+    // Small replies must not wait for Nagle's algorithm.
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::debug!(target: TARGET, %peer, %error, "could not set TCP_NODELAY");
+    }
+    let io = FirstBytesDeadline::new(stream, open.state.config.header_read_timeout);
+    let mut phase = open.phase.clone();
+    let service = service_fn(move |request| {
+        let open = Arc::clone(&open);
+        async move {
+            let origin = Origin {
+                peer: Some(open.peer),
+                connection: Some(&open),
+            };
+            Ok::<_, Infallible>(endpoint::handle(&open.state, request, origin).await)
+        }
+    });
+    let connection = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
+    drive(connection, &mut phase, peer).await;
+}
+
+/// Runs `connection` until it ends, starting its graceful shutdown when the
+/// phase turns to draining and dropping it (closing the socket) at closing.
+async fn drive<C>(connection: C, phase: &mut watch::Receiver<Phase>, peer: SocketAddr)
+where
+    C: GracefulConnection,
+    C::Error: std::fmt::Display,
+{
+    let mut connection = std::pin::pin!(connection);
+    let mut listening = true;
+    loop {
+        tokio::select! {
+            result = connection.as_mut() => {
+                if let Err(error) = result {
+                    tracing::debug!(target: TARGET, %peer, %error, "connection ended with an error");
+                }
+                return;
+            }
+            changed = phase.changed(), if listening => {
+                if changed.is_err() {
+                    // The accept loop is gone (the runtime is going down).
+                    listening = false;
+                    continue;
+                }
+                let now = *phase.borrow_and_update();
+                match now {
+                    Phase::Serving => {}
+                    Phase::Draining => connection.as_mut().graceful_shutdown(),
+                    Phase::Closing => {
+                        tracing::debug!(target: TARGET, %peer, "connection closed at the shutdown deadline");
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}

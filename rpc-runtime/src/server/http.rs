@@ -1,0 +1,327 @@
+//! One HTTP request in, one HTTP response out: the checks (method, content
+//! type, size), the body read, and the call into the router.
+//!
+//! Status codes: `200` with the JSON reply (JSON-RPC errors included: they
+//! are the protocol's own business), `204` with an empty body when the
+//! message needs no reply, `405` for methods other than `POST` (and `GET`
+//! when the method map is on), `415` for other content types, `413` for a
+//! body over the limit, `408` for a body that does not arrive in time, `400`
+//! for a body that could not be read.
+
+use std::future::Future as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+use hyper::body::Body;
+use tracing::Instrument as _;
+
+use super::body::RpcBody;
+use super::config::ServerConfig;
+use super::connection::OpenConnection;
+use super::{method_map, ws};
+use crate::protocol::{codes, write_error_response, ErrorObject, Id, Version};
+use crate::{Context, RequestHead, Router};
+
+/// The error type of a request body, boxed.
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+const TARGET: &str = "rpc_runtime::http";
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+/// What every request of one server (or one mounted service) shares.
+pub(crate) struct HttpState {
+    pub(crate) router: Router,
+    pub(crate) config: ServerConfig,
+    /// The method map's JSON, rendered once; `None` when it is off.
+    method_map: Option<Bytes>,
+    allow: HeaderValue,
+    /// Error bodies, rendered once so a rejection costs no formatting.
+    too_large: Bytes,
+    parse_error: Bytes,
+}
+
+impl HttpState {
+    pub(crate) fn new(router: Router, config: ServerConfig) -> Self {
+        let router = config.apply_to(router);
+        let method_map = config.method_map.then(|| method_map::render(&router));
+        let allow = HeaderValue::from_static(if config.method_map {
+            "GET, POST"
+        } else {
+            "POST"
+        });
+        let too_large = error_body(
+            codes::TOO_LARGE,
+            &format!(
+                "Request body too large: the limit is {} bytes",
+                config.max_body_size
+            ),
+        );
+        let parse_error = error_body(codes::PARSE_ERROR, "Parse error");
+        Self {
+            router,
+            config,
+            method_map,
+            allow,
+            too_large,
+            parse_error,
+        }
+    }
+}
+
+/// Where a request came from.
+#[derive(Clone, Copy)]
+pub(crate) struct Origin<'a> {
+    /// The remote address, when known.
+    pub(crate) peer: Option<SocketAddr>,
+    /// The server's connection it arrived on; `None` when the router is
+    /// mounted in another stack, which owns its connections.
+    #[allow(dead_code)] // read by the WebSocket upgrade, see `ws.rs`
+    pub(crate) connection: Option<&'a Arc<OpenConnection>>,
+}
+
+/// Answers one request.
+pub(crate) async fn handle<B>(
+    state: &Arc<HttpState>,
+    request: Request<B>,
+    origin: Origin<'_>,
+) -> Response<RpcBody>
+where
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    let span = tracing::debug_span!(target: TARGET, "http.request",
+        method = %request.method(), path = request.uri().path(), status = tracing::field::Empty);
+    let response = respond(state, request, origin)
+        .instrument(span.clone())
+        .await;
+    span.record("status", response.status().as_u16());
+    response
+}
+
+async fn respond<B>(
+    state: &Arc<HttpState>,
+    request: Request<B>,
+    origin: Origin<'_>,
+) -> Response<RpcBody>
+where
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    // The WebSocket upgrade shares the endpoint: it is a GET, so it is
+    // sorted out before the method check.
+    if ws::is_upgrade(&request) {
+        return ws::upgrade(state, request, origin).await;
+    }
+    match *request.method() {
+        Method::POST => {}
+        Method::GET if state.method_map.is_some() => {
+            return json(StatusCode::OK, state.method_map.clone().unwrap_or_default());
+        }
+        _ => return not_allowed(state, request.method()),
+    }
+    if !is_json(request.headers().get(CONTENT_TYPE)) {
+        return unsupported_type(request.headers().get(CONTENT_TYPE));
+    }
+
+    let (parts, body) = request.into_parts();
+    let limit = state.config.max_body_size;
+    // A declared length over the limit is refused before a byte is read.
+    if body.size_hint().lower() > limit as u64 {
+        return too_large(state, body.size_hint().lower());
+    }
+    let bytes = match read_body(body, limit, state.config.body_read_timeout).await {
+        Ok(bytes) => bytes,
+        Err(ReadError::TooLarge) => return too_large(state, limit as u64 + 1),
+        Err(ReadError::TimedOut(limit)) => return body_timed_out(limit),
+        Err(ReadError::Failed(error)) => return body_failed(&error),
+    };
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        tracing::debug!(target: TARGET, "body is not valid UTF-8");
+        return json(StatusCode::OK, state.parse_error.clone());
+    };
+
+    let mut context = Context::builder()
+        .transport("http")
+        .request_head(RequestHead {
+            method: parts.method,
+            uri: parts.uri,
+            version: parts.version,
+            headers: parts.headers,
+        });
+    if let Some(peer) = origin.peer {
+        context = context.peer_addr(peer);
+    }
+    match state.router.handle(text, &context.build()).await {
+        Some(reply) => json(StatusCode::OK, Bytes::from(reply)),
+        None => {
+            let mut response = Response::new(RpcBody::empty());
+            *response.status_mut() = StatusCode::NO_CONTENT;
+            response
+        }
+    }
+}
+
+/// Whether the content type is JSON: `application/json` or
+/// `application/json-rpc`, any case, any parameters (`charset=...`).
+fn is_json(value: Option<&HeaderValue>) -> bool {
+    let Some(value) = value else {
+        return false;
+    };
+    let bytes = value.as_bytes();
+    let essence = match bytes.iter().position(|&b| b == b';') {
+        Some(end) => &bytes[..end],
+        None => bytes,
+    }
+    .trim_ascii();
+    essence.eq_ignore_ascii_case(b"application/json")
+        || essence.eq_ignore_ascii_case(b"application/json-rpc")
+}
+
+enum ReadError {
+    TooLarge,
+    TimedOut(Duration),
+    Failed(BoxError),
+}
+
+/// Collects the whole body once, within the size limit and the time limit.
+async fn read_body<B>(body: B, limit: usize, timeout: Option<Duration>) -> Result<Bytes, ReadError>
+where
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    let mut collect = std::pin::pin!(Limited::new(body, limit).collect());
+    // Most bodies are already in when the head is: try once before arming
+    // a timer, which costs more than the read.
+    let first = std::future::poll_fn(|cx| Poll::Ready(collect.as_mut().poll(cx))).await;
+    let collected = match (first, timeout) {
+        (Poll::Ready(collected), _) => collected,
+        (Poll::Pending, Some(timeout)) => tokio::time::timeout(timeout, collect)
+            .await
+            .map_err(|_| ReadError::TimedOut(timeout))?,
+        (Poll::Pending, None) => collect.await,
+    };
+    match collected {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.is::<LengthLimitError>() => Err(ReadError::TooLarge),
+        Err(error) => Err(ReadError::Failed(error)),
+    }
+}
+
+fn json(status: StatusCode, body: Bytes) -> Response<RpcBody> {
+    let mut response = Response::new(RpcBody::new(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, JSON);
+    response
+}
+
+/// A JSON-RPC error response (id `null`) as bytes.
+pub(crate) fn error_body(code: i32, message: &str) -> Bytes {
+    let mut out = String::with_capacity(64 + message.len());
+    write_error_response(
+        &mut out,
+        Version::V2,
+        &Id::null(),
+        &ErrorObject::new(code, message),
+    );
+    Bytes::from(out)
+}
+
+/// A rejection: the HTTP status and a JSON-RPC error body that says why.
+pub(crate) fn reject(status: StatusCode, code: i32, message: &str) -> Response<RpcBody> {
+    json(status, error_body(code, message))
+}
+
+#[cold]
+fn not_allowed(state: &HttpState, method: &Method) -> Response<RpcBody> {
+    tracing::debug!(target: TARGET, %method, "method not allowed");
+    let mut response = json(
+        StatusCode::METHOD_NOT_ALLOWED,
+        Bytes::from_static(
+            br#"{"jsonrpc":"2.0","error":{"code":-32600,"message":"Method not allowed: send JSON-RPC requests with POST"},"id":null}"#,
+        ),
+    );
+    response.headers_mut().insert(ALLOW, state.allow.clone());
+    response
+}
+
+#[cold]
+fn unsupported_type(content_type: Option<&HeaderValue>) -> Response<RpcBody> {
+    tracing::debug!(target: TARGET, content_type = ?content_type, "unsupported content type");
+    json(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Bytes::from_static(
+            br#"{"jsonrpc":"2.0","error":{"code":-32600,"message":"Unsupported content type: expected application/json"},"id":null}"#,
+        ),
+    )
+}
+
+#[cold]
+fn too_large(state: &HttpState, size_at_least: u64) -> Response<RpcBody> {
+    tracing::debug!(target: TARGET, size_at_least, limit = state.config.max_body_size, "body too large");
+    json(StatusCode::PAYLOAD_TOO_LARGE, state.too_large.clone())
+}
+
+#[cold]
+fn body_timed_out(limit: Duration) -> Response<RpcBody> {
+    tracing::debug!(target: TARGET, limit_ms = limit.as_millis(), "body read timed out");
+    reject(
+        StatusCode::REQUEST_TIMEOUT,
+        codes::INVALID_REQUEST,
+        &format!("Request body not received within {} ms", limit.as_millis()),
+    )
+}
+
+#[cold]
+fn body_failed(error: &BoxError) -> Response<RpcBody> {
+    tracing::debug!(target: TARGET, %error, "body could not be read");
+    reject(
+        StatusCode::BAD_REQUEST,
+        codes::INVALID_REQUEST,
+        "The request body could not be read",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_content_types() {
+        let ok = [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON;charset=UTF-8",
+            "application/json-rpc",
+            " application/json ; charset=latin1",
+        ];
+        for value in ok {
+            assert!(is_json(Some(&HeaderValue::from_static(value))), "{value}");
+        }
+        let refused = [
+            "text/plain",
+            "application/jsonx",
+            "application/xml",
+            "",
+            "json",
+        ];
+        for value in refused {
+            assert!(!is_json(Some(&HeaderValue::from_static(value))), "{value}");
+        }
+        assert!(!is_json(None));
+    }
+
+    #[test]
+    fn error_bodies_are_json_rpc() {
+        let body = error_body(codes::TOO_LARGE, "too \"big\"");
+        let value: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        assert_eq!(value["error"]["code"], codes::TOO_LARGE);
+        assert_eq!(value["error"]["message"], "too \"big\"");
+        assert!(value["id"].is_null());
+    }
+}

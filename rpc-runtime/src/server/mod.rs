@@ -1,0 +1,367 @@
+//! The HTTP server (feature `server`): JSON-RPC over `POST`, HTTP/1.1
+//! keep-alive and HTTP/2 (prior knowledge) on one port, limits, graceful
+//! shutdown, and a [`tower_service::Service`] to mount a router inside axum or
+//! any tower stack.
+//!
+//! | Request                                                   | Response |
+//! |-----------------------------------------------------------|----------|
+//! | `POST`, `application/json` (any params) or `application/json-rpc` | `200` and the JSON reply, JSON-RPC errors included |
+//! | the same, but nothing to reply (notification, all-notification batch) | `204`, empty body |
+//! | `GET` with the method map on                              | `200`, `{"methods":[{"name":..,"params":[..]},..]}` |
+//! | any other method                                          | `405`, `Allow: POST` (`GET, POST` with the method map) |
+//! | another or no content type                                | `415` |
+//! | a body over [`max_body_size`](ServerBuilder::max_body_size) | `413` |
+//! | a body not in within [`body_read_timeout`](ServerBuilder::body_read_timeout) | `408` |
+//!
+//! Every non-2xx answer carries a JSON-RPC error object (id `null`) that
+//! says what was wrong, with `content-type: application/json`.
+//!
+//! A standalone server answers on every path; to put the API on one path
+//! beside other routes, mount [`Server::service`] (or [`RpcService`]) in axum
+//! or another tower stack.
+//!
+//! Handlers read the HTTP request head (headers, cookies, URI) and the peer
+//! address through their [`Context`](crate::Context): the basis for auth.
+//!
+//! Connections: at most [`max_connections`](ServerBuilder::max_connections)
+//! at once (one over the limit is closed on arrival); a client has
+//! [`header_read_timeout`](ServerBuilder::header_read_timeout) to start and
+//! to send each request head, which also closes idle keep-alive connections.
+//!
+//! ```
+//! use std::time::Duration;
+//! use rpc_runtime::{protocol::ErrorObjectOwned, server::Server, Router};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! let mut router = Router::new();
+//! router.register_sync("whoami", |_params, ctx| {
+//!     let agent = ctx.request_head().and_then(|head| head.header("user-agent")).unwrap_or("?");
+//!     Ok::<_, ErrorObjectOwned>(format!("{agent} from {:?}", ctx.peer_addr()))
+//! }).unwrap();
+//!
+//! let handle = Server::builder()
+//!     .max_body_size(1024 * 1024)
+//!     .call_timeout(Duration::from_secs(5))
+//!     .build(router)
+//!     .bind("127.0.0.1:0")
+//!     .await?;
+//! println!("listening on {}", handle.local_addr());
+//! // ... serve until it is time to stop, then:
+//! handle.shutdown(Duration::from_secs(10)).await;
+//! # Ok(())
+//! # }
+//! ```
+
+mod accept;
+mod body;
+mod config;
+mod connection;
+mod first_bytes;
+mod http;
+mod method_map;
+mod service;
+mod ws;
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::sync::watch;
+
+pub use body::RpcBody;
+pub use config::ServerConfig;
+pub use service::RpcService;
+
+use self::accept::{Control, Counters};
+use self::http::HttpState;
+use crate::Router;
+
+/// A router with its server settings, ready to listen.
+///
+/// Build one with [`Server::builder`]; then [`bind`](Server::bind) an
+/// address, [`serve`](Server::serve) a listener you already have, or take a
+/// [`service`](Server::service) to mount in another stack. One `Server` may
+/// serve several listeners; each gets its own handle and connection limit.
+#[derive(Clone)]
+#[must_use = "a server does nothing until it is bound or served"]
+pub struct Server {
+    state: Arc<HttpState>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("router", &self.state.router)
+            .field("config", &self.state.config)
+            .finish()
+    }
+}
+
+impl Server {
+    /// Starts a server with the default [`ServerConfig`].
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder {
+            config: ServerConfig::default(),
+        }
+    }
+
+    /// Binds `addr` and serves on it from a task of its own. Use port `0`
+    /// for any free port; [`ServerHandle::local_addr`] tells which.
+    ///
+    /// # Errors
+    /// When the address does not resolve or cannot be bound.
+    pub async fn bind(&self, addr: impl ToSocketAddrs) -> std::io::Result<ServerHandle> {
+        let listener = TcpListener::bind(addr).await?;
+        self.serve(listener)
+    }
+
+    /// Serves connections from `listener` on a task of its own.
+    ///
+    /// # Errors
+    /// When the listener's local address cannot be read.
+    ///
+    /// # Panics
+    /// Outside a Tokio runtime.
+    pub fn serve(&self, listener: TcpListener) -> std::io::Result<ServerHandle> {
+        let local_addr = listener.local_addr()?;
+        let (stop_tx, stop_rx) = watch::channel(None);
+        let (done_tx, done_rx) = watch::channel(None);
+        let counters = Arc::new(Counters::default());
+        let control = Control {
+            stop: stop_rx,
+            done: done_tx,
+        };
+        tokio::spawn(accept::run(
+            listener,
+            Arc::clone(&self.state),
+            Arc::clone(&counters),
+            control,
+        ));
+        tracing::info!(target: "rpc_runtime::http", %local_addr, "listening");
+        Ok(ServerHandle {
+            inner: Arc::new(HandleInner {
+                local_addr,
+                stop: stop_tx,
+                done: done_rx,
+                counters,
+            }),
+        })
+    }
+
+    /// The server as a tower service, sharing this server's router and
+    /// limits.
+    pub fn service(&self) -> RpcService {
+        RpcService::from_state(Arc::clone(&self.state))
+    }
+
+    /// The router being served (with the config's call timeout and batch
+    /// length applied).
+    pub fn router(&self) -> &Router {
+        &self.state.router
+    }
+
+    /// The settings in force.
+    #[must_use]
+    pub fn config(&self) -> &ServerConfig {
+        &self.state.config
+    }
+}
+
+/// Sets a [`Server`]'s limits; [`build`](ServerBuilder::build) it with a
+/// router.
+///
+/// ```
+/// use std::time::Duration;
+/// use rpc_runtime::{server::Server, Router};
+/// let server = Server::builder()
+///     .max_body_size(64 * 1024)
+///     .max_connections(100)
+///     .max_batch_len(20)
+///     .call_timeout(Duration::from_secs(2))
+///     .method_map(true)
+///     .build(Router::new());
+/// assert_eq!(server.config().max_connections, 100);
+/// assert_eq!(server.router().config().max_batch_len, 20);
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "call `build` to get the server"]
+pub struct ServerBuilder {
+    config: ServerConfig,
+}
+
+impl ServerBuilder {
+    /// The largest request body, in bytes (default 10 MiB); larger is `413`.
+    pub fn max_body_size(mut self, bytes: usize) -> Self {
+        self.config.max_body_size = bytes;
+        self
+    }
+
+    /// How many connections are served at once (default 10,000, at least 1);
+    /// a connection over the limit is closed as soon as it is accepted.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.config.max_connections = n;
+        self
+    }
+
+    /// How long a client may take to send a request head (default 30 s);
+    /// also the idle time after which a keep-alive connection is closed.
+    pub fn header_read_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.config.header_read_timeout = timeout;
+        self
+    }
+
+    /// How long a client may take to send a request body (default 60 s);
+    /// slower is `408`.
+    pub fn body_read_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.config.body_read_timeout = timeout;
+        self
+    }
+
+    /// The longest a call may run; a slower one is answered with a `-32000`
+    /// error that says so. Overrides the router's
+    /// [`call_timeout`](crate::RouterConfig::call_timeout).
+    pub fn call_timeout(mut self, timeout: Duration) -> Self {
+        self.config.call_timeout = Some(timeout);
+        self
+    }
+
+    /// The longest batch accepted; longer is one `-32600` error. Overrides
+    /// the router's [`max_batch_len`](crate::RouterConfig::max_batch_len).
+    pub fn max_batch_len(mut self, len: usize) -> Self {
+        self.config.max_batch_len = Some(len);
+        self
+    }
+
+    /// Answer a plain `GET` on the endpoint with the methods and their
+    /// parameter names (default off).
+    pub fn method_map(mut self, on: bool) -> Self {
+        self.config.method_map = on;
+        self
+    }
+
+    /// Replaces every setting at once.
+    pub fn config(mut self, config: ServerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The server for `router`.
+    pub fn build(self, router: Router) -> Server {
+        Server {
+            state: Arc::new(HttpState::new(router, self.config)),
+        }
+    }
+}
+
+/// How a server's shutdown went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Shutdown {
+    /// Every in-flight request finished within the deadline.
+    Graceful,
+    /// The deadline passed; this many connections were closed with work
+    /// still in flight.
+    Forced {
+        /// How many connections were closed at the deadline.
+        connections: usize,
+    },
+}
+
+/// A running server: its address, its connection counters, and the way to
+/// stop it.
+///
+/// Clones control the same server. Dropping every handle leaves the server
+/// running for as long as the Tokio runtime does; call
+/// [`shutdown`](Self::shutdown) to stop it.
+#[derive(Clone, Debug)]
+#[must_use = "without the handle the server cannot be shut down"]
+pub struct ServerHandle {
+    inner: Arc<HandleInner>,
+}
+
+#[derive(Debug)]
+struct HandleInner {
+    local_addr: SocketAddr,
+    stop: watch::Sender<Option<Duration>>,
+    done: watch::Receiver<Option<Shutdown>>,
+    counters: Arc<Counters>,
+}
+
+impl ServerHandle {
+    /// The address the server listens on.
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.inner.local_addr
+    }
+
+    /// Stops the server: stops accepting at once (new connections are
+    /// refused), lets in-flight requests finish for up to `deadline` while
+    /// idle connections close, then closes whatever is left. Resolves when
+    /// the server has stopped. The first call's deadline counts; later calls
+    /// just wait.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rpc_runtime::{server::{Server, Shutdown}, Router};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let handle = Server::builder().build(Router::new()).bind("127.0.0.1:0").await?;
+    /// let addr = handle.local_addr();
+    /// assert_eq!(handle.shutdown(Duration::from_secs(1)).await, Shutdown::Graceful);
+    /// assert!(handle.is_stopped());
+    /// assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn shutdown(&self, deadline: Duration) -> Shutdown {
+        self.inner.stop.send_if_modified(|stop| {
+            let first = stop.is_none();
+            if first {
+                *stop = Some(deadline);
+            }
+            first
+        });
+        self.stopped().await
+    }
+
+    /// Resolves when the server has stopped (after a [`shutdown`](Self::shutdown)).
+    pub async fn stopped(&self) -> Shutdown {
+        let mut done = self.inner.done.clone();
+        let outcome = match done.wait_for(Option::is_some).await {
+            Ok(outcome) => outcome.unwrap_or(Shutdown::Graceful),
+            // The accept task is gone without a word: the runtime is
+            // shutting down and took every connection with it.
+            Err(_) => Shutdown::Forced { connections: 0 },
+        };
+        outcome
+    }
+
+    /// Whether the server has stopped.
+    #[must_use]
+    pub fn is_stopped(&self) -> bool {
+        self.inner.done.borrow().is_some()
+    }
+
+    /// How many connections were accepted since the server started (those
+    /// refused over the limit included).
+    #[must_use]
+    pub fn connections_accepted(&self) -> usize {
+        self.inner.counters.accepted.load(Ordering::Relaxed)
+    }
+
+    /// How many connections are open now.
+    #[must_use]
+    pub fn connections_active(&self) -> usize {
+        self.inner.counters.active.load(Ordering::Relaxed)
+    }
+
+    /// How many connections were closed on arrival because
+    /// [`max_connections`](ServerBuilder::max_connections) were open.
+    #[must_use]
+    pub fn connections_refused(&self) -> usize {
+        self.inner.counters.refused.load(Ordering::Relaxed)
+    }
+}
