@@ -81,4 +81,60 @@ where
 pub mod __private {
     pub use serde;
     pub use serde_json;
+
+    use crate::protocol::ErrorObjectOwned;
+    use crate::{MethodInfo, RegisterError, RpcError};
+
+    /// Why a generated handler failed: its params did not decode, or the
+    /// method returned its application error.
+    #[derive(Debug)]
+    pub enum Failure<E> {
+        /// The params did not decode (`-32602`).
+        Params(ErrorObjectOwned),
+        /// The method's own error.
+        App(E),
+    }
+
+    impl<E: RpcError> RpcError for Failure<E> {
+        fn to_error_object(&self) -> ErrorObjectOwned {
+            match self {
+                Failure::Params(object) => object.clone(),
+                Failure::App(error) => error.to_error_object(),
+            }
+        }
+
+        fn internal_detail(&self) -> Option<String> {
+            match self {
+                Failure::Params(_) => None,
+                Failure::App(error) => error.internal_detail(),
+            }
+        }
+    }
+
+    /// The outcome of a generated registration.
+    ///
+    /// The macro rejects empty, reserved and duplicate names at compile
+    /// time, so registration cannot fail here; should that invariant ever
+    /// break, the method is skipped and logged rather than panicking.
+    pub fn registered(
+        result: Result<&mut MethodInfo, RegisterError>,
+    ) -> Option<&mut MethodInfo> {
+        match result {
+            Ok(info) => Some(info),
+            Err(error) => {
+                tracing::error!(target: "rpc_runtime::router", %error, "generated method not registered");
+                None
+            }
+        }
+    }
+
+    /// Compile-time check that a method's result can be sent and received;
+    /// the macro spans calls to it at the user's type.
+    pub const fn assert_result<T: serde::Serialize + serde::de::DeserializeOwned>() {}
+
+    /// Compile-time check that a method's argument can be sent and received.
+    pub const fn assert_param<T: serde::Serialize + serde::de::DeserializeOwned>() {}
+
+    /// Compile-time check that a method's error type is an [`RpcError`].
+    pub const fn assert_error<E: RpcError>() {}
 }
