@@ -159,7 +159,7 @@ fn register(api: &Api, method: &Method) -> TokenStream {
         {
             let #this = ::core::clone::Clone::clone(&#this);
             if let ::core::option::Option::Some(#info) = ::rpc_runtime::__private::registered(#registration) {
-                #info.with_params(&[#(#json_names),*]).with_notification(#notification);
+                #info.with_params::<&str>(&[#(#json_names),*]).with_notification(#notification);
             }
         }
         #(#aliases)*
