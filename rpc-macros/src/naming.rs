@@ -25,3 +25,8 @@ pub(crate) fn local(name: &str) -> Ident {
 pub(crate) fn server_arg(index: usize) -> Ident {
     Ident::new(&format!("__rpc_arg{index}"), Span::mixed_site())
 }
+
+/// A wrapper type the expansion declares in a fn body (see `expand::wire`).
+pub(crate) fn wrapper(name: &str) -> Ident {
+    Ident::new(&format!("Rpc{name}"), Span::mixed_site())
+}

@@ -128,13 +128,25 @@ pub mod __private {
         }
     }
 
-    /// Compile-time check that a method's result can be sent and received;
-    /// the macro spans calls to it at the user's type.
-    pub const fn assert_result<T: serde::Serialize + serde::de::DeserializeOwned>() {}
-
-    /// Compile-time check that a method's argument can be sent and received.
-    pub const fn assert_param<T: serde::Serialize + serde::de::DeserializeOwned>() {}
-
-    /// Compile-time check that a method's error type is an [`RpcError`].
-    pub const fn assert_error<E: RpcError>() {}
+    /// Recognises a client call's application error through the generated
+    /// wrapper `W` (which implements [`RpcError`] for the user's `E`), and
+    /// unwraps it.
+    pub fn app_error<W: RpcError, E>(
+        error: crate::client::ClientError,
+        unwrap: fn(W) -> E,
+    ) -> crate::client::ClientError<E> {
+        use crate::client::ClientError;
+        match error.with_app_error::<W>() {
+            ClientError::Application(wrapped) => ClientError::Application(unwrap(wrapped)),
+            ClientError::Transport(e) => ClientError::Transport(e),
+            ClientError::Timeout(d) => ClientError::Timeout(d),
+            ClientError::HttpStatus { status, body } => ClientError::HttpStatus { status, body },
+            ClientError::Unparsable(e) => ClientError::Unparsable(e),
+            ClientError::InvalidResponse(e) => ClientError::InvalidResponse(e),
+            ClientError::Rpc(object) => ClientError::Rpc(object),
+            ClientError::Decode(e) => ClientError::Decode(e),
+            ClientError::Encode(e) => ClientError::Encode(e),
+            ClientError::Closed(e) => ClientError::Closed(e),
+        }
+    }
 }

@@ -6,6 +6,7 @@ use quote::quote;
 
 use crate::ast::{Api, Method, Output};
 use crate::attr::ParamStyle;
+use crate::expand::wire;
 use crate::naming;
 
 pub(crate) fn expand(api: &Api) -> TokenStream {
@@ -60,13 +61,42 @@ fn method(api: &Api, method: &Method) -> TokenStream {
     let arg_idents: Vec<_> = method.args.iter().filter_map(|a| a.ident.as_ref()).collect();
     let arg_types: Vec<_> = method.args.iter().map(|a| &a.ty).collect();
     let json_names: Vec<String> = method.args.iter().map(|a| a.json_name()).collect();
+    let param_types: Vec<_> = (0..method.args.len())
+        .map(|i| naming::wrapper(&format!("Param{i}")))
+        .collect();
+    let mut wrappers: Vec<TokenStream> = method
+        .args
+        .iter()
+        .zip(&param_types)
+        .map(|(arg, name)| wire::send_ref(name, &arg.ty))
+        .collect();
+    let result = quote!(::core::result::Result);
+    let client_error = quote!(::rpc_runtime::client::ClientError);
+    let infallible = quote!(::core::convert::Infallible);
 
     let ok = method.output.ok_type();
-    let app_error = match &method.output {
-        Output::Fallible { err, .. } => quote!(#err),
-        Output::Unit | Output::Plain(_) => quote!(::core::convert::Infallible),
+    let (received, unwrap_ok) = match &method.output {
+        Output::Unit => (quote!(()), quote!(value)),
+        Output::Plain(ty) | Output::Fallible { ok: ty, .. } => {
+            let wrap = naming::wrapper("Result");
+            wrappers.push(wire::receive(&wrap, ty));
+            (quote!(#wrap), quote!(value.0))
+        }
     };
-    let client_error = quote!(::rpc_runtime::client::ClientError);
+    let (app_error, recognise) = match &method.output {
+        Output::Fallible { err, .. } => {
+            let wrap = naming::wrapper("AppError");
+            wrappers.push(wire::app_error(&wrap, err));
+            (
+                quote!(#err),
+                quote!(::rpc_runtime::__private::app_error(error, |#wrap(inner)| inner)),
+            )
+        }
+        Output::Unit | Output::Plain(_) => (
+            infallible.clone(),
+            quote!(#client_error::<#infallible>::with_app_error::<#infallible>(error)),
+        ),
+    };
 
     let encode = if method.args.is_empty() {
         quote!(let #params = ::rpc_runtime::params::EncodedParams::none();)
@@ -78,8 +108,8 @@ fn method(api: &Api, method: &Method) -> TokenStream {
         quote! {
             let mut #params = ::rpc_runtime::params::#builder::new();
             #(
-                if let ::core::result::Result::Err(#error) = #params.#add(#json_names, &#arg_idents) {
-                    return ::core::result::Result::Err(#client_error::Encode(#error));
+                if let #result::Err(#error) = #params.#add(#json_names, &#param_types(&#arg_idents)) {
+                    return #result::Err(#client_error::Encode(#error));
                 }
             )*
             let #params = #params.finish();
@@ -88,19 +118,20 @@ fn method(api: &Api, method: &Method) -> TokenStream {
     let send = if method.is_notification() {
         quote!(::rpc_runtime::client::Caller::notify(&self.caller, #full_name, #params).await)
     } else {
-        quote!(::rpc_runtime::client::Caller::call::<#ok>(&self.caller, #full_name, #params).await)
+        quote!(::rpc_runtime::client::Caller::call::<#received>(&self.caller, #full_name, #params).await)
     };
     quote! {
         #(#docs)*
         #(#deprecated)*
         pub async fn #ident(&self, #(#arg_idents: #arg_types),*)
-            -> ::core::result::Result<#ok, #client_error<#app_error>>
+            -> #result<#ok, #client_error<#app_error>>
         {
+            #(#wrappers)*
             #encode
-            ::core::result::Result::map_err(
-                #send,
-                #client_error::<::core::convert::Infallible>::with_app_error::<#app_error>,
-            )
+            match #send {
+                #result::Ok(value) => #result::Ok(#unwrap_ok),
+                #result::Err(error) => #result::Err(#recognise),
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 mod client;
 mod fallback;
 mod server;
+mod wire;
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -45,3 +46,4 @@ pub(crate) fn rpc(attr: TokenStream, item: TokenStream) -> TokenStream {
         }
     }
 }
+

@@ -2,11 +2,12 @@
 //! `Send` futures, plus a provided `into_router` that registers every method.
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::quote;
 use syn::spanned::Spanned as _;
 use syn::{FnArg, ItemTrait, ReturnType, TraitItem};
 
 use crate::ast::{Api, Method, Output};
+use crate::expand::wire;
 use crate::attr::{is_method_attr, is_param_attr};
 use crate::naming;
 
@@ -29,8 +30,7 @@ pub(crate) fn expand(api: &Api) -> TokenStream {
     if api.has_server() {
         item.items.push(into_router(api));
     }
-    let checks = type_checks(api);
-    quote!(#item #checks)
+    quote!(#item)
 }
 
 /// The trait without the macro's own attributes.
@@ -86,30 +86,48 @@ fn register(api: &Api, method: &Method) -> TokenStream {
 
     let full_name = api.full_name(&method.name());
     let json_names: Vec<String> = method.args.iter().map(|a| a.json_name()).collect();
-    let types: Vec<_> = method.args.iter().map(|a| &a.ty).collect();
     let locals: Vec<_> = (0..method.args.len()).map(naming::server_arg).collect();
+    let arg_types: Vec<_> = (0..method.args.len())
+        .map(|i| naming::wrapper(&format!("Arg{i}")))
+        .collect();
     let ident = &method.ident;
-    let ctx_arg = method.context.as_ref().map(|_| quote!(&#ctx,));
     let notification = method.is_notification();
 
+    let mut wrappers: Vec<TokenStream> = method
+        .args
+        .iter()
+        .zip(&arg_types)
+        .map(|(arg, name)| wire::receive(name, &arg.ty))
+        .collect();
     let failure = quote!(::rpc_runtime::__private::Failure);
+    let result = quote!(::core::result::Result);
+    let infallible = quote!(#failure<::core::convert::Infallible>);
     let finish = match &method.output {
-        Output::Fallible { .. } => {
-            quote!(::core::result::Result::map_err(#out, #failure::App))
+        Output::Unit => quote!(#result::Ok::<(), #infallible>(#out)),
+        Output::Plain(ty) => {
+            let wrap = naming::wrapper("Out");
+            wrappers.push(wire::send(&wrap, ty));
+            quote!(#result::Ok::<#wrap, #infallible>(#wrap(#out)))
         }
-        Output::Unit | Output::Plain(_) => {
-            quote!(::core::result::Result::Ok::<_, #failure<::core::convert::Infallible>>(#out))
+        Output::Fallible { ok, err } => {
+            let (wrap, app) = (naming::wrapper("Out"), naming::wrapper("AppError"));
+            wrappers.push(wire::send(&wrap, ok));
+            wrappers.push(wire::app_error(&app, err));
+            quote! {
+                match #out {
+                    #result::Ok(value) => #result::Ok(#wrap(value)),
+                    #result::Err(error) => #result::Err(#failure::App(#app(error))),
+                }
+            }
         }
     };
     let decode = quote! {
-        #params.decode::<(#(#types,)*)>(&[#(#json_names),*])
+        #params.decode::<(#(#arg_types,)*)>(&[#(#json_names),*])
     };
     let unpack = quote! {
-        let (#(#locals,)*) = match #decoded {
-            ::core::result::Result::Ok(values) => values,
-            ::core::result::Result::Err(#error) => {
-                return ::core::result::Result::Err(#failure::Params(#error));
-            }
+        let (#(#arg_types(#locals),)*) = match #decoded {
+            #result::Ok(values) => values,
+            #result::Err(#error) => return #result::Err(#failure::Params(#error)),
         };
     };
     let closure_args = quote! {
@@ -121,6 +139,7 @@ fn register(api: &Api, method: &Method) -> TokenStream {
             .context
             .as_ref()
             .map(|_| quote!(let #ctx = ::core::clone::Clone::clone(#ctx);));
+        let ctx_arg = method.context.as_ref().map(|_| quote!(&#ctx,));
         let call = if method.is_async {
             quote!(#this.#ident(#ctx_arg #(#locals),*).await)
         } else {
@@ -157,6 +176,7 @@ fn register(api: &Api, method: &Method) -> TokenStream {
     });
     quote! {
         {
+            #(#wrappers)*
             let #this = ::core::clone::Clone::clone(&#this);
             if let ::core::option::Option::Some(#info) = ::rpc_runtime::__private::registered(#registration) {
                 #info.with_params::<&str>(&[#(#json_names),*]).with_notification(#notification);
@@ -164,36 +184,4 @@ fn register(api: &Api, method: &Method) -> TokenStream {
         }
         #(#aliases)*
     }
-}
-
-/// Bounds checked on the user's own types, so a type that cannot cross the
-/// wire is reported at that type rather than deep in the expansion.
-fn type_checks(api: &Api) -> TokenStream {
-    let mut checks = TokenStream::new();
-    for method in &api.methods {
-        for arg in &method.args {
-            let ty = &arg.ty;
-            checks.extend(quote_spanned! {ty.span()=>
-                ::rpc_runtime::__private::assert_param::<#ty>();
-            });
-        }
-        match &method.output {
-            Output::Unit => {}
-            Output::Plain(ty) => checks.extend(quote_spanned! {ty.span()=>
-                ::rpc_runtime::__private::assert_result::<#ty>();
-            }),
-            Output::Fallible { ok, err } => {
-                checks.extend(quote_spanned! {ok.span()=>
-                    ::rpc_runtime::__private::assert_result::<#ok>();
-                });
-                checks.extend(quote_spanned! {err.span()=>
-                    ::rpc_runtime::__private::assert_error::<#err>();
-                });
-            }
-        }
-    }
-    if checks.is_empty() {
-        return checks;
-    }
-    quote!(const _: () = { #checks };)
 }

@@ -1,0 +1,10 @@
+use rpc_runtime::rpc;
+
+pub struct Opaque;
+
+#[rpc]
+pub trait Api {
+    fn put(&self, value: Opaque);
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use rpc_runtime::rpc;
+
+pub struct Opaque;
+
+#[rpc]
+pub trait Api {
+    async fn get(&self) -> Opaque;
+}
+
+fn main() {}
