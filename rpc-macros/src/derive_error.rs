@@ -177,7 +177,7 @@ fn expand(input: &DeriveInput, variants: &[Variant]) -> TokenStream {
             }
 
             fn declared_errors() -> ::std::vec::Vec<::rpc_runtime::protocol::ErrorObjectOwned> {
-                ::std::vec::Vec::from([#(#declared),*])
+                <::std::vec::Vec<::rpc_runtime::protocol::ErrorObjectOwned> as ::core::convert::From<_>>::from([#(#declared),*])
             }
         }
     }

@@ -1,10 +1,13 @@
 use rpc_runtime::rpc;
 
-pub struct Opaque;
+#[derive(serde::Serialize)]
+pub struct Point {
+    pub x: i64,
+}
 
 #[rpc]
 pub trait Api {
-    fn put(&self, value: Opaque);
+    fn put(&self, point: Point);
 }
 
 fn main() {}

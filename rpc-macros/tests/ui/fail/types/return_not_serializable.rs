@@ -1,10 +1,13 @@
 use rpc_runtime::rpc;
 
-pub struct Opaque;
+#[derive(serde::Deserialize)]
+pub struct Report {
+    pub lines: Vec<String>,
+}
 
 #[rpc]
 pub trait Api {
-    async fn get(&self) -> Opaque;
+    async fn report(&self) -> Report;
 }
 
 fn main() {}
