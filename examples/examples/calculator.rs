@@ -61,12 +61,10 @@ impl Calculator for Arc<Calc> {
     }
 
     async fn subtract(&self, minuend: i64, subtrahend: i64) -> Result<i64, CalcError> {
-        minuend
-            .checked_sub(subtrahend)
-            .ok_or(CalcError::Overflow {
-                minuend,
-                subtrahend,
-            })
+        minuend.checked_sub(subtrahend).ok_or(CalcError::Overflow {
+            minuend,
+            subtrahend,
+        })
     }
 
     async fn scale(&self, x: f64, factor: Option<f64>) -> f64 {
@@ -87,7 +85,12 @@ impl Calculator for Arc<Calc> {
     }
 
     fn primes_below(&self, n: u64) -> u64 {
-        let is_prime = |k: u64| k >= 2 && (2..).take_while(|d| d * d <= k).all(|d| k % d != 0);
+        let is_prime = |k: u64| {
+            k >= 2
+                && (2..)
+                    .take_while(|d| d * d <= k)
+                    .all(|d| !k.is_multiple_of(d))
+        };
         (0..n).filter(|&k| is_prime(k)).map(|_| 1).sum()
     }
 }
@@ -106,10 +109,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("add(2, 40)          = {}", client.add(2, 40).await?);
     println!("subtract(10, 4)     = {}", client.subtract(10, 4).await?);
     println!("scale(1.5, None)    = {}", client.scale(1.5, None).await?);
-    println!("scale(1.5, Some(4)) = {}", client.scale(1.5, Some(4.0)).await?);
+    println!(
+        "scale(1.5, Some(4)) = {}",
+        client.scale(1.5, Some(4.0)).await?
+    );
     println!("version()           = {}", client.version().await?);
     println!("whoami()            = {:?}", client.whoami().await?);
-    println!("primes_below(10000) = {}", client.primes_below(10_000).await?);
+    println!(
+        "primes_below(10000) = {}",
+        client.primes_below(10_000).await?
+    );
 
     client.log("hello from the client".to_owned()).await?;
     println!(
@@ -122,7 +131,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Err(ClientError::Application(CalcError::Overflow {
             minuend,
             subtrahend,
-        })) => println!("subtract(i64::MIN, 1) -> CalcError::Overflow {{ {minuend}, {subtrahend} }}"),
+        })) => {
+            println!("subtract(i64::MIN, 1) -> CalcError::Overflow {{ {minuend}, {subtrahend} }}")
+        }
         other => println!("subtract(i64::MIN, 1) -> unexpected: {other:?}"),
     }
     Ok(())

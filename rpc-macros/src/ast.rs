@@ -3,7 +3,9 @@
 //! method and argument (for the client today, generated API docs later).
 
 use proc_macro2::{Span, TokenStream};
-use syn::{Attribute, FnArg, Ident, ItemTrait, LitStr, Pat, ReturnType, TraitItem, TraitItemFn, Type};
+use syn::{
+    Attribute, FnArg, Ident, ItemTrait, LitStr, Pat, ReturnType, TraitItem, TraitItemFn, Type,
+};
 
 use crate::attr::{self, MethodArgs, ParamStyle, TraitArgs};
 use crate::errors::Errors;
@@ -49,9 +51,9 @@ pub(crate) enum Output {
     /// Nothing (or `()`): sent as `null`.
     Unit,
     /// Any `T`: the method cannot fail with an application error.
-    Plain(Type),
+    Plain(Box<Type>),
     /// `Result<T, E>`: `E` is the method's application error.
-    Fallible { ok: Type, err: Type },
+    Fallible { ok: Box<Type>, err: Box<Type> },
 }
 
 impl Api {
@@ -86,7 +88,11 @@ impl Api {
     pub(crate) fn full_name(&self, name: &str) -> String {
         match &self.args.namespace {
             Some(ns) => {
-                let sep = self.args.separator.as_ref().map_or_else(|| ".".to_owned(), LitStr::value);
+                let sep = self
+                    .args
+                    .separator
+                    .as_ref()
+                    .map_or_else(|| ".".to_owned(), LitStr::value);
                 format!("{}{sep}{name}", ns.value())
             }
             None => name.to_owned(),
@@ -97,7 +103,12 @@ impl Api {
 impl Method {
     fn parse(f: &TraitItemFn, errors: &mut Errors) -> Self {
         let attrs = attr::parse_method_attrs(&f.attrs, errors);
-        let docs = f.attrs.iter().filter(|a| a.path().is_ident("doc")).cloned().collect();
+        let docs = f
+            .attrs
+            .iter()
+            .filter(|a| a.path().is_ident("doc"))
+            .cloned()
+            .collect();
         let deprecated = f
             .attrs
             .iter()
@@ -106,13 +117,19 @@ impl Method {
             .collect();
         let mut context = None;
         let mut args = Vec::new();
-        for (index, input) in f.sig.inputs.iter().filter(|i| matches!(i, FnArg::Typed(_))).enumerate() {
-            let FnArg::Typed(pat_type) = input else { continue };
-            if is_context(&pat_type.ty) {
-                if context.is_none() {
-                    context = Some((index, pat_type.clone()));
-                    continue;
-                }
+        for (index, input) in f
+            .sig
+            .inputs
+            .iter()
+            .filter(|i| matches!(i, FnArg::Typed(_)))
+            .enumerate()
+        {
+            let FnArg::Typed(pat_type) = input else {
+                continue;
+            };
+            if is_context(&pat_type.ty) && context.is_none() {
+                context = Some((index, pat_type.clone()));
+                continue;
             }
             let param = attr::parse_param_attrs(&pat_type.attrs, errors);
             let ident = match &*pat_type.pat {
@@ -124,7 +141,12 @@ impl Method {
                 ident,
                 ty: (*pat_type.ty).clone(),
                 rename: param.rename,
-                docs: pat_type.attrs.iter().filter(|a| a.path().is_ident("doc")).cloned().collect(),
+                docs: pat_type
+                    .attrs
+                    .iter()
+                    .filter(|a| a.path().is_ident("doc"))
+                    .cloned()
+                    .collect(),
             });
         }
         Self {
@@ -146,15 +168,18 @@ impl Method {
 
     /// The method's own name: `#[method(name)]` or the fn name.
     pub(crate) fn name(&self) -> String {
-        self.attrs
-            .name
-            .as_ref()
-            .map_or_else(|| syn::ext::IdentExt::unraw(&self.ident).to_string(), LitStr::value)
+        self.attrs.name.as_ref().map_or_else(
+            || syn::ext::IdentExt::unraw(&self.ident).to_string(),
+            LitStr::value,
+        )
     }
 
     /// Where the method's name is written, for errors about it.
     pub(crate) fn name_span(&self) -> Span {
-        self.attrs.name.as_ref().map_or_else(|| self.ident.span(), LitStr::span)
+        self.attrs
+            .name
+            .as_ref()
+            .map_or_else(|| self.ident.span(), LitStr::span)
     }
 
     pub(crate) fn client_params(&self, api: &Api) -> ParamStyle {
@@ -187,16 +212,19 @@ impl Output {
             }
         }
         if let Some((ok, err)) = result_args(ty) {
-            return Output::Fallible { ok, err };
+            return Output::Fallible {
+                ok: Box::new(ok),
+                err: Box::new(err),
+            };
         }
-        Output::Plain((**ty).clone())
+        Output::Plain(ty.clone())
     }
 
     /// The success type (`()` for unit).
     pub(crate) fn ok_type(&self) -> Type {
         match self {
             Output::Unit => syn::parse_quote!(()),
-            Output::Plain(ty) | Output::Fallible { ok: ty, .. } => ty.clone(),
+            Output::Plain(ty) | Output::Fallible { ok: ty, .. } => (**ty).clone(),
         }
     }
 }

@@ -127,7 +127,8 @@ pub(crate) fn parse_method_attrs(attrs: &[Attribute], errors: &mut Errors) -> Me
                 let value = meta.value()?;
                 let list;
                 syn::bracketed!(list in value);
-                let names = list.parse_terminated(<LitStr as syn::parse::Parse>::parse, syn::Token![,])?;
+                let names =
+                    list.parse_terminated(<LitStr as syn::parse::Parse>::parse, syn::Token![,])?;
                 args.aliases.extend(names);
             } else if meta.path.is_ident("blocking") {
                 args.blocking = Some(span_of(&meta));

@@ -1,9 +1,8 @@
 //! Every rule an `#[rpc]` trait must follow, checked before expanding.
 //! All violations are collected, each reported once at the token at fault.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
-use proc_macro2::Span;
 use quote::ToTokens as _;
 use syn::Type;
 
@@ -122,10 +121,9 @@ fn check_arg_type(ty: &Type, errors: &mut Errors) {
             ty,
             "`impl Trait` arguments are not supported in an #[rpc] method; use a concrete type",
         ),
-        Type::Reference(reference) if is_context(ty) => errors.at(
-            reference,
-            "a method takes at most one context argument",
-        ),
+        Type::Reference(reference) if is_context(ty) => {
+            errors.at(reference, "a method takes at most one context argument")
+        }
         Type::Reference(reference) => {
             let owned = match &*reference.elem {
                 Type::Path(p) if p.path.is_ident("str") => "such as `String`".to_owned(),
@@ -154,7 +152,10 @@ fn check_output(method: &Method, errors: &mut Errors) {
             "a #[notification] gets no reply, so it cannot return a value; remove the return type",
         );
     } else if contains_impl_trait(ty) {
-        errors.at(ty, "an #[rpc] method must return a concrete type, not `impl Trait`");
+        errors.at(
+            ty,
+            "an #[rpc] method must return a concrete type, not `impl Trait`",
+        );
     }
 }
 
@@ -172,7 +173,7 @@ fn check_names(api: &Api, errors: &mut Errors) {
             return;
         }
     }
-    let mut seen: HashMap<String, Span> = HashMap::new();
+    let mut seen: HashSet<String> = HashSet::new();
     for method in &api.methods {
         let names = std::iter::once((method.name(), method.name_span()))
             .chain(method.attrs.aliases.iter().map(|a| (a.value(), a.span())));
@@ -185,13 +186,11 @@ fn check_names(api: &Api, errors: &mut Errors) {
                     span,
                     format!("`{full}`: names starting with `rpc.` are reserved by JSON-RPC"),
                 ));
-            } else if seen.contains_key(&full) {
+            } else if !seen.insert(full.clone()) {
                 errors.push(syn::Error::new(
                     span,
                     format!("duplicate method name `{full}`"),
                 ));
-            } else {
-                seen.insert(full, span);
             }
         }
     }

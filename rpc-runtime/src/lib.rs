@@ -116,9 +116,7 @@ pub mod __private {
     /// The macro rejects empty, reserved and duplicate names at compile
     /// time, so registration cannot fail here; should that invariant ever
     /// break, the method is skipped and logged rather than panicking.
-    pub fn registered(
-        result: Result<&mut MethodInfo, RegisterError>,
-    ) -> Option<&mut MethodInfo> {
+    pub fn registered(result: Result<&mut MethodInfo, RegisterError>) -> Option<&mut MethodInfo> {
         match result {
             Ok(info) => Some(info),
             Err(error) => {

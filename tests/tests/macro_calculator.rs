@@ -111,7 +111,8 @@ async fn positional_calls_return_typed_results() {
 async fn every_method_accepts_named_params_too() {
     let (_, client) = setup();
     let caller = client.caller();
-    let params = EncodedParams::from_value(&serde_json::json!({"subtrahend": 2, "minuend": 7})).unwrap();
+    let params =
+        EncodedParams::from_value(&serde_json::json!({"subtrahend": 2, "minuend": 7})).unwrap();
     let diff: i64 = caller.call("math.subtract", params).await.unwrap();
     assert_eq!(diff, 5);
 }
@@ -127,7 +128,10 @@ async fn optional_trailing_argument_may_be_omitted() {
         .unwrap();
     assert_eq!(omitted, 3.5);
     let named: f64 = caller
-        .call("math.scale", EncodedParams::from_value(&serde_json::json!({"x": 2.0})).unwrap())
+        .call(
+            "math.scale",
+            EncodedParams::from_value(&serde_json::json!({"x": 2.0})).unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(named, 2.0);
@@ -193,7 +197,10 @@ async fn application_errors_come_back_typed() {
     // The wire form: code, message from the attribute or Display, data = the value.
     let raw = client
         .caller()
-        .call::<i64>("math.subtract", EncodedParams::from_value(&[1, -5]).unwrap())
+        .call::<i64>(
+            "math.subtract",
+            EncodedParams::from_value(&[1, -5]).unwrap(),
+        )
         .await
         .unwrap_err();
     let object = raw.rpc_error().unwrap();
@@ -210,7 +217,10 @@ async fn protocol_errors_stay_protocol_errors() {
     let (_, client) = setup();
     let bad = client
         .caller()
-        .call::<i64>("math.subtract", EncodedParams::from_value(&serde_json::json!([1, "x"])).unwrap())
+        .call::<i64>(
+            "math.subtract",
+            EncodedParams::from_value(&serde_json::json!([1, "x"])).unwrap(),
+        )
         .await
         .unwrap_err()
         .with_app_error::<CalcError>();
@@ -262,7 +272,10 @@ fn derived_rpc_error_declares_its_codes() {
     assert_eq!(pairs, [(1001, "Overflow"), (1002, "negative subtrahend")]);
     let object = CalcError::Overflow(1, 2).to_error_object();
     assert_eq!(object.message, "overflow computing 1 - 2");
-    assert_eq!(CalcError::from_error_object(&object), Some(CalcError::Overflow(1, 2)));
+    assert_eq!(
+        CalcError::from_error_object(&object),
+        Some(CalcError::Overflow(1, 2))
+    );
     // A code the enum does not declare is not mistaken for it.
     let foreign = rpc_runtime::protocol::ErrorObject::new(1003, "other");
     assert_eq!(CalcError::from_error_object(&foreign), None);

@@ -10,11 +10,14 @@ use rpc_runtime::params::EncodedParams;
 use rpc_runtime::{rpc, InternalError, Router};
 use serde::de::DeserializeOwned;
 
+/// Each method name and params JSON sent, in order.
+type Sent = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
 /// A caller that records what it sends, then passes it on.
 #[derive(Clone)]
 struct Recording {
     inner: LocalCaller,
-    sent: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    sent: Sent,
 }
 
 impl Recording {
@@ -56,7 +59,11 @@ impl Caller for Recording {
 }
 
 /// People, sent by name.
-#[rpc(namespace = "people", namespace_separator = "/", client_params = "named")]
+#[rpc(
+    namespace = "people",
+    namespace_separator = "/",
+    client_params = "named"
+)]
 pub trait People {
     /// Greets someone.
     fn greet(
@@ -127,7 +134,10 @@ fn merged() -> Router {
 async fn named_params_use_json_names_and_the_separator() {
     let caller = Recording::new(merged());
     let people = PeopleClient::new(caller.clone());
-    let greeting = people.greet("Ada".to_owned(), Some("Dr.".to_owned())).await.unwrap();
+    let greeting = people
+        .greet("Ada".to_owned(), Some("Dr.".to_owned()))
+        .await
+        .unwrap();
     assert_eq!(greeting, "Hello, Dr. Ada");
     assert_eq!(
         caller.last(),

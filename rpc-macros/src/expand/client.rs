@@ -58,7 +58,11 @@ fn method(api: &Api, method: &Method) -> TokenStream {
     let docs = &method.docs;
     let deprecated = &method.deprecated;
     let full_name = api.full_name(&method.name());
-    let arg_idents: Vec<_> = method.args.iter().filter_map(|a| a.ident.as_ref()).collect();
+    let arg_idents: Vec<_> = method
+        .args
+        .iter()
+        .filter_map(|a| a.ident.as_ref())
+        .collect();
     let arg_types: Vec<_> = method.args.iter().map(|a| &a.ty).collect();
     let json_names: Vec<String> = method.args.iter().map(|a| a.json_name()).collect();
     let param_types: Vec<_> = (0..method.args.len())

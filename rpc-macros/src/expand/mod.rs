@@ -18,10 +18,8 @@ pub(crate) fn rpc(attr: TokenStream, item: TokenStream) -> TokenStream {
     let item: ItemTrait = match syn::parse2(item.clone()) {
         Ok(item) => item,
         Err(_) => {
-            let error = syn::Error::new(
-                proc_macro2::Span::call_site(),
-                "#[rpc] applies to a trait",
-            );
+            let error =
+                syn::Error::new(proc_macro2::Span::call_site(), "#[rpc] applies to a trait");
             let error = error.to_compile_error();
             return quote!(#error #item);
         }
@@ -46,4 +44,3 @@ pub(crate) fn rpc(attr: TokenStream, item: TokenStream) -> TokenStream {
         }
     }
 }
-

@@ -7,8 +7,8 @@ use syn::spanned::Spanned as _;
 use syn::{FnArg, ItemTrait, ReturnType, TraitItem};
 
 use crate::ast::{Api, Method, Output};
-use crate::expand::wire;
 use crate::attr::{is_method_attr, is_param_attr};
+use crate::expand::wire;
 use crate::naming;
 
 pub(crate) fn expand(api: &Api) -> TokenStream {
