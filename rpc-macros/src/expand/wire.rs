@@ -68,7 +68,6 @@ pub(crate) fn app_error(name: &Ident, ty: &Type) -> TokenStream {
     let rpc_error = quote_spanned!(ty.span()=> <#ty as ::rpc_runtime::RpcError>);
     quote! {
         struct #name(#ty);
-        #[diagnostic::do_not_recommend]
         impl ::rpc_runtime::RpcError for #name {
             fn to_error_object(&self) -> ::rpc_runtime::protocol::ErrorObjectOwned {
                 #rpc_error::to_error_object(&self.0)
