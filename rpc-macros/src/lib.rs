@@ -30,7 +30,18 @@ use proc_macro::TokenStream;
 /// `client_params = "positional" | "named"`, `server_only`, `client_only`.
 /// Method attributes: `#[method(name = "..", aliases = [".."], blocking,
 /// client_params = "named")]`, `#[notification(..)]` (same keys), and
-/// `#[param(rename = "..")]` on arguments. See `docs/defining-an-api.md`.
+/// `#[param(rename = "..")]` on arguments.
+///
+#[doc = include_str!("../../docs/defining-an-api.md")]
+///
+/// A mistake is one compile error, at the token at fault:
+///
+/// ```compile_fail
+/// #[rpc_runtime::rpc]
+/// pub trait Greeter {
+///     async fn greet(&self, name: &str) -> String; // `&str` cannot be decoded: take `String`
+/// }
+/// ```
 #[proc_macro_attribute]
 pub fn rpc(attr: TokenStream, item: TokenStream) -> TokenStream {
     let output = expand::rpc(attr.into(), item.into());
@@ -44,6 +55,21 @@ pub fn rpc(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// The error object's message is the attribute's message or the value's
 /// `Display`; its data is the value serialized with serde, which the client
 /// decodes back into the enum when the code is one of the declared codes.
+///
+/// ```
+/// use rpc_runtime::RpcError;
+///
+/// #[derive(Debug, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize, RpcError)]
+/// pub enum VaultError {
+///     #[error("the vault is locked")]
+///     #[rpc(code = 4001)]
+///     Locked,
+/// }
+///
+/// let object = VaultError::Locked.to_error_object();
+/// assert_eq!((object.code, &*object.message), (4001, "the vault is locked"));
+/// assert_eq!(VaultError::from_error_object(&object), Some(VaultError::Locked));
+/// ```
 #[proc_macro_derive(RpcError, attributes(rpc))]
 pub fn derive_rpc_error(item: TokenStream) -> TokenStream {
     let output = derive_error::derive(item.into());
