@@ -1,7 +1,7 @@
 //! Every rule an `#[rpc]` trait must follow, checked before expanding.
 //! All violations are collected, each reported once at the token at fault.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use quote::ToTokens as _;
 use syn::Type;
@@ -173,7 +173,7 @@ fn check_names(api: &Api, errors: &mut Errors) {
             return;
         }
     }
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen: HashMap<String, String> = HashMap::new();
     for method in &api.methods {
         let names = std::iter::once((method.name(), method.name_span()))
             .chain(method.attrs.aliases.iter().map(|a| (a.value(), a.span())));
@@ -186,11 +186,13 @@ fn check_names(api: &Api, errors: &mut Errors) {
                     span,
                     format!("`{full}`: names starting with `rpc.` are reserved by JSON-RPC"),
                 ));
-            } else if !seen.insert(full.clone()) {
+            } else if let Some(first) = seen.get(&full) {
                 errors.push(syn::Error::new(
                     span,
-                    format!("duplicate method name `{full}`"),
+                    format!("duplicate method name `{full}`: method `{first}` already uses it"),
                 ));
+            } else {
+                seen.insert(full, method.ident.to_string());
             }
         }
     }
