@@ -264,3 +264,70 @@ pub(crate) fn is_context(ty: &Type) -> bool {
             .last()
             .is_some_and(|s| s.ident == "Context" && s.arguments.is_none())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use quote::ToTokens as _;
+    use syn::parse_quote;
+
+    use super::*;
+
+    fn output(ty: Type) -> String {
+        match Output::parse(&parse_quote!(-> #ty)) {
+            Output::Unit => "unit".to_owned(),
+            Output::Plain(ty) => format!("plain {}", ty.to_token_stream()),
+            Output::Fallible { ok, err } => {
+                format!("ok {} err {}", ok.to_token_stream(), err.to_token_stream())
+            }
+        }
+    }
+
+    #[test]
+    fn a_two_argument_result_is_fallible_whatever_its_path() {
+        assert_eq!(output(parse_quote!(Result<i64, E>)), "ok i64 err E");
+        assert_eq!(
+            output(parse_quote!(std::result::Result<Vec<u8>, my::Error>)),
+            "ok Vec < u8 > err my :: Error"
+        );
+        assert_eq!(
+            output(parse_quote!(anyhow::Result<i64>)),
+            "plain anyhow :: Result < i64 >"
+        );
+        assert_eq!(output(parse_quote!(Option<i64>)), "plain Option < i64 >");
+        assert_eq!(output(parse_quote!(())), "unit");
+        assert!(matches!(Output::parse(&ReturnType::Default), Output::Unit));
+    }
+
+    #[test]
+    fn only_a_reference_to_a_context_path_is_the_context() {
+        assert!(is_context(&parse_quote!(&Context)));
+        assert!(is_context(&parse_quote!(&rpc_runtime::Context)));
+        assert!(is_context(&parse_quote!(&'a Context)));
+        assert!(!is_context(&parse_quote!(Context)));
+        assert!(!is_context(&parse_quote!(&str)));
+        assert!(!is_context(&parse_quote!(&Context<T>)));
+    }
+
+    #[test]
+    fn names_follow_rename_namespace_and_separator() {
+        let mut errors = Errors::default();
+        let item: ItemTrait = parse_quote! {
+            trait Api {
+                #[method(name = "minus")]
+                fn r#sub(&self, #[param(rename = "x")] a: i64, r#type: i64) -> i64;
+            }
+        };
+        let api = Api::parse(
+            quote::quote!(namespace = "m", namespace_separator = "_"),
+            item,
+            &mut errors,
+        );
+        errors.finish().unwrap();
+        let method = &api.methods[0];
+        assert_eq!(api.full_name(&method.name()), "m_minus");
+        let names: Vec<String> = method.args.iter().map(Arg::json_name).collect();
+        assert_eq!(names, ["x", "type"]);
+    }
+}
