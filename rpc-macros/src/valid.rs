@@ -18,6 +18,7 @@ const MAX_ARGS: usize = 16;
 pub(crate) fn check(api: &Api, errors: &mut Errors) {
     check_trait(api, errors);
     for method in &api.methods {
+        check_generated_clash(api, method, errors);
         check_signature(method, errors);
         check_args(method, errors);
         check_output(method, errors);
@@ -45,6 +46,25 @@ fn check_trait(api: &Api, errors: &mut Errors) {
         if api.args.namespace.is_none() {
             errors.at(sep, "`namespace_separator` needs a `namespace`");
         }
+    }
+}
+
+/// The trait gains `into_router` and the client `new`, `caller` and
+/// `into_inner`; a method of the same name would collide with them.
+fn check_generated_clash(api: &Api, method: &Method, errors: &mut Errors) {
+    let name = syn::ext::IdentExt::unraw(&method.ident).to_string();
+    let clash = if api.has_server() && name == "into_router" {
+        Some("the trait's generated `into_router`")
+    } else if api.has_client() && ["new", "caller", "into_inner"].contains(&name.as_str()) {
+        Some("a method of the generated client")
+    } else {
+        None
+    };
+    if let Some(what) = clash {
+        errors.at(
+            &method.ident,
+            format!("`{name}` clashes with {what}; rename the fn and keep the JSON name with `#[method(name = \"{name}\")]`"),
+        );
     }
 }
 

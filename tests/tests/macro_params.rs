@@ -193,3 +193,37 @@ async fn a_wrong_result_type_is_a_decode_error() {
         .unwrap_err();
     assert!(matches!(err, ClientError::Decode(_)), "{err:?}");
 }
+
+/// Method names that are also inherent or `Arc` methods.
+#[rpc]
+pub trait Tricky {
+    /// Shares a name with `Arc::clone`.
+    fn clone(&self) -> String;
+    /// Shares a name with an inherent method of the implementor.
+    async fn describe(&self) -> String;
+}
+
+struct Shadowing;
+
+impl Shadowing {
+    #[allow(dead_code)]
+    fn describe(&self) -> u8 {
+        0
+    }
+}
+
+impl Tricky for Shadowing {
+    fn clone(&self) -> String {
+        "trait clone".to_owned()
+    }
+    async fn describe(&self) -> String {
+        "trait describe".to_owned()
+    }
+}
+
+#[tokio::test]
+async fn the_trait_method_is_called_even_when_names_are_shadowed() {
+    let client = TrickyClient::new(LocalCaller::new(Shadowing.into_router()));
+    assert_eq!(client.clone().await.unwrap(), "trait clone");
+    assert_eq!(client.describe().await.unwrap(), "trait describe");
+}

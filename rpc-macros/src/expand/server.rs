@@ -91,6 +91,10 @@ fn register(api: &Api, method: &Method) -> TokenStream {
         .map(|i| naming::wrapper(&format!("Arg{i}")))
         .collect();
     let ident = &method.ident;
+    let trait_ident = &api.original.ident;
+    // Fully qualified, so neither an inherent method of the implementing type
+    // nor one of `Arc` (`clone`, ...) can be picked instead.
+    let method_path = quote!(<Self as #trait_ident>::#ident);
     let notification = method.is_notification();
 
     let mut wrappers: Vec<TokenStream> = method
@@ -141,9 +145,9 @@ fn register(api: &Api, method: &Method) -> TokenStream {
             .map(|_| quote!(let #ctx = ::core::clone::Clone::clone(#ctx);));
         let ctx_arg = method.context.as_ref().map(|_| quote!(&#ctx,));
         let call = if method.is_async {
-            quote!(#this.#ident(#ctx_arg #(#locals),*).await)
+            quote!(#method_path(&*#this, #ctx_arg #(#locals),*).await)
         } else {
-            quote!(::rpc_runtime::run_blocking(move || #this.#ident(#ctx_arg #(#locals),*)).await)
+            quote!(::rpc_runtime::run_blocking(move || #method_path(&*#this, #ctx_arg #(#locals),*)).await)
         };
         quote! {
             #router.register_async(#full_name, move |#closure_args| {
@@ -163,7 +167,7 @@ fn register(api: &Api, method: &Method) -> TokenStream {
             #router.register_sync(#full_name, move |#closure_args| {
                 let #decoded = #decode;
                 #unpack
-                let #out = #this.#ident(#ctx_arg #(#locals),*);
+                let #out = #method_path(&*#this, #ctx_arg #(#locals),*);
                 #finish
             })
         }
