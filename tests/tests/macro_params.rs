@@ -227,3 +227,58 @@ async fn the_trait_method_is_called_even_when_names_are_shadowed() {
     assert_eq!(client.clone().await.unwrap(), "trait clone");
     assert_eq!(client.describe().await.unwrap(), "trait describe");
 }
+
+/// Argument names the expansion might use for itself.
+#[rpc]
+pub trait Hygiene {
+    /// Echoes every argument back.
+    fn echo(
+        &self,
+        params: u8,
+        ctx: String,
+        this: bool,
+        value: i32,
+        error: Option<u8>,
+        router: Vec<u8>,
+    ) -> (u8, String, bool, i32, Option<u8>, Vec<u8>);
+    /// The context, read on the blocking pool.
+    #[method(blocking)]
+    fn peer_name(&self, ctx: &rpc_runtime::Context, suffix: String) -> Option<String>;
+}
+
+struct Echo;
+
+struct PeerName(String);
+
+impl Hygiene for Echo {
+    fn echo(
+        &self,
+        params: u8,
+        ctx: String,
+        this: bool,
+        value: i32,
+        error: Option<u8>,
+        router: Vec<u8>,
+    ) -> (u8, String, bool, i32, Option<u8>, Vec<u8>) {
+        (params, ctx, this, value, error, router)
+    }
+    fn peer_name(&self, ctx: &rpc_runtime::Context, suffix: String) -> Option<String> {
+        ctx.get::<PeerName>().map(|p| format!("{}{suffix}", p.0))
+    }
+}
+
+#[tokio::test]
+async fn argument_names_never_clash_with_the_expansion() {
+    let ctx = rpc_runtime::Context::new();
+    ctx.insert(PeerName("bob".to_owned()));
+    let client = HygieneClient::new(LocalCaller::with_context(Echo.into_router(), ctx));
+    let echoed = client
+        .echo(1, "c".to_owned(), true, -4, Some(5), vec![6])
+        .await
+        .unwrap();
+    assert_eq!(echoed, (1, "c".to_owned(), true, -4, Some(5), vec![6]));
+    assert_eq!(
+        client.peer_name("!".to_owned()).await.unwrap().as_deref(),
+        Some("bob!")
+    );
+}
