@@ -1,42 +1,78 @@
 //! Running the members of a batch concurrently, answering in request order.
 
-use futures_util::stream::{FuturesOrdered, StreamExt as _};
+use futures_util::stream::{FuturesUnordered, StreamExt as _};
 
 use crate::protocol::Entry;
 use crate::{Context, Router};
 
-/// Runs every entry, at most `batch_concurrency` at a time, and joins the
-/// responses in request order; `None` when every member was a notification.
+/// Answers every entry and joins the responses in request order; `None` when
+/// every member was a notification.
+///
+/// Members whose handlers are synchronous are answered in place, straight
+/// into the reply; members that must be awaited run concurrently, at most
+/// `batch_concurrency` at a time.
 pub(crate) async fn run<'a>(
     router: &'a Router,
     entries: Vec<Entry<'a>>,
     ctx: &'a Context,
 ) -> Option<String> {
-    let limit = router.config().batch_concurrency.max(1);
-    let count = entries.len();
-    let mut waiting = entries.into_iter();
-    let mut running = FuturesOrdered::new();
-    for entry in waiting.by_ref().take(limit) {
-        running.push_back(router.handle_entry(entry, ctx));
-    }
-    let mut out = String::new();
-    while let Some(reply) = running.next().await {
-        if let Some(entry) = waiting.next() {
-            running.push_back(router.handle_entry(entry, ctx));
+    let mut out = String::with_capacity(entries.len() * 48 + 2);
+    out.push('[');
+    if entries.iter().any(|e| router.needs_waiting(e)) {
+        let answers = run_mixed(router, entries, ctx).await;
+        for answer in answers.iter().flatten() {
+            if out.len() > 1 {
+                out.push(',');
+            }
+            out.push_str(answer);
         }
-        let Some(reply) = reply else { continue };
-        if out.is_empty() {
-            // Guess the whole size from the first reply to avoid regrowing.
-            out.reserve(count * (reply.len() + 1) + 2);
-            out.push('[');
-        } else {
-            out.push(',');
+    } else {
+        for entry in entries {
+            let mark = out.len();
+            if mark > 1 {
+                out.push(',');
+            }
+            let comma = out.len() - mark;
+            // Only a request that needs waiting is handed back, and none does.
+            let _ = router.answer_now(entry, ctx, &mut out);
+            if out.len() == mark + comma {
+                out.truncate(mark);
+            }
         }
-        out.push_str(&reply);
     }
-    if out.is_empty() {
+    if out.len() == 1 {
         return None;
     }
     out.push(']');
     Some(out)
+}
+
+/// Answers each member into its own slot: the synchronous ones at once, the
+/// rest concurrently under the limit.
+async fn run_mixed<'a>(
+    router: &'a Router,
+    entries: Vec<Entry<'a>>,
+    ctx: &'a Context,
+) -> Vec<Option<String>> {
+    let limit = router.config().batch_concurrency.max(1);
+    let mut answers: Vec<Option<String>> = vec![None; entries.len()];
+    let mut waiting = Vec::new();
+    for (index, entry) in entries.into_iter().enumerate() {
+        let mut out = String::new();
+        match router.answer_now(entry, ctx, &mut out) {
+            Ok(()) => answers[index] = (!out.is_empty()).then_some(out),
+            Err(request) => waiting.push((index, request)),
+        }
+    }
+    let mut waiting = waiting.into_iter();
+    let mut running = FuturesUnordered::new();
+    let start = |(index, request)| async move { (index, router.call_async(request, ctx).await) };
+    running.extend(waiting.by_ref().take(limit).map(start));
+    while let Some((index, answer)) = running.next().await {
+        answers[index] = answer;
+        if let Some(next) = waiting.next() {
+            running.push(start(next));
+        }
+    }
+    answers
 }

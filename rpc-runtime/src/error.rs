@@ -40,6 +40,7 @@ pub trait RpcError: Sized {
     fn to_error_object(&self) -> ErrorObjectOwned;
 
     /// Recognises an error object as this error; `None` if it is not one.
+    #[must_use]
     fn from_error_object(object: &ErrorObject<'_>) -> Option<Self> {
         let _ = object;
         None

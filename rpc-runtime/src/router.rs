@@ -1,17 +1,20 @@
 //! The method table and the single entry point every transport calls.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use futures_util::FutureExt as _;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use tracing::Instrument as _;
 
 use crate::error::{MethodError, RpcError};
-use crate::method::{into_output, Handler, Method, MethodInfo, MethodOutput};
+use crate::method::{
+    into_output, write_json, AsyncHandler, Handler, Method, MethodInfo, MethodOutput, SyncHandler,
+};
 use crate::params::Params;
+use crate::protocol::response::{begin_success, end_success};
 use crate::protocol::{
     parse_message, write_error_response, write_success_response, Entry, ErrorObject, Id, Message,
     ParseOptions, Request, Version,
@@ -65,7 +68,10 @@ pub enum RegisterError {
 #[derive(Clone, Default)]
 #[must_use = "a router does nothing until a transport serves it or `handle` is called"]
 pub struct Router {
-    methods: HashMap<Arc<str>, Method>,
+    /// Looked up with Fx hashing: the keys are the server's own method
+    /// names, so a caller cannot flood one bucket, and SipHash would cost more
+    /// than the rest of a lookup.
+    methods: FxHashMap<Arc<str>, Method>,
     config: RouterConfig,
 }
 
@@ -85,7 +91,6 @@ impl Router {
     }
 
     /// The configuration.
-    #[must_use]
     pub fn config(&self) -> &RouterConfig {
         &self.config
     }
@@ -110,9 +115,12 @@ impl Router {
         T: Serialize,
         E: RpcError,
     {
-        let handler = Handler::Sync(Arc::new(move |params, ctx| {
-            into_output(handler(params, ctx))
-        }));
+        let handler = Handler::Sync(Arc::new(
+            move |params: Params<'_>, ctx: &Context, out: &mut String| match handler(params, ctx) {
+                Ok(value) => write_json(out, &value),
+                Err(error) => Err(MethodError::new(&error)),
+            },
+        ));
         self.insert(name, handler, false)
     }
 
@@ -162,6 +170,10 @@ impl Router {
     where
         F: Fn(Params<'_>, &Context) -> MethodOutput + Send + Sync + 'static,
     {
+        let handler = move |params: Params<'_>, ctx: &Context, out: &mut String| {
+            out.push_str(&handler(params, ctx)?);
+            Ok(())
+        };
         self.insert(name, Handler::Sync(Arc::new(handler)), true)
     }
 
@@ -218,7 +230,7 @@ impl Router {
     /// When a prefixed name would be reserved.
     pub fn with_prefix(self, prefix: &str) -> Result<Self, RegisterError> {
         let mut out = Router {
-            methods: HashMap::with_capacity(self.methods.len()),
+            methods: FxHashMap::with_capacity_and_hasher(self.methods.len(), Default::default()),
             config: self.config,
         };
         for (name, mut method) in self.methods {
@@ -304,13 +316,44 @@ impl Router {
 
     /// Handles one member of a message.
     pub(crate) async fn handle_entry(&self, entry: Entry<'_>, ctx: &Context) -> Option<String> {
+        let mut out = String::new();
+        match self.answer_now(entry, ctx, &mut out) {
+            Ok(()) => (!out.is_empty()).then_some(out),
+            Err(request) => self.call_async(request, ctx).await,
+        }
+    }
+
+    /// Runs one valid request; `None` for a notification.
+    pub async fn call(&self, request: Request<'_>, ctx: &Context) -> Option<String> {
+        self.handle_entry(Entry::Request(request), ctx).await
+    }
+
+    /// Whether answering `entry` means awaiting an asynchronous handler.
+    pub(crate) fn needs_waiting(&self, entry: &Entry<'_>) -> bool {
         match entry {
-            Entry::Request(request) => self.call(request, ctx).await,
+            Entry::Request(request) => self
+                .methods
+                .get(&*request.method)
+                .is_some_and(|m| matches!(m.handler, Handler::Async(_))),
+            _ => false,
+        }
+    }
+
+    /// Appends the answer to an entry that needs no waiting (an invalid
+    /// entry, an unknown method, a synchronous handler) to `out`, nothing for a
+    /// notification; hands back a request whose handler is asynchronous.
+    pub(crate) fn answer_now<'a>(
+        &self,
+        entry: Entry<'a>,
+        ctx: &Context,
+        out: &mut String,
+    ) -> Result<(), Request<'a>> {
+        let request = match entry {
+            Entry::Request(request) => request,
             Entry::Invalid(invalid) => {
                 tracing::debug!(target: "rpc_runtime::rejected", reason = %invalid.reason, "invalid request");
-                let mut out = String::with_capacity(128);
-                write_error_response(&mut out, Version::V2, &invalid.id, &invalid.error());
-                Some(out)
+                write_error_response(out, Version::V2, &invalid.id, &invalid.error());
+                return Ok(());
             }
             Entry::Response(response) => {
                 // A plain server makes no calls, so no response is expected;
@@ -318,71 +361,124 @@ impl Router {
                 let error = ErrorObject::invalid_request()
                     .with_data("a response was sent where a request was expected")
                     .unwrap_or_else(|_| ErrorObject::invalid_request());
-                let mut out = String::with_capacity(128);
-                write_error_response(&mut out, Version::V2, &response.id, &error);
-                Some(out)
+                write_error_response(out, Version::V2, &response.id, &error);
+                return Ok(());
             }
+        };
+        let Some(method) = self.methods.get(&*request.method) else {
+            tracing::debug!(target: "rpc_runtime::call", method = %request.method, "method not found");
+            if let Some(id) = &request.id {
+                write_error_response(out, request.version, id, &ErrorObject::method_not_found());
+            }
+            return Ok(());
+        };
+        match &method.handler {
+            Handler::Sync(handler) => {
+                // The span costs a tenth of a small call, so it is only made
+                // when someone could see it.
+                if tracing::level_enabled!(tracing::Level::TRACE) {
+                    let span = tracing::trace_span!("rpc.call", method = %method.info.name);
+                    span.in_scope(|| self.call_sync(method, &**handler, &request, ctx, out));
+                } else {
+                    self.call_sync(method, &**handler, &request, ctx, out);
+                }
+                Ok(())
+            }
+            Handler::Async(_) => Err(request),
         }
     }
 
-    /// Runs one valid request; `None` for a notification.
-    pub async fn call(&self, request: Request<'_>, ctx: &Context) -> Option<String> {
-        let output = match self.methods.get(&*request.method) {
-            Some(method) => {
-                let span = tracing::trace_span!("rpc.call", method = %method.info.name);
-                self.run(method, request.params, ctx).instrument(span).await
-            }
-            None => {
-                tracing::debug!(target: "rpc_runtime::call", method = %request.method, "method not found");
-                Err(MethodError::new(&ErrorObject::method_not_found()))
-            }
+    /// Runs a request whose handler is asynchronous.
+    pub(crate) async fn call_async(&self, request: Request<'_>, ctx: &Context) -> Option<String> {
+        let method = self.methods.get(&*request.method)?;
+        let Handler::Async(handler) = &method.handler else {
+            return None;
         };
-        let id = request.id?;
+        let span = tracing::trace_span!("rpc.call", method = %method.info.name);
+        let output = self
+            .run_async(&**handler, request.params, ctx)
+            .instrument(span)
+            .await;
+        let id = log_outcome(method, request.id.as_ref(), output.as_ref().err())?;
         let mut out = String::with_capacity(64);
         match output {
             Ok(result) => {
                 out.reserve(result.len());
-                write_success_response(&mut out, request.version, &id, &result);
+                write_success_response(&mut out, request.version, id, &result);
             }
-            Err(error) => {
-                let object = error.into_object(self.config.expose_internal_errors);
-                write_error_response(&mut out, request.version, &id, &object);
-            }
+            Err(error) => self.write_error(&mut out, request.version, id, error),
         }
         Some(out)
     }
 
-    async fn run(&self, method: &Method, params: Params<'_>, ctx: &Context) -> MethodOutput {
-        let output = match &method.handler {
-            Handler::Sync(handler) => {
-                catch_unwind(AssertUnwindSafe(|| handler(params, ctx))).unwrap_or_else(panicked)
-            }
-            Handler::Async(handler) => {
-                match catch_unwind(AssertUnwindSafe(|| handler(params, ctx))) {
-                    Ok(future) => {
-                        let future = AssertUnwindSafe(future).catch_unwind();
-                        match self
-                            .config
-                            .call_timeout
-                            .filter(|_| tokio::runtime::Handle::try_current().is_ok())
-                        {
-                            Some(limit) => match tokio::time::timeout(limit, future).await {
-                                Ok(output) => output.unwrap_or_else(panicked),
-                                Err(_) => Err(timed_out(limit)),
-                            },
-                            None => future.await.unwrap_or_else(panicked),
-                        }
-                    }
-                    Err(panic) => panicked(panic),
-                }
-            }
+    /// Runs a synchronous handler, serializing its result straight into the
+    /// response appended to `out`.
+    fn call_sync(
+        &self,
+        method: &Method,
+        handler: &SyncHandler,
+        request: &Request<'_>,
+        ctx: &Context,
+        out: &mut String,
+    ) {
+        let start = out.len();
+        out.reserve(64);
+        begin_success(out, request.version);
+        let outcome = catch_unwind(AssertUnwindSafe(|| handler(request.params, ctx, out)))
+            .unwrap_or_else(|panic| panicked(panic).map(drop));
+        let Some(id) = log_outcome(method, request.id.as_ref(), outcome.as_ref().err()) else {
+            out.truncate(start);
+            return;
         };
-        if let Err(error) = &output {
-            tracing::debug!(target: "rpc_runtime::call", method = %method.info.name, code = error.object.code,
-                detail = error.detail.as_deref().unwrap_or(""), "call failed");
+        match outcome {
+            Ok(()) => end_success(out, request.version, id),
+            Err(error) => {
+                out.truncate(start);
+                self.write_error(out, request.version, id, error);
+            }
         }
-        output
     }
+
+    fn write_error(&self, out: &mut String, version: Version, id: &Id<'_>, error: MethodError) {
+        let object = error.into_object(self.config.expose_internal_errors);
+        write_error_response(out, version, id, &object);
+    }
+
+    async fn run_async(
+        &self,
+        handler: &AsyncHandler,
+        params: Params<'_>,
+        ctx: &Context,
+    ) -> MethodOutput {
+        let future = match catch_unwind(AssertUnwindSafe(|| handler(params, ctx))) {
+            Ok(future) => AssertUnwindSafe(future).catch_unwind(),
+            Err(panic) => return panicked(panic),
+        };
+        match self
+            .config
+            .call_timeout
+            .filter(|_| tokio::runtime::Handle::try_current().is_ok())
+        {
+            Some(limit) => match tokio::time::timeout(limit, future).await {
+                Ok(output) => output.unwrap_or_else(panicked),
+                Err(_) => Err(timed_out(limit)),
+            },
+            None => future.await.unwrap_or_else(panicked),
+        }
+    }
+}
+
+/// Logs a failed call; returns the id to answer, `None` for a notification.
+fn log_outcome<'i>(
+    method: &Method,
+    id: Option<&'i Id<'_>>,
+    error: Option<&MethodError>,
+) -> Option<&'i Id<'i>> {
+    if let Some(error) = error {
+        tracing::debug!(target: "rpc_runtime::call", method = %method.info.name, code = error.object.code,
+            detail = error.detail.as_deref().unwrap_or(""), notification = id.is_none(), "call failed");
+    }
+    id
 }
 
 #[cold]

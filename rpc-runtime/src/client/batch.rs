@@ -92,6 +92,11 @@ impl BatchRequest {
         self.entries.is_empty()
     }
 
+    /// The method names of the entries, in order (for logs).
+    pub fn methods(&self) -> impl Iterator<Item = &str> + '_ {
+        self.entries.iter().map(|entry| entry.method.as_str())
+    }
+
     /// How many of the entries are calls (expecting a response).
     #[must_use]
     pub fn call_count(&self) -> usize {
@@ -145,7 +150,6 @@ impl BatchResponse {
     }
 
     /// Each call's raw result or error, in the order the calls were added.
-    #[must_use]
     pub fn raw(&self) -> &[Result<Box<RawValue>, ErrorObjectOwned>] {
         &self.results
     }

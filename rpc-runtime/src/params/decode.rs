@@ -80,10 +80,9 @@ impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for ArgSeed<'_, T> {
     type Value = T;
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
-        T::deserialize(d).map_err(|e| {
+        T::deserialize(d).inspect_err(|e| {
             self.failure
                 .set(Some(ParamsError::from_decoder(self.name, &e.to_string())));
-            e
         })
     }
 }

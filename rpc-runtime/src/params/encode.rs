@@ -31,11 +31,11 @@ impl EncodeError {
 /// assert_eq!(EncodedParams::none().as_json(), None);
 /// ```
 #[derive(Clone, Default, PartialEq, Eq)]
+#[must_use]
 pub struct EncodedParams(Option<String>);
 
 impl EncodedParams {
     /// No `params` member.
-    #[must_use]
     pub const fn none() -> Self {
         Self(None)
     }

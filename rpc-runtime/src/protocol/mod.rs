@@ -8,7 +8,7 @@ mod error_object;
 mod id;
 mod raw;
 mod request;
-mod response;
+pub(crate) mod response;
 mod version;
 
 pub use error_object::{codes, ErrorObject, ErrorObjectOwned};

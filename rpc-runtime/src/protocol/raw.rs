@@ -13,8 +13,8 @@ use serde_json::value::RawValue;
 /// The members of one JSON object that JSON-RPC gives a meaning to.
 #[derive(Default)]
 pub(crate) struct RawObject<'a> {
-    pub(crate) jsonrpc: Option<&'a RawValue>,
-    pub(crate) method: Option<&'a RawValue>,
+    pub(crate) jsonrpc: Option<StrMember<'a>>,
+    pub(crate) method: Option<StrMember<'a>>,
     pub(crate) params: Option<&'a RawValue>,
     pub(crate) id: Option<&'a RawValue>,
     pub(crate) result: Option<&'a RawValue>,
@@ -22,6 +22,20 @@ pub(crate) struct RawObject<'a> {
     /// The first member that appeared twice: such an object is invalid,
     /// since which of the two values counts would be a guess.
     pub(crate) duplicate: Option<&'static str>,
+}
+
+/// A member that must be a string: read straight as one (borrowed unless it
+/// has escapes), or noted as something else.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum StrMember<'a> {
+    Str(Cow<'a, str>),
+    NotAString,
+}
+
+impl StrMember<'_> {
+    pub(crate) fn is(&self, expected: &str) -> bool {
+        matches!(self, StrMember::Str(s) if s == expected)
+    }
 }
 
 /// One member of a batch: an object, or any other JSON value.
@@ -66,20 +80,6 @@ pub(crate) fn parse(text: &str, max_len: usize) -> Result<RawMessage<'_>, RawErr
             RawError::Syntax(e.to_string())
         }
     })
-}
-
-/// Decodes a JSON string's raw text, borrowing when it has no escapes.
-pub(crate) fn raw_str(raw: &RawValue) -> Option<Cow<'_, str>> {
-    let s = raw.get();
-    if s.len() < 2 || !s.starts_with('"') {
-        return None;
-    }
-    let inner = &s[1..s.len() - 1];
-    if inner.contains('\\') {
-        serde_json::from_str::<String>(s).ok().map(Cow::Owned)
-    } else {
-        Some(Cow::Borrowed(inner))
-    }
 }
 
 struct TopSeed<'c> {
@@ -224,8 +224,17 @@ impl<'de> Visitor<'de> for ObjectVisitor {
         let mut obj = RawObject::default();
         while let Some(field) = map.next_key::<Field>()? {
             let (slot, name) = match field {
-                Field::Jsonrpc => (&mut obj.jsonrpc, "jsonrpc"),
-                Field::Method => (&mut obj.method, "method"),
+                Field::Jsonrpc | Field::Method => {
+                    let (slot, name) = match field {
+                        Field::Jsonrpc => (&mut obj.jsonrpc, "jsonrpc"),
+                        _ => (&mut obj.method, "method"),
+                    };
+                    let value = map.next_value_seed(StrSeed)?;
+                    if slot.replace(value).is_some() && obj.duplicate.is_none() {
+                        obj.duplicate = Some(name);
+                    }
+                    continue;
+                }
                 Field::Params => (&mut obj.params, "params"),
                 Field::Id => (&mut obj.id, "id"),
                 Field::Result => (&mut obj.result, "result"),
@@ -241,5 +250,47 @@ impl<'de> Visitor<'de> for ObjectVisitor {
             }
         }
         Ok(obj)
+    }
+}
+
+struct StrSeed;
+
+impl<'de> DeserializeSeed<'de> for StrSeed {
+    type Value = StrMember<'de>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl OtherValue for StrMember<'_> {
+    const OTHER: Self = StrMember::NotAString;
+}
+
+impl<'de> Visitor<'de> for StrSeed {
+    type Value = StrMember<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    not_structured!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64);
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(StrMember::Str(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(StrMember::Str(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(StrMember::NotAString)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(StrMember::NotAString)
     }
 }

@@ -1,6 +1,6 @@
 use std::borrow::Cow;
 
-use super::raw::{self, RawItem, RawMessage, RawObject};
+use super::raw::{self, RawItem, RawMessage, RawObject, StrMember};
 use super::{ErrorObject, ErrorObjectOwned, Id, Version};
 use crate::params::Params;
 
@@ -189,16 +189,17 @@ fn request<'a>(obj: RawObject<'a>, opts: ParseOptions) -> Result<Request<'a>, In
             reason: Cow::Owned(format!("duplicate member \"{member}\"")),
         });
     }
-    let version = match obj.jsonrpc.map(|raw| raw.get()) {
-        Some("\"2.0\"") => Version::V2,
-        Some("\"1.0\"") if opts.jsonrpc1_compat => Version::V1,
+    let version = match &obj.jsonrpc {
+        Some(v) if v.is("2.0") => Version::V2,
+        Some(v) if opts.jsonrpc1_compat && v.is("1.0") => Version::V1,
         None if opts.jsonrpc1_compat => Version::V1,
         Some(_) => return Err(invalid("\"jsonrpc\" must be \"2.0\"")),
         None => return Err(invalid("missing member \"jsonrpc\": \"2.0\"")),
     };
     let method = match obj.method {
         None => return Err(invalid("missing member \"method\"")),
-        Some(raw) => raw::raw_str(raw).ok_or_else(|| invalid("\"method\" must be a string"))?,
+        Some(StrMember::Str(method)) => method,
+        Some(StrMember::NotAString) => return Err(invalid("\"method\" must be a string")),
     };
     let params = match obj.params {
         None => Params::none(),

@@ -93,8 +93,8 @@ pub(crate) fn from_raw<'a>(obj: &RawObject<'a>) -> Result<Response<'a>, Response
     let id =
         Id::from_raw(id).ok_or_else(|| invalid("\"id\" must be a string, a number or null"))?;
     let is_null = |v: Option<&RawValue>| v.is_some_and(|v| v.get() == "null");
-    let (version, result, error) = match obj.jsonrpc.map(|v| v.get()) {
-        Some("\"2.0\"") => (Version::V2, obj.result, obj.error),
+    let (version, result, error) = match &obj.jsonrpc {
+        Some(v) if v.is("2.0") => (Version::V2, obj.result, obj.error),
         Some(_) => return Err(invalid("\"jsonrpc\" must be \"2.0\"")),
         // JSON-RPC 1.0 sends both members, one of them null.
         None if obj.result.is_some() && obj.error.is_some() => {
@@ -140,11 +140,22 @@ pub(crate) fn from_raw<'a>(obj: &RawObject<'a>) -> Result<Response<'a>, Response
 /// assert_eq!(out, r#"{"jsonrpc":"2.0","result":19,"id":1}"#);
 /// ```
 pub fn write_success_response(out: &mut String, version: Version, id: &Id<'_>, result: &str) {
+    begin_success(out, version);
+    out.push_str(result);
+    end_success(out, version, id);
+}
+
+/// Writes a success response up to where the result goes, so a handler can
+/// serialize its result straight into the response.
+pub(crate) fn begin_success(out: &mut String, version: Version) {
     match version {
         Version::V2 => out.push_str(r#"{"jsonrpc":"2.0","result":"#),
         Version::V1 => out.push_str(r#"{"result":"#),
     }
-    out.push_str(result);
+}
+
+/// Closes a response begun with [`begin_success`] once the result is written.
+pub(crate) fn end_success(out: &mut String, version: Version, id: &Id<'_>) {
     if version == Version::V1 {
         out.push_str(r#","error":null"#);
     }
