@@ -118,7 +118,24 @@ fn check_args(method: &Method, errors: &mut Errors) {
             );
         }
     }
+    // Named params are matched by JSON name, so two arguments cannot share one.
+    let mut json_names = HashMap::new();
     for arg in &method.args {
+        let name = arg.json_name();
+        if let Some(rename) = &arg.rename {
+            if name.is_empty() {
+                errors.at(rename, "a parameter name must not be empty");
+            }
+        }
+        if !name.is_empty() && json_names.insert(name.clone(), ()).is_some() {
+            match &arg.rename {
+                Some(rename) => errors.at(rename, format!("duplicate parameter name `{name}`")),
+                None => errors.at(
+                    &arg.original.pat,
+                    format!("duplicate parameter name `{name}`"),
+                ),
+            }
+        }
         if arg.ident.is_none() {
             errors.at(
                 &arg.original.pat,

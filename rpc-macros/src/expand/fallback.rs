@@ -40,12 +40,12 @@ pub(crate) fn expand(api: &Api) -> TokenStream {
     quote! {
         #item
 
-        #[allow(missing_docs)]
+        #[allow(missing_docs, dead_code)]
         #vis struct #client<C> {
             caller: C,
         }
 
-        #[allow(missing_docs)]
+        #[allow(missing_docs, dead_code)]
         impl<C> #client<C> {
             pub const fn new(caller: C) -> Self {
                 Self { caller }
