@@ -36,6 +36,8 @@ mod method;
 pub mod params;
 pub mod protocol;
 mod router;
+#[cfg(feature = "ws")]
+pub mod ws;
 
 pub use config::RouterConfig;
 pub use context::{Context, ContextBuilder, RequestHead};

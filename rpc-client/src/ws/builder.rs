@@ -1,0 +1,205 @@
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use http::header::AUTHORIZATION;
+use http::{HeaderMap, HeaderName, HeaderValue};
+use rpc_runtime::client::ClientError;
+use rpc_runtime::ws::WsConfig;
+use rpc_runtime::Router;
+
+use super::tls::TlsOptions;
+use super::{ReconnectPolicy, WsClient};
+
+/// Options for a [`WsClient`]; start with [`WsClient::builder`].
+///
+/// `ws://` URLs connect in the clear, `wss://` URLs over TLS (rustls).
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use rpc_client::{ReconnectPolicy, WsClient};
+/// use rpc_runtime::{protocol::ErrorObjectOwned, Router};
+/// # async fn demo() -> Result<(), rpc_client::ClientError> {
+/// let mut own_methods = Router::new();
+/// own_methods.register_sync("client.ping", |_, _| Ok::<_, ErrorObjectOwned>("pong")).unwrap();
+/// let client = WsClient::builder("ws://127.0.0.1:9944/")
+///     .bearer_auth("secret-token")
+///     .request_timeout(Duration::from_secs(10))
+///     .serve(own_methods)
+///     .reconnect(ReconnectPolicy::exponential(Duration::from_millis(100), Duration::from_secs(10)))
+///     .connect()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+#[must_use = "a builder does nothing until `connect` is called"]
+pub struct WsClientBuilder {
+    pub(crate) url: String,
+    pub(crate) headers: HeaderMap,
+    /// The first invalid option, reported by `connect`.
+    pub(crate) error: Option<String>,
+    pub(crate) config: WsConfig,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) router: Arc<Router>,
+    pub(crate) reconnect: Option<ReconnectPolicy>,
+    pub(crate) tls: TlsOptions,
+}
+
+impl WsClientBuilder {
+    pub(crate) fn new(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            headers: HeaderMap::new(),
+            error: None,
+            config: WsConfig::default(),
+            connect_timeout: Duration::from_secs(10),
+            router: Arc::new(Router::new()),
+            reconnect: None,
+            tls: TlsOptions::default(),
+        }
+    }
+
+    /// Sends this header with the upgrade request (for authentication, say),
+    /// replacing an earlier value of the same name. An invalid name or value
+    /// makes [`connect`](Self::connect) fail.
+    pub fn header<K, V>(mut self, name: K, value: V) -> Self
+    where
+        K: TryInto<HeaderName>,
+        K::Error: fmt::Display,
+        V: TryInto<HeaderValue>,
+        V::Error: fmt::Display,
+    {
+        match (name.try_into(), value.try_into()) {
+            (Ok(name), Ok(value)) => {
+                self.headers.insert(name, value);
+            }
+            (Err(e), _) => self.fail(format!("invalid header name: {e}")),
+            (_, Err(e)) => self.fail(format!("invalid header value: {e}")),
+        }
+        self
+    }
+
+    /// Sends these headers with the upgrade request, replacing earlier
+    /// values of the same names.
+    pub fn headers(mut self, headers: HeaderMap) -> Self {
+        let mut last = None;
+        for (name, value) in headers {
+            // `None` means the same name as the previous entry: a second value.
+            match name {
+                Some(name) => {
+                    self.headers.insert(name.clone(), value);
+                    last = Some(name);
+                }
+                None => {
+                    if let Some(name) = &last {
+                        self.headers.append(name.clone(), value);
+                    }
+                }
+            }
+        }
+        self
+    }
+
+    /// HTTP basic authentication on the upgrade request
+    /// (`Authorization: Basic …`).
+    pub fn basic_auth(self, user: &str, password: Option<&str>) -> Self {
+        let credentials = format!("{user}:{}", password.unwrap_or_default());
+        let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
+        self.authorization(&format!("Basic {encoded}"))
+    }
+
+    /// Bearer token authentication on the upgrade request
+    /// (`Authorization: Bearer …`).
+    pub fn bearer_auth(self, token: &str) -> Self {
+        self.authorization(&format!("Bearer {token}"))
+    }
+
+    fn authorization(mut self, value: &str) -> Self {
+        match HeaderValue::try_from(value) {
+            Ok(mut value) => {
+                // Keeps it out of logs.
+                value.set_sensitive(true);
+                self.headers.insert(AUTHORIZATION, value);
+            }
+            Err(e) => self.fail(format!("invalid authorization header: {e}")),
+        }
+        self
+    }
+
+    fn fail(&mut self, error: String) {
+        self.error.get_or_insert(error);
+    }
+
+    /// How long a call waits for its response. Default: no limit.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.config = self.config.with_request_timeout(Some(timeout));
+        self
+    }
+
+    /// How long connecting (TCP and the upgrade) may take. Default 10 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The largest message accepted from the server. Default 10 MiB.
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.config = self.config.with_max_message_size(bytes);
+        self
+    }
+
+    /// Pings the server every `interval` (`None`: never) and drops the
+    /// connection when it stays silent for `pong_timeout` after one.
+    pub fn ping_interval(mut self, interval: Option<Duration>, pong_timeout: Duration) -> Self {
+        self.config = self.config.with_ping(interval, pong_timeout);
+        self
+    }
+
+    /// Replaces all connection settings at once.
+    pub fn config(mut self, config: WsConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The methods the server may call on this client (requests and
+    /// notifications it sends down the socket).
+    pub fn serve(mut self, router: impl Into<Arc<Router>>) -> Self {
+        self.router = router.into();
+        self
+    }
+
+    /// Trusts this root certificate (PEM, one or more, or DER) for
+    /// `wss://`, besides the built-in ones.
+    pub fn add_root_certificate(mut self, pem_or_der: impl Into<Vec<u8>>) -> Self {
+        self.tls.extra_roots.push(pem_or_der.into());
+        self
+    }
+
+    /// Whether `wss://` trusts the built-in (Mozilla, `webpki-roots`) root
+    /// certificates. Default on.
+    pub fn built_in_roots(mut self, enabled: bool) -> Self {
+        self.tls.built_in_roots = enabled;
+        self
+    }
+
+    /// Reconnects with this policy when the connection drops.
+    pub fn reconnect(mut self, policy: ReconnectPolicy) -> Self {
+        self.reconnect = Some(policy);
+        self
+    }
+
+    /// Connects.
+    ///
+    /// # Errors
+    /// [`ClientError::Transport`] when the server cannot be reached or the
+    /// URL or a header is invalid, [`ClientError::HttpStatus`] when it
+    /// refuses the upgrade, [`ClientError::Timeout`] after the connect
+    /// timeout.
+    pub async fn connect(self) -> Result<WsClient, ClientError> {
+        if let Some(error) = self.error {
+            return Err(ClientError::Transport(error.into()));
+        }
+        WsClient::start(self).await
+    }
+}

@@ -1,0 +1,306 @@
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::HeaderMap;
+use rpc_runtime::client::{BatchRequest, BatchResponse, Caller, ClientError};
+use rpc_runtime::params::EncodedParams;
+use rpc_runtime::ws::{CloseReason, Connection, Peer, WsConfig};
+use rpc_runtime::{Context, Router};
+use serde::de::DeserializeOwned;
+use tokio::sync::{watch, Notify};
+
+use super::connect::{open, Socket};
+use super::tls::TlsOptions;
+use super::{ConnectionState, ReconnectPolicy, WsClientBuilder};
+
+/// A JSON-RPC client over one WebSocket.
+///
+/// Many calls may be in flight at once, from many tasks (clone the client:
+/// clones share the connection); responses are routed back by id, in
+/// whatever order they come. The server may call the methods given to
+/// [`WsClientBuilder::serve`]. When the connection drops, every pending call
+/// fails at once with [`ClientError::Closed`]; with a
+/// [`ReconnectPolicy`] new calls get a new connection.
+///
+/// ```no_run
+/// use rpc_client::{Caller, WsClient};
+/// use rpc_runtime::params::EncodedParams;
+/// # async fn demo() -> Result<(), rpc_client::ClientError> {
+/// let client = WsClient::connect("ws://127.0.0.1:9944/").await?;
+/// let sum: i64 = client.call("add", EncodedParams::from_value(&[1, 2])?).await?;
+/// client.notify("log", EncodedParams::from_value(&["done"])?).await?;
+/// client.close().await;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct WsClient {
+    handle: Arc<Handle>,
+}
+
+/// The last clone of a client to go closes the connection.
+#[derive(Debug)]
+struct Handle {
+    shared: Arc<Shared>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.shared.request_stop();
+    }
+}
+
+/// What the client's clones and its supervisor task share.
+struct Shared {
+    url: String,
+    headers: HeaderMap,
+    config: WsConfig,
+    connect_timeout: Duration,
+    router: Arc<Router>,
+    reconnect: Option<ReconnectPolicy>,
+    tls: TlsOptions,
+    /// The current connection's handle, if one is up.
+    peer: watch::Sender<Option<Peer>>,
+    state: watch::Sender<ConnectionState>,
+    stopping: AtomicBool,
+    stop: Notify,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WsClient")
+            .field("url", &self.url)
+            .field("state", &*self.state.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    fn request_stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.stop.notify_one();
+        if let Some(peer) = &*self.peer.borrow() {
+            peer.close();
+        }
+    }
+
+    fn set(&self, state: ConnectionState, peer: Option<Peer>) {
+        self.peer.send_replace(peer);
+        self.state.send_replace(state);
+    }
+}
+
+impl WsClient {
+    /// Connects with the default options.
+    ///
+    /// # Errors
+    /// As [`WsClientBuilder::connect`].
+    pub async fn connect(url: &str) -> Result<Self, ClientError> {
+        Self::builder(url).connect().await
+    }
+
+    /// Options for a connection to `url` (`ws://host:port/path`).
+    pub fn builder(url: &str) -> WsClientBuilder {
+        WsClientBuilder::new(url)
+    }
+
+    pub(crate) async fn start(builder: WsClientBuilder) -> Result<Self, ClientError> {
+        let socket = open(
+            &builder.url,
+            &builder.headers,
+            &builder.config,
+            &builder.tls,
+            builder.connect_timeout,
+        )
+        .await?;
+        tracing::debug!(target: "rpc_client::ws", url = %builder.url, "connected");
+        let shared = Arc::new(Shared {
+            url: builder.url,
+            headers: builder.headers,
+            config: builder.config,
+            connect_timeout: builder.connect_timeout,
+            router: builder.router,
+            reconnect: builder.reconnect,
+            tls: builder.tls,
+            peer: watch::Sender::new(None),
+            state: watch::Sender::new(ConnectionState::Connected),
+            stopping: AtomicBool::new(false),
+            stop: Notify::new(),
+        });
+        let connection = Connection::client(shared.config.clone());
+        // Set before returning, so the first call finds the connection.
+        shared.set(ConnectionState::Connected, Some(connection.peer()));
+        tokio::spawn(supervise(shared.clone(), connection, socket));
+        Ok(Self {
+            handle: Arc::new(Handle { shared }),
+        })
+    }
+
+    /// Where the connection stands now.
+    #[must_use]
+    pub fn state(&self) -> ConnectionState {
+        self.handle.shared.state.borrow().clone()
+    }
+
+    /// A receiver that sees every change of [`state`](Self::state).
+    #[must_use]
+    pub fn watch_state(&self) -> watch::Receiver<ConnectionState> {
+        self.handle.shared.state.subscribe()
+    }
+
+    /// Resolves when the current connection drops (at once if none is up),
+    /// with why.
+    pub async fn disconnected(&self) -> CloseReason {
+        let peer = self.handle.shared.peer.borrow().clone();
+        match peer {
+            Some(peer) => peer.closed().await,
+            None => match self.state() {
+                ConnectionState::Disconnected(reason)
+                | ConnectionState::Reconnecting { reason, .. } => reason,
+                _ => CloseReason::Local,
+            },
+        }
+    }
+
+    /// Closes the connection gracefully (calls the server is making to this
+    /// client finish first) and stops reconnecting; calls still waiting for
+    /// the server fail with [`ClientError::Closed`]. Returns once closed.
+    pub async fn close(&self) {
+        let shared = &self.handle.shared;
+        shared.request_stop();
+        let mut state = shared.state.subscribe();
+        let _ = state
+            .wait_for(|s| {
+                matches!(
+                    s,
+                    ConnectionState::Closed | ConnectionState::Disconnected(_)
+                )
+            })
+            .await;
+    }
+
+    /// The current connection's handle; while reconnecting, waits for the
+    /// next one (within the request timeout).
+    async fn peer(&self) -> Result<Peer, ClientError> {
+        let shared = &self.handle.shared;
+        if let Some(peer) = &*shared.peer.borrow() {
+            if !peer.is_closed() {
+                return Ok(peer.clone());
+            }
+        }
+        let mut peers = shared.peer.subscribe();
+        let mut states = shared.state.subscribe();
+        let wait = async {
+            loop {
+                if let Some(peer) = &*peers.borrow_and_update() {
+                    if !peer.is_closed() {
+                        return Ok(peer.clone());
+                    }
+                }
+                match &*states.borrow_and_update() {
+                    ConnectionState::Disconnected(reason) => {
+                        return Err(ClientError::Closed(reason.to_string()))
+                    }
+                    ConnectionState::Closed => {
+                        return Err(ClientError::Closed("the client was closed".to_owned()))
+                    }
+                    _ => {}
+                }
+                tokio::select! {
+                    changed = peers.changed() => changed,
+                    changed = states.changed() => changed,
+                }
+                .map_err(|_| ClientError::Closed("the client was closed".to_owned()))?;
+            }
+        };
+        match shared.config.request_timeout {
+            Some(limit) => tokio::time::timeout(limit, wait)
+                .await
+                .map_err(|_| ClientError::Timeout(limit))?,
+            None => wait.await,
+        }
+    }
+}
+
+impl Caller for WsClient {
+    async fn call<R: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: EncodedParams,
+    ) -> Result<R, ClientError> {
+        self.peer().await?.call(method, params).await
+    }
+
+    async fn notify(&self, method: &str, params: EncodedParams) -> Result<(), ClientError> {
+        self.peer().await?.notify(method, params).await
+    }
+
+    async fn batch(&self, batch: BatchRequest) -> Result<BatchResponse, ClientError> {
+        self.peer().await?.batch(batch).await
+    }
+}
+
+/// Runs each connection in turn: the first, then, under the reconnect
+/// policy, the next ones.
+async fn supervise(shared: Arc<Shared>, mut connection: Connection, mut socket: Socket) {
+    loop {
+        let peer = connection.peer();
+        let ctx = connection.context(Context::builder());
+        shared.set(ConnectionState::Connected, Some(peer.clone()));
+        if shared.stopping.load(Ordering::SeqCst) {
+            peer.close();
+        }
+        let reason = connection.run(socket, shared.router.clone(), ctx).await;
+        if shared.stopping.load(Ordering::SeqCst) {
+            shared.set(ConnectionState::Closed, None);
+            return;
+        }
+        tracing::warn!(target: "rpc_client::ws", url = %shared.url, %reason, "disconnected");
+        let Some(policy) = &shared.reconnect else {
+            shared.set(ConnectionState::Disconnected(reason), None);
+            return;
+        };
+        let mut attempt = 0;
+        socket = loop {
+            if !policy.allows(attempt) {
+                tracing::warn!(target: "rpc_client::ws", url = %shared.url, attempt, "giving up reconnecting");
+                shared.set(ConnectionState::Disconnected(reason), None);
+                return;
+            }
+            shared.set(
+                ConnectionState::Reconnecting {
+                    attempt,
+                    reason: reason.clone(),
+                },
+                None,
+            );
+            tokio::select! {
+                () = tokio::time::sleep(policy.delay(attempt)) => {}
+                () = shared.stop.notified() => {}
+            }
+            if shared.stopping.load(Ordering::SeqCst) {
+                shared.set(ConnectionState::Closed, None);
+                return;
+            }
+            match open(
+                &shared.url,
+                &shared.headers,
+                &shared.config,
+                &shared.tls,
+                shared.connect_timeout,
+            )
+            .await
+            {
+                Ok(socket) => {
+                    tracing::info!(target: "rpc_client::ws", url = %shared.url, attempt, "reconnected");
+                    break socket;
+                }
+                Err(error) => {
+                    tracing::debug!(target: "rpc_client::ws", url = %shared.url, attempt, %error, "reconnect failed");
+                    attempt += 1;
+                }
+            }
+        };
+        connection = Connection::client(shared.config.clone());
+    }
+}

@@ -1,0 +1,53 @@
+//! Opening one connection: the TCP connect and the upgrade handshake.
+
+use std::time::Duration;
+
+use http::HeaderMap;
+use rpc_runtime::client::ClientError;
+use rpc_runtime::ws::WsConfig;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::tungstenite::Error as WsError;
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
+
+use super::tls::TlsOptions;
+
+pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+pub(crate) async fn open(
+    url: &str,
+    headers: &HeaderMap,
+    config: &WsConfig,
+    tls: &TlsOptions,
+    timeout: Duration,
+) -> Result<Socket, ClientError> {
+    let mut request = url
+        .into_client_request()
+        .map_err(|e| ClientError::Transport(Box::new(e)))?;
+    for (name, value) in headers {
+        request.headers_mut().append(name, value.clone());
+    }
+    let connector = match request.uri().scheme_str() {
+        Some("wss") => Some(Connector::Rustls(tls.client_config()?)),
+        _ => None,
+    };
+    let handshake = tokio_tungstenite::connect_async_tls_with_config(
+        request,
+        Some(config.tungstenite_config()),
+        true,
+        connector,
+    );
+    match tokio::time::timeout(timeout, handshake).await {
+        Err(_) => Err(ClientError::Timeout(timeout)),
+        Ok(Ok((socket, _response))) => Ok(socket),
+        Ok(Err(WsError::Http(response))) => Err(ClientError::HttpStatus {
+            status: response.status().as_u16(),
+            body: response
+                .body()
+                .as_deref()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default(),
+        }),
+        Ok(Err(error)) => Err(ClientError::Transport(Box::new(error))),
+    }
+}

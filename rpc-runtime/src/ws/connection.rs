@@ -1,0 +1,423 @@
+//! The connection driver, the same on both sides: a reader loop that runs
+//! incoming calls concurrently, and a writer task.
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::stream::{FuturesUnordered, StreamExt as _};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::error::Error as WsError;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+use tokio_tungstenite::WebSocketStream;
+
+use super::inbound::{handle_frame, Admit};
+use super::peer::Shared;
+use super::writer::{write_loop, Outgoing};
+use super::{CloseReason, Peer, Side, WsConfig};
+use crate::{Context, ContextBuilder, Router};
+
+/// One WebSocket connection, driven the same way on the server and the
+/// client: either side may call the other.
+///
+/// Make it, take its [`Peer`] handle into the [`Context`] the connection's
+/// calls will see, then [`run`](Self::run) it on the socket:
+///
+/// ```
+/// use std::sync::Arc;
+/// use rpc_runtime::client::Caller;
+/// use rpc_runtime::params::EncodedParams;
+/// use rpc_runtime::ws::{Connection, Peer, WsConfig};
+/// use rpc_runtime::{protocol::ErrorObjectOwned, Context, Router};
+/// use tokio_tungstenite::{tungstenite::protocol::Role, WebSocketStream};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let (a, b) = tokio::io::duplex(64 * 1024);
+/// let config = WsConfig::default();
+///
+/// // The serving side: one method.
+/// let mut router = Router::new();
+/// router.register_sync("hello", |_, _| Ok::<_, ErrorObjectOwned>("world")).unwrap();
+/// let server = Connection::server(config.clone());
+/// let ctx = Context::builder().transport("ws").peer(server.peer()).build();
+/// let socket = WebSocketStream::from_raw_socket(a, Role::Server, Some(config.tungstenite_config())).await;
+/// tokio::spawn(server.run(socket, Arc::new(router), ctx));
+///
+/// // The calling side serves nothing, and calls through its `Peer`.
+/// let client = Connection::client(config.clone());
+/// let peer: Peer = client.peer();
+/// let socket = WebSocketStream::from_raw_socket(b, Role::Client, Some(config.tungstenite_config())).await;
+/// tokio::spawn(client.run(socket, Arc::new(Router::new()), Context::new()));
+///
+/// let reply: String = peer.call("hello", EncodedParams::none()).await.unwrap();
+/// assert_eq!(reply, "world");
+/// # }
+/// ```
+#[must_use = "a connection does nothing until it is run"]
+pub struct Connection {
+    shared: Arc<Shared>,
+    queue: Option<mpsc::Receiver<Outgoing>>,
+    config: WsConfig,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("side", &self.shared.side)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// A connection accepted by a server.
+    pub fn server(config: WsConfig) -> Self {
+        Self::new(config, Side::Server)
+    }
+
+    /// A connection opened by a client.
+    pub fn client(config: WsConfig) -> Self {
+        Self::new(config, Side::Client)
+    }
+
+    fn new(config: WsConfig, side: Side) -> Self {
+        let (tx, rx) = mpsc::channel(config.write_queue.max(1));
+        Self {
+            shared: Arc::new(Shared::new(tx, config.request_timeout, side)),
+            queue: Some(rx),
+            config,
+        }
+    }
+
+    /// The connection's [`Context`]: what `builder` holds (peer address,
+    /// upgrade request head), transport `"ws"` and this connection's
+    /// [`Peer`].
+    pub fn context(&self, builder: ContextBuilder) -> Context {
+        builder.transport("ws").peer(self.peer()).build()
+    }
+
+    /// A handle to the other side, to put in the connection's [`Context`]
+    /// (`Context::builder().peer(connection.peer())`) or keep elsewhere.
+    #[must_use]
+    pub fn peer(&self) -> Peer {
+        Peer::new(self.shared.clone())
+    }
+
+    /// Runs the connection until it ends; returns why.
+    ///
+    /// `router` holds the methods this side serves (it may be empty), and
+    /// every call runs with `ctx`.
+    pub async fn run<S>(
+        self,
+        socket: WebSocketStream<S>,
+        router: Arc<Router>,
+        ctx: Context,
+    ) -> CloseReason
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        self.run_until(socket, router, ctx, std::future::pending())
+            .await
+    }
+
+    /// Like [`run`](Self::run), and when `shutdown` resolves the connection
+    /// closes gracefully: it stops taking calls, finishes those in flight,
+    /// and sends a close frame with code 1001 (going away).
+    pub async fn run_until<S, F>(
+        mut self,
+        socket: WebSocketStream<S>,
+        router: Arc<Router>,
+        ctx: Context,
+        shutdown: F,
+    ) -> CloseReason
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        F: Future<Output = ()>,
+    {
+        let Some(queue) = self.queue.take() else {
+            return CloseReason::Error("the connection was already run".to_owned());
+        };
+        let (sink, stream) = socket.split();
+        let writer = tokio::spawn(write_loop(
+            sink,
+            queue,
+            self.config.write_timeout,
+            self.shared.side,
+        ));
+        let reason = drive(
+            &self.shared,
+            &self.config,
+            stream,
+            writer,
+            &router,
+            &ctx,
+            shutdown,
+        )
+        .await;
+        finish(&self.shared, reason.clone());
+        reason
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        // Never run, or its run was cancelled: calls must not wait forever.
+        if self.shared.state.borrow().is_none() {
+            finish(
+                &self.shared,
+                CloseReason::Error("the connection was dropped".to_owned()),
+            );
+        }
+    }
+}
+
+fn finish(shared: &Shared, reason: CloseReason) {
+    shared.pending.close(&reason.to_string());
+    super::event!(shared.side, %reason, "connection closed");
+    shared.state.send_replace(Some(reason));
+}
+
+/// Where the connection is in its life.
+enum Phase {
+    Open,
+    /// Refusing new calls, waiting for those in flight; then a close frame.
+    Draining {
+        reason: CloseReason,
+        code: u16,
+        text: &'static str,
+    },
+    /// The close frame is out (or came in): reading until the peer's close
+    /// or the socket's end, for at most the write timeout.
+    Closing {
+        reason: CloseReason,
+        until: Instant,
+    },
+}
+
+async fn drive<S, F>(
+    shared: &Shared,
+    config: &WsConfig,
+    mut stream: futures_util::stream::SplitStream<WebSocketStream<S>>,
+    mut writer: tokio::task::JoinHandle<Result<(), String>>,
+    router: &Router,
+    ctx: &Context,
+    shutdown: F,
+) -> CloseReason
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    F: Future<Output = ()>,
+{
+    let mut shutdown = pin!(shutdown);
+    let mut running = FuturesUnordered::new();
+    let mut phase = Phase::Open;
+    let mut writer_done = false;
+    let tick_every = tick_period(config);
+    let mut ticker = tokio::time::interval_at(Instant::now() + tick_every, tick_every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_heard = Instant::now();
+    let mut last_active = Instant::now();
+    let mut sent_before = 0;
+    let mut last_ping = Instant::now();
+
+    let reason = loop {
+        if let Phase::Draining { reason, code, text } = &phase {
+            if running.is_empty() {
+                phase = closing_now(shared, config, reason.clone(), *code, text).await;
+            }
+        }
+        let open = matches!(phase, Phase::Open);
+        let mut reading = true;
+        if open && running.len() >= config.max_in_flight {
+            // Back-pressure: stop reading until a call finishes, unless this
+            // side waits for responses (which must be read, or a handler that
+            // calls the peer would wait forever).
+            shared.reading_paused.store(true, Ordering::SeqCst);
+            reading = !shared.pending.is_empty();
+            // Alive as far as we know: we are not looking.
+            last_heard = Instant::now();
+        } else {
+            shared.reading_paused.store(false, Ordering::Relaxed);
+        }
+        let closing_until = match &phase {
+            Phase::Closing { until, .. } => Some(*until),
+            _ => None,
+        };
+
+        tokio::select! {
+            biased;
+            Some(()) = running.next(), if !running.is_empty() => {
+                last_active = Instant::now();
+            }
+            frame = stream.next(), if reading => {
+                // Past the limit this reads only because responses are awaited;
+                // calls read meanwhile still run, up to twice the limit, and
+                // beyond that are refused rather than buffered.
+                let admit = match phase {
+                    Phase::Open if running.len() < config.max_in_flight.saturating_mul(2) => Admit::Run,
+                    Phase::Open => Admit::Busy,
+                    _ => Admit::Closing,
+                };
+                let now = Instant::now();
+                last_heard = now;
+                match frame {
+                    Some(Ok(Message::Text(text))) => {
+                        last_active = now;
+                        running.push(handle_frame(text, false, admit, router, ctx, shared));
+                    }
+                    Some(Ok(Message::Binary(bytes))) => {
+                        last_active = now;
+                        match Utf8Bytes::try_from(bytes) {
+                            Ok(text) => running.push(handle_frame(text, true, admit, router, ctx, shared)),
+                            Err(_) => {
+                                let reason = CloseReason::Error("a binary frame that is not UTF-8".to_owned());
+                                phase = closing_now(shared, config, reason, 1007, "binary frame is not UTF-8").await;
+                            }
+                        }
+                    }
+                    Some(Ok(Message::Close(frame))) => {
+                        let reason = match frame {
+                            Some(frame) => CloseReason::Remote { code: frame.code.into(), reason: frame.reason.to_string() },
+                            None => CloseReason::Remote { code: 1005, reason: String::new() },
+                        };
+                        // Replies can no longer be sent; tungstenite answers the
+                        // close frame on the next read.
+                        running = FuturesUnordered::new();
+                        phase = match phase {
+                            Phase::Closing { reason, until } => Phase::Closing { reason, until },
+                            _ => Phase::Closing { reason, until: now + config.write_timeout },
+                        };
+                    }
+                    Some(Ok(_)) => {} // ping (answered by tungstenite), pong, raw frame
+                    Some(Err(WsError::Capacity(error))) => {
+                        super::event!(shared.side, %error, "message over the size limit");
+                        phase = closing_now(shared, config, CloseReason::MessageTooBig, 1009, "message too big").await;
+                        // The stream is unusable after this error.
+                        break await_writer(&mut writer, writer_done, config, phase_reason(phase)).await;
+                    }
+                    Some(Err(error)) => {
+                        break match phase {
+                            Phase::Closing { reason, .. } => reason,
+                            _ => CloseReason::Error(error.to_string()),
+                        };
+                    }
+                    None => {
+                        break match phase {
+                            Phase::Closing { reason, .. } => reason,
+                            _ => CloseReason::Error("the peer went away without a close frame".to_owned()),
+                        };
+                    }
+                }
+            }
+            () = shared.wake_reader.notified(), if !reading => {}
+            () = &mut shutdown, if open => {
+                phase = Phase::Draining { reason: CloseReason::Shutdown, code: 1001, text: "server shutting down" };
+            }
+            () = shared.close_requested.notified(), if open => {
+                phase = Phase::Draining { reason: CloseReason::Local, code: 1000, text: "" };
+            }
+            result = &mut writer, if !writer_done => {
+                writer_done = true;
+                let error = match result {
+                    Ok(Ok(())) => None,
+                    Ok(Err(error)) => Some(error),
+                    Err(join) => Some(join.to_string()),
+                };
+                match (&phase, error) {
+                    // The close frame is out; wait for the peer's.
+                    (Phase::Closing { .. }, _) => {}
+                    (_, Some(error)) => break CloseReason::Error(error),
+                    (_, None) => break CloseReason::Error("the writer stopped".to_owned()),
+                }
+            }
+            _ = ticker.tick() => {
+                let now = Instant::now();
+                if let Some(until) = closing_until {
+                    if now >= until {
+                        break phase_reason(phase);
+                    }
+                    continue;
+                }
+                if let Some(interval) = config.ping_interval {
+                    if now.duration_since(last_heard) > interval + config.pong_timeout {
+                        super::event!(shared.side, "no pong in time");
+                        let _ = shared.queue.try_send(Outgoing::Close(1011, "ping timeout"));
+                        break await_writer(&mut writer, writer_done, config, CloseReason::PingTimeout).await;
+                    }
+                    if now.duration_since(last_ping) >= interval {
+                        last_ping = now;
+                        // A full queue means frames are going out anyway.
+                        let _ = shared.queue.try_send(Outgoing::Ping);
+                    }
+                }
+                if let Some(idle) = config.idle_timeout {
+                    let sent = shared.sent.load(Ordering::Relaxed);
+                    if sent != sent_before {
+                        sent_before = sent;
+                        last_active = now;
+                    }
+                    if open && running.is_empty() && shared.pending.is_empty()
+                        && now.duration_since(last_active) >= idle
+                    {
+                        phase = Phase::Draining { reason: CloseReason::IdleTimeout, code: 1000, text: "idle timeout" };
+                    }
+                }
+            }
+        }
+    };
+    shared.reading_paused.store(false, Ordering::Relaxed);
+    drop(running);
+    // Any close frame is out by now (the peer answered it, or
+    // `await_writer` waited for it); frames still queued have no reader.
+    writer.abort();
+    reason
+}
+
+/// Queues a close frame and moves to waiting for the peer's.
+async fn closing_now(
+    shared: &Shared,
+    config: &WsConfig,
+    reason: CloseReason,
+    code: u16,
+    text: &'static str,
+) -> Phase {
+    let until = Instant::now() + config.write_timeout;
+    let _ = tokio::time::timeout_at(until, shared.queue.send(Outgoing::Close(code, text))).await;
+    Phase::Closing { reason, until }
+}
+
+fn phase_reason(phase: Phase) -> CloseReason {
+    match phase {
+        Phase::Open => CloseReason::Error("closed".to_owned()),
+        Phase::Draining { reason, .. } | Phase::Closing { reason, .. } => reason,
+    }
+}
+
+/// Lets the writer send what is queued (a close frame) before the socket is
+/// dropped, for at most the write timeout.
+async fn await_writer(
+    writer: &mut tokio::task::JoinHandle<Result<(), String>>,
+    done: bool,
+    config: &WsConfig,
+    reason: CloseReason,
+) -> CloseReason {
+    if !done {
+        let _ = tokio::time::timeout(config.write_timeout, writer).await;
+    }
+    reason
+}
+
+/// How often timers are checked: often enough for the shortest of them.
+fn tick_period(config: &WsConfig) -> Duration {
+    let mut period = Duration::from_secs(1);
+    if let Some(ping) = config.ping_interval {
+        period = period.min(ping).min(config.pong_timeout);
+    }
+    if let Some(idle) = config.idle_timeout {
+        period = period.min(idle / 2);
+    }
+    period.max(Duration::from_millis(10))
+}

@@ -1,0 +1,109 @@
+//! One incoming frame: parsed once, responses handed to waiting calls,
+//! requests run on the router, the answer queued in the frame's type.
+
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+
+use super::peer::Shared;
+use super::writer::Outgoing;
+use crate::protocol::{
+    codes, parse_message, write_error_response, Entry, ErrorObject, Id, Message, Version,
+};
+use crate::{Context, Router};
+
+/// Whether the requests of a frame may run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Admit {
+    /// Run them.
+    Run,
+    /// Answer them with "server busy": the frame was read past the in-flight
+    /// limit, only because responses to this side's calls must be read.
+    Busy,
+    /// Answer them with "closing": the connection is closing.
+    Closing,
+}
+
+pub(crate) async fn handle_frame(
+    frame: Utf8Bytes,
+    binary: bool,
+    admit: Admit,
+    router: &Router,
+    ctx: &Context,
+    shared: &Shared,
+) {
+    let text = frame.as_str();
+    super::wire!(shared.side, direction = "recv", binary, %text);
+    let reply = match parse_message(text, router.parse_options()) {
+        Err(error) => {
+            tracing::debug!(target: "rpc_runtime::rejected", %error, "message rejected");
+            let mut out = String::with_capacity(96);
+            write_error_response(&mut out, Version::V2, &Id::null(), &error.to_error_object());
+            Some(out)
+        }
+        Ok(Message::Single(Entry::Response(response))) => {
+            deliver(shared, &response, &frame);
+            None
+        }
+        Ok(Message::Single(entry)) => match admit {
+            Admit::Run => router.handle_message(Message::Single(entry), ctx).await,
+            _ => refuse(router, entry, admit, ctx).await,
+        },
+        Ok(Message::Batch(entries)) => {
+            let mut requests = Vec::new();
+            for entry in entries {
+                match entry {
+                    Entry::Response(response) => deliver(shared, &response, &frame),
+                    other => requests.push(other),
+                }
+            }
+            if requests.is_empty() {
+                None
+            } else if admit == Admit::Run {
+                router.handle_message(Message::Batch(requests), ctx).await
+            } else {
+                let mut out = String::new();
+                for entry in requests {
+                    if let Some(reply) = refuse(router, entry, admit, ctx).await {
+                        out.push(if out.is_empty() { '[' } else { ',' });
+                        out.push_str(&reply);
+                    }
+                }
+                (!out.is_empty()).then(|| out + "]")
+            }
+        }
+    };
+    if let Some(reply) = reply {
+        let frame = if binary {
+            Outgoing::Binary(reply)
+        } else {
+            Outgoing::Text(reply)
+        };
+        // Fails only once the connection is gone; the reply has nowhere to go.
+        let _ = shared.queue.send(frame).await;
+    }
+}
+
+fn deliver(shared: &Shared, response: &crate::protocol::Response<'_>, frame: &Utf8Bytes) {
+    if !shared.pending.deliver(response, frame) {
+        // Answering a response could start an endless exchange; drop it.
+        tracing::debug!(target: "rpc_runtime::ws", id = %response.id, "response to no pending call dropped");
+    }
+}
+
+async fn refuse(router: &Router, entry: Entry<'_>, admit: Admit, ctx: &Context) -> Option<String> {
+    match entry {
+        Entry::Request(request) => {
+            let id = request.id?;
+            let error = match admit {
+                Admit::Closing => ErrorObject::new(codes::SERVER_BUSY, "The connection is closing"),
+                _ => ErrorObject::new(
+                    codes::SERVER_BUSY,
+                    "Server busy: too many calls in flight on this connection",
+                ),
+            };
+            let mut out = String::with_capacity(128);
+            write_error_response(&mut out, request.version, &id, &error);
+            Some(out)
+        }
+        other => router.handle_entry(other, ctx).await,
+    }
+}

@@ -1,0 +1,85 @@
+//! The WebSocket transport (feature `ws`): one connection driver shared by
+//! the server and `rpc-client`, in which either side may call the other.
+//!
+//! - [`Connection`] drives one socket: a reader loop parses each text (or
+//!   UTF-8 binary) frame once, hands responses to this side's waiting
+//!   calls, runs requests on a [`Router`](crate::Router) concurrently (a
+//!   slow call never holds back a fast one) and a writer task sends frames,
+//!   flushing once per burst.
+//! - [`Peer`] is a cloneable handle to the other side: a
+//!   [`Caller`](crate::client::Caller) for calls, notifications and batches,
+//!   which handlers get from their context with `ctx.peer::<Peer>()`.
+//! - [`WsConfig`] holds the limits: message size, calls in flight,
+//!   keepalive pings, idle and request timeouts.
+//!
+//! # How a connection runs
+//!
+//! - **Two tasks.** The task that awaits [`Connection::run`] reads frames
+//!   and polls every call in flight (a `FuturesUnordered` of borrowed
+//!   futures: nothing is spawned per call, and a call whose handler is
+//!   synchronous completes on its first poll). A spawned writer task owns
+//!   the socket's write half: it takes every frame already queued (up to 64)
+//!   and flushes once per burst.
+//! - **Bounded everywhere.** Outgoing frames wait in a bounded queue
+//!   ([`WsConfig::write_queue`]); a write that stalls past
+//!   [`WsConfig::write_timeout`] ends the connection. When
+//!   [`WsConfig::max_in_flight`] messages are running, reading stops
+//!   (TCP then slows the peer down), except while this side awaits responses
+//!   from the peer: those must be read, or a handler that calls the peer
+//!   would wait forever. Calls read then still run up to twice the limit,
+//!   and are refused (`-32001`) beyond it.
+//! - **Both directions on one socket.** Each frame is parsed once: members
+//!   that are responses go to the calls this side is waiting on (by id),
+//!   the rest run on the router, and their answers go back in the frame's
+//!   type (binary for binary). A message may mix both.
+//! - **Ending.** A close frame, a dead socket, a missed pong, the idle timer,
+//!   an oversized message (1009), [`Peer::close`] (1000) or the shutdown
+//!   signal of [`Connection::run_until`] (1001, after the calls in flight
+//!   finish) end it; every call still waiting fails at once with
+//!   [`ClientError::Closed`](crate::client::ClientError::Closed), and
+//!   [`Peer::closed`] resolves with the [`CloseReason`].
+//!
+//! Wire logging: every frame sent and received is a `trace` event under
+//! target `rpc_runtime::ws` (server side) or `rpc_client::ws` (client side).
+
+mod close;
+mod config;
+mod connection;
+mod inbound;
+mod peer;
+mod pending;
+mod writer;
+
+pub use close::CloseReason;
+pub use config::WsConfig;
+pub use connection::Connection;
+pub use peer::Peer;
+
+/// Which end of the connection this is; only the log target depends on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Side {
+    Server,
+    Client,
+}
+
+/// A `trace` event for a frame on the wire, under the side's target.
+macro_rules! wire {
+    ($side:expr, $($field:tt)+) => {
+        match $side {
+            $crate::ws::Side::Server => ::tracing::trace!(target: "rpc_runtime::ws", $($field)+),
+            $crate::ws::Side::Client => ::tracing::trace!(target: "rpc_client::ws", $($field)+),
+        }
+    };
+}
+
+/// A `debug` event about the connection, under the side's target.
+macro_rules! event {
+    ($side:expr, $($field:tt)+) => {
+        match $side {
+            $crate::ws::Side::Server => ::tracing::debug!(target: "rpc_runtime::ws", $($field)+),
+            $crate::ws::Side::Client => ::tracing::debug!(target: "rpc_client::ws", $($field)+),
+        }
+    };
+}
+
+pub(crate) use {event, wire};
