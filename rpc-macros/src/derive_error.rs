@@ -44,6 +44,12 @@ fn parse(input: &DeriveInput, errors: &mut Errors) -> Vec<Variant> {
         );
         return Vec::new();
     };
+    if data.variants.is_empty() {
+        errors.at(
+            &input.ident,
+            "#[derive(RpcError)] needs at least one variant with `#[rpc(code = ..)]`",
+        );
+    }
     let mut variants = Vec::new();
     let mut seen: HashMap<i32, Ident> = HashMap::new();
     for variant in &data.variants {
