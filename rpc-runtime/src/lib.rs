@@ -85,4 +85,70 @@ where
 pub mod __private {
     pub use serde;
     pub use serde_json;
+
+    use crate::protocol::ErrorObjectOwned;
+    use crate::{MethodInfo, RegisterError, RpcError};
+
+    /// Why a generated handler failed: its params did not decode, or the
+    /// method returned its application error.
+    #[derive(Debug)]
+    pub enum Failure<E> {
+        /// The params did not decode (`-32602`).
+        Params(ErrorObjectOwned),
+        /// The method's own error.
+        App(E),
+    }
+
+    impl<E: RpcError> RpcError for Failure<E> {
+        fn to_error_object(&self) -> ErrorObjectOwned {
+            match self {
+                Failure::Params(object) => object.clone(),
+                Failure::App(error) => error.to_error_object(),
+            }
+        }
+
+        fn internal_detail(&self) -> Option<String> {
+            match self {
+                Failure::Params(_) => None,
+                Failure::App(error) => error.internal_detail(),
+            }
+        }
+    }
+
+    /// The outcome of a generated registration.
+    ///
+    /// The macro rejects empty, reserved and duplicate names at compile
+    /// time, so registration cannot fail here; should that invariant ever
+    /// break, the method is skipped and logged rather than panicking.
+    pub fn registered(result: Result<&mut MethodInfo, RegisterError>) -> Option<&mut MethodInfo> {
+        match result {
+            Ok(info) => Some(info),
+            Err(error) => {
+                tracing::error!(target: "rpc_runtime::router", %error, "generated method not registered");
+                None
+            }
+        }
+    }
+
+    /// Recognises a client call's application error through the generated
+    /// wrapper `W` (which implements [`RpcError`] for the user's `E`), and
+    /// unwraps it.
+    pub fn app_error<W: RpcError, E>(
+        error: crate::client::ClientError,
+        unwrap: fn(W) -> E,
+    ) -> crate::client::ClientError<E> {
+        use crate::client::ClientError;
+        match error.with_app_error::<W>() {
+            ClientError::Application(wrapped) => ClientError::Application(unwrap(wrapped)),
+            ClientError::Transport(e) => ClientError::Transport(e),
+            ClientError::Timeout(d) => ClientError::Timeout(d),
+            ClientError::HttpStatus { status, body } => ClientError::HttpStatus { status, body },
+            ClientError::Unparsable(e) => ClientError::Unparsable(e),
+            ClientError::InvalidResponse(e) => ClientError::InvalidResponse(e),
+            ClientError::Rpc(object) => ClientError::Rpc(object),
+            ClientError::Decode(e) => ClientError::Decode(e),
+            ClientError::Encode(e) => ClientError::Encode(e),
+            ClientError::Closed(e) => ClientError::Closed(e),
+        }
+    }
 }

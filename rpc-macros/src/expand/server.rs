@@ -1,0 +1,191 @@
+//! The server side: the trait itself, rewritten so async methods return
+//! `Send` futures, plus a provided `into_router` that registers every method.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::spanned::Spanned as _;
+use syn::{FnArg, ItemTrait, ReturnType, TraitItem};
+
+use crate::ast::{Api, Method, Output};
+use crate::attr::{is_method_attr, is_param_attr};
+use crate::expand::wire;
+use crate::naming;
+
+pub(crate) fn expand(api: &Api) -> TokenStream {
+    let mut item = clean_trait(&api.original);
+    for trait_item in &mut item.items {
+        if let TraitItem::Fn(f) = trait_item {
+            if f.sig.asyncness.take().is_some() {
+                let output = match &f.sig.output {
+                    ReturnType::Default => quote!(()),
+                    ReturnType::Type(_, ty) => quote!(#ty),
+                };
+                let span = f.sig.output.span();
+                f.sig.output = syn::parse_quote_spanned! {span=>
+                    -> impl ::core::future::Future<Output = #output> + ::core::marker::Send
+                };
+            }
+        }
+    }
+    if api.has_server() {
+        item.items.push(into_router(api));
+    }
+    quote!(#item)
+}
+
+/// The trait without the macro's own attributes.
+pub(crate) fn clean_trait(original: &ItemTrait) -> ItemTrait {
+    let mut item = original.clone();
+    for trait_item in &mut item.items {
+        if let TraitItem::Fn(f) = trait_item {
+            f.attrs.retain(|a| !is_method_attr(a));
+            for input in &mut f.sig.inputs {
+                if let FnArg::Typed(pat_type) = input {
+                    pat_type.attrs.retain(|a| !is_param_attr(a));
+                }
+            }
+        }
+    }
+    item
+}
+
+fn into_router(api: &Api) -> TraitItem {
+    let trait_ident = &api.original.ident;
+    let doc = format!(
+        " Serves this implementation of [`{trait_ident}`]: a router with every method of the trait, ready for any transport."
+    );
+    let ident = naming::into_router();
+    let this = naming::local("this");
+    let router = naming::local("router");
+    let registrations = api.methods.iter().map(|m| register(api, m));
+    syn::parse_quote! {
+        #[doc = #doc]
+        #[allow(deprecated)]
+        fn #ident(self) -> ::rpc_runtime::Router
+        where
+            Self: ::core::marker::Sized + ::core::marker::Send + ::core::marker::Sync + 'static,
+        {
+            let #this = ::std::sync::Arc::new(self);
+            let mut #router = ::rpc_runtime::Router::new();
+            #(#registrations)*
+            #router
+        }
+    }
+}
+
+/// Registers one method (and its aliases) on the router being built.
+fn register(api: &Api, method: &Method) -> TokenStream {
+    let this = naming::local("this");
+    let router = naming::local("router");
+    let params = naming::local("params");
+    let ctx = naming::local("ctx");
+    let decoded = naming::local("decoded");
+    let out = naming::local("out");
+    let info = naming::local("info");
+    let error = naming::local("error");
+
+    let full_name = api.full_name(&method.name());
+    let json_names: Vec<String> = method.args.iter().map(|a| a.json_name()).collect();
+    let locals: Vec<_> = (0..method.args.len()).map(naming::server_arg).collect();
+    let arg_types: Vec<_> = (0..method.args.len())
+        .map(|i| naming::wrapper(&format!("Arg{i}")))
+        .collect();
+    let ident = &method.ident;
+    let trait_ident = &api.original.ident;
+    // Fully qualified, so neither an inherent method of the implementing type
+    // nor one of `Arc` (`clone`, ...) can be picked instead.
+    let method_path = quote!(<Self as #trait_ident>::#ident);
+    let notification = method.is_notification();
+
+    let mut wrappers: Vec<TokenStream> = method
+        .args
+        .iter()
+        .zip(&arg_types)
+        .map(|(arg, name)| wire::receive(name, &arg.ty))
+        .collect();
+    let failure = quote!(::rpc_runtime::__private::Failure);
+    let result = quote!(::core::result::Result);
+    let infallible = quote!(#failure<::core::convert::Infallible>);
+    let finish = match &method.output {
+        Output::Unit => quote!(#result::Ok::<(), #infallible>(#out)),
+        Output::Plain(ty) => {
+            let wrap = naming::wrapper("Out");
+            wrappers.push(wire::send(&wrap, ty));
+            quote!(#result::Ok::<#wrap, #infallible>(#wrap(#out)))
+        }
+        Output::Fallible { ok, err } => {
+            let (wrap, app) = (naming::wrapper("Out"), naming::wrapper("AppError"));
+            wrappers.push(wire::send(&wrap, ok));
+            wrappers.push(wire::app_error(&app, err));
+            quote! {
+                match #out {
+                    #result::Ok(value) => #result::Ok(#wrap(value)),
+                    #result::Err(error) => #result::Err(#failure::App(#app(error))),
+                }
+            }
+        }
+    };
+    let decode = quote! {
+        #params.decode::<(#(#arg_types,)*)>(&[#(#json_names),*])
+    };
+    let unpack = quote! {
+        let (#(#arg_types(#locals),)*) = match #decoded {
+            #result::Ok(values) => values,
+            #result::Err(#error) => return #result::Err(#failure::Params(#error)),
+        };
+    };
+    let closure_args = quote! {
+        #params: ::rpc_runtime::params::Params<'_>, #ctx: &::rpc_runtime::Context
+    };
+
+    let registration = if method.is_async || method.attrs.blocking.is_some() {
+        let clone_ctx = method
+            .context
+            .as_ref()
+            .map(|_| quote!(let #ctx = ::core::clone::Clone::clone(#ctx);));
+        let ctx_arg = method.context.as_ref().map(|_| quote!(&#ctx,));
+        let call = if method.is_async {
+            quote!(#method_path(&*#this, #ctx_arg #(#locals),*).await)
+        } else {
+            quote!(::rpc_runtime::run_blocking(move || #method_path(&*#this, #ctx_arg #(#locals),*)).await)
+        };
+        quote! {
+            #router.register_async(#full_name, move |#closure_args| {
+                let #decoded = #decode;
+                let #this = ::core::clone::Clone::clone(&#this);
+                #clone_ctx
+                async move {
+                    #unpack
+                    let #out = #call;
+                    #finish
+                }
+            })
+        }
+    } else {
+        let ctx_arg = method.context.as_ref().map(|_| quote!(#ctx,));
+        quote! {
+            #router.register_sync(#full_name, move |#closure_args| {
+                let #decoded = #decode;
+                #unpack
+                let #out = #method_path(&*#this, #ctx_arg #(#locals),*);
+                #finish
+            })
+        }
+    };
+    let aliases = method.attrs.aliases.iter().map(|alias| {
+        let alias = api.full_name(&alias.value());
+        quote! {
+            let _ = ::rpc_runtime::__private::registered(#router.register_alias(#alias, #full_name));
+        }
+    });
+    quote! {
+        {
+            #(#wrappers)*
+            let #this = ::core::clone::Clone::clone(&#this);
+            if let ::core::option::Option::Some(#info) = ::rpc_runtime::__private::registered(#registration) {
+                #info.with_params::<&str>(&[#(#json_names),*]).with_notification(#notification);
+            }
+        }
+        #(#aliases)*
+    }
+}

@@ -1,0 +1,6 @@
+use rpc_runtime::rpc;
+
+#[rpc]
+pub struct Api;
+
+fn main() {}

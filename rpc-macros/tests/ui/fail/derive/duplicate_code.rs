@@ -1,0 +1,13 @@
+use rpc_runtime::RpcError;
+
+#[derive(Debug, thiserror::Error, serde::Serialize, serde::Deserialize, RpcError)]
+pub enum VaultError {
+    #[error("locked")]
+    #[rpc(code = 4001)]
+    Locked,
+    #[error("gone")]
+    #[rpc(code = 4001)]
+    Gone,
+}
+
+fn main() {}

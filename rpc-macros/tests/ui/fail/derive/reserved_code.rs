@@ -1,0 +1,10 @@
+use rpc_runtime::RpcError;
+
+#[derive(Debug, thiserror::Error, serde::Serialize, serde::Deserialize, RpcError)]
+pub enum VaultError {
+    #[error("locked")]
+    #[rpc(code = -32601)]
+    Locked,
+}
+
+fn main() {}
