@@ -36,10 +36,10 @@ mod method;
 pub mod params;
 pub mod protocol;
 mod router;
-#[cfg(feature = "ws")]
-pub mod ws;
 #[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "ws")]
+pub mod ws;
 
 pub use config::RouterConfig;
 pub use context::{Context, ContextBuilder, RequestHead};

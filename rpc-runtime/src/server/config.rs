@@ -46,6 +46,9 @@ pub struct ServerConfig {
     /// [`max_batch_len`](crate::RouterConfig::max_batch_len). Default: keep
     /// the router's.
     pub max_batch_len: Option<usize>,
+    /// The limits of WebSocket connections upgraded on the endpoint: message
+    /// size, calls in flight, keepalive pings, idle timeout.
+    pub ws: crate::ws::WsConfig,
 }
 
 impl Default for ServerConfig {
@@ -58,6 +61,7 @@ impl Default for ServerConfig {
             method_map: false,
             call_timeout: None,
             max_batch_len: None,
+            ws: crate::ws::WsConfig::default(),
         }
     }
 }

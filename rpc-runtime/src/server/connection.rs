@@ -49,7 +49,6 @@ pub(crate) struct OpenConnection {
 
 impl OpenConnection {
     /// The shutdown phases, to follow with `changed()`.
-    #[allow(dead_code)] // for the WebSocket driver
     pub(crate) fn phase(&self) -> watch::Receiver<Phase> {
         self.phase.clone()
     }

@@ -36,7 +36,8 @@ const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 /// What every request of one server (or one mounted service) shares.
 pub(crate) struct HttpState {
-    pub(crate) router: Router,
+    /// Shared with every WebSocket connection the server upgrades.
+    pub(crate) router: Arc<Router>,
     pub(crate) config: ServerConfig,
     /// The method map's JSON, rendered once; `None` when it is off.
     method_map: Option<Bytes>,
@@ -64,7 +65,7 @@ impl HttpState {
         );
         let parse_error = error_body(codes::PARSE_ERROR, "Parse error");
         Self {
-            router,
+            router: Arc::new(router),
             config,
             method_map,
             allow,
@@ -81,7 +82,6 @@ pub(crate) struct Origin<'a> {
     pub(crate) peer: Option<SocketAddr>,
     /// The server's connection it arrived on; `None` when the router is
     /// mounted in another stack, which owns its connections.
-    #[allow(dead_code)] // read by the WebSocket upgrade, see `ws.rs`
     pub(crate) connection: Option<&'a Arc<OpenConnection>>,
 }
 

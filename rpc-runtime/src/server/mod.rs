@@ -242,6 +242,12 @@ impl ServerBuilder {
         self
     }
 
+    /// Sets the limits of WebSocket connections (see [`ServerConfig::ws`]).
+    pub fn ws_config(mut self, config: crate::ws::WsConfig) -> Self {
+        self.config.ws = config;
+        self
+    }
+
     /// Replaces every setting at once.
     pub fn config(mut self, config: ServerConfig) -> Self {
         self.config = config;

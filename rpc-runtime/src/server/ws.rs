@@ -1,17 +1,33 @@
-//! The seam where WebSocket joins the HTTP server: a `GET` with
-//! `Upgrade: websocket` on the endpoint is handed to [`upgrade`].
+//! Where WebSocket joins the HTTP server: a `GET` with `Upgrade: websocket`
+//! on the endpoint is answered `101 Switching Protocols`, and the upgraded
+//! socket is handed to the shared connection driver ([`crate::ws`]).
 //!
-//! The WebSocket connection driver (`crate::ws`, feature `ws`) plugs in
-//! here; until it does, an upgrade request is answered `501`.
+//! The upgraded connection keeps its slot under `max_connections` for as
+//! long as it lives, and follows the server's shutdown: on draining it stops
+//! taking calls, finishes those in flight and sends a close frame (1001); at
+//! the shutdown deadline it is dropped.
 
 use std::sync::Arc;
 
-use http::header::{HeaderValue, CONNECTION, UPGRADE};
+use http::header::{
+    HeaderValue, CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VERSION,
+    UPGRADE,
+};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::WebSocketStream;
 
 use super::body::RpcBody;
+use super::connection::{OpenConnection, Phase};
 use super::http::{reject, HttpState, Origin};
 use crate::protocol::codes;
+use crate::ws::{CloseReason, Connection};
+use crate::{Context, RequestHead};
+
+const TARGET: &str = "rpc_runtime::ws";
 
 /// Whether `request` asks to become a WebSocket (an HTTP/1.1 `GET` with
 /// `Connection: upgrade` and `Upgrade: websocket`).
@@ -21,27 +37,124 @@ pub(crate) fn is_upgrade<B>(request: &Request<B>) -> bool {
         && has_token(request.headers(), CONNECTION, "upgrade")
 }
 
-/// Answers an upgrade request.
-///
-/// For the driver: `state` has the router and limits; the socket comes from
-/// `hyper::upgrade::on(&mut request)` once the `101` response is sent (the
-/// server's connections are served with upgrades on). When
-/// `origin.connection` is set, keep a clone of that `Arc` for as long as the
-/// WebSocket lives: it holds the connection's slot under `max_connections`
-/// and makes the server's shutdown wait for it; follow its `phase()` to
-/// close on `Draining` (and stop at once on `Closing`). In another tower
-/// stack (`origin.connection` is `None`) that stack owns the connection.
+/// Answers an upgrade request with `101` and serves the WebSocket on the
+/// upgraded connection; a malformed handshake is `400` (`426` for a version
+/// other than 13).
 pub(crate) async fn upgrade<B>(
-    _state: &Arc<HttpState>,
-    _request: Request<B>,
+    state: &Arc<HttpState>,
+    mut request: Request<B>,
     origin: Origin<'_>,
 ) -> Response<RpcBody> {
-    tracing::debug!(target: "rpc_runtime::http", peer = ?origin.peer, "WebSocket upgrade refused: not built yet");
-    reject(
-        StatusCode::NOT_IMPLEMENTED,
-        codes::INVALID_REQUEST,
-        "WebSocket support is not built yet",
-    )
+    let headers = request.headers();
+    if !has_token(headers, SEC_WEBSOCKET_VERSION, "13") {
+        tracing::debug!(target: TARGET, peer = ?origin.peer, "upgrade refused: unsupported WebSocket version");
+        let mut response = reject(
+            StatusCode::UPGRADE_REQUIRED,
+            codes::INVALID_REQUEST,
+            "WebSocket version 13 is required",
+        );
+        response
+            .headers_mut()
+            .insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+        return response;
+    }
+    let Some(accept) = headers
+        .get(SEC_WEBSOCKET_KEY)
+        .map(|key| derive_accept_key(key.as_bytes()))
+    else {
+        tracing::debug!(target: TARGET, peer = ?origin.peer, "upgrade refused: no Sec-WebSocket-Key");
+        return reject(
+            StatusCode::BAD_REQUEST,
+            codes::INVALID_REQUEST,
+            "a WebSocket upgrade needs a Sec-WebSocket-Key header",
+        );
+    };
+    let Ok(accept) = HeaderValue::from_str(&accept) else {
+        // A base64 digest is always a valid header value.
+        return reject(
+            StatusCode::BAD_REQUEST,
+            codes::INVALID_REQUEST,
+            "bad Sec-WebSocket-Key",
+        );
+    };
+    let head = RequestHead {
+        method: request.method().clone(),
+        uri: request.uri().clone(),
+        version: request.version(),
+        headers: request.headers().clone(),
+    };
+    let on_upgrade = hyper::upgrade::on(&mut request);
+    let state = Arc::clone(state);
+    let peer = origin.peer;
+    let connection = origin.connection.cloned();
+    tokio::spawn(async move {
+        let upgraded = match on_upgrade.await {
+            Ok(upgraded) => upgraded,
+            Err(error) => {
+                tracing::debug!(target: TARGET, ?peer, %error, "upgrade failed");
+                return;
+            }
+        };
+        let config = state.config.ws.clone();
+        let socket = WebSocketStream::from_raw_socket(
+            TokioIo::new(upgraded),
+            Role::Server,
+            Some(config.tungstenite_config()),
+        )
+        .await;
+        let driver = Connection::server(config);
+        let mut context = Context::builder().request_head(head);
+        if let Some(peer) = peer {
+            context = context.peer_addr(peer);
+        }
+        let ctx = driver.context(context);
+        tracing::debug!(target: TARGET, ?peer, "WebSocket connection opened");
+        let reason = serve(driver, socket, &state, ctx, connection).await;
+        tracing::debug!(target: TARGET, ?peer, %reason, "WebSocket connection ended");
+    });
+    let mut response = Response::new(RpcBody::empty());
+    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let headers = response.headers_mut();
+    headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+    headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+    headers.insert(SEC_WEBSOCKET_ACCEPT, accept);
+    response
+}
+
+/// Runs the driver, following the server's shutdown phases when the socket
+/// belongs to this server's connection (`connection`, whose slot is held
+/// until the socket ends).
+async fn serve<S>(
+    driver: Connection,
+    socket: WebSocketStream<S>,
+    state: &HttpState,
+    ctx: Context,
+    connection: Option<Arc<OpenConnection>>,
+) -> CloseReason
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let Some(connection) = connection else {
+        // Mounted in another stack: that stack owns shutdown.
+        return driver.run(socket, Arc::clone(&state.router), ctx).await;
+    };
+    let mut draining = connection.phase();
+    let mut closing = connection.phase();
+    let run = driver.run_until(socket, Arc::clone(&state.router), ctx, async move {
+        wait_for(&mut draining, |phase| phase != Phase::Serving).await;
+    });
+    tokio::select! {
+        reason = run => reason,
+        () = wait_for(&mut closing, |phase| phase == Phase::Closing) => CloseReason::Shutdown,
+    }
+}
+
+/// Waits until the phase satisfies `done`; forever if the accept loop is gone
+/// without saying so (the runtime is going down and will drop this task).
+async fn wait_for(phase: &mut watch::Receiver<Phase>, done: impl Fn(Phase) -> bool) {
+    if phase.wait_for(|p| done(*p)).await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }
 
 /// Whether a comma-separated header holds `token` (any case).
