@@ -1,6 +1,7 @@
 //! WebSocket on the real HTTP server: the same port and path as HTTP, the
 //! specification's examples over a raw socket, binary frames, the upgrade
 //! request's head in the context, limits and graceful shutdown.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
