@@ -59,6 +59,7 @@ async fn ids_are_echoed_exactly_as_written() {
         "null",
         "\"\\u0031\"",
         "0",
+        "11.6e99999",
     ] {
         let text = format!(r#"{{"jsonrpc":"2.0","method":"add","params":[1,2],"id":{id}}}"#);
         let raw = r.handle(&text, &Context::new()).await.unwrap();
