@@ -125,3 +125,8 @@ fn comparable(name: &str, response: &Value) -> String {
         format!("result {} id {id}", response["result"])
     }
 }
+
+/// The README's code examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
