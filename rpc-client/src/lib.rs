@@ -45,8 +45,10 @@
 //! [`http::LOG_TARGET`] (`rpc_client::http`) and `rpc_client::ws`.
 #![deny(missing_docs)]
 
+mod headers;
 pub mod http;
 pub mod id;
+mod tls;
 pub mod ws;
 
 pub use crate::http::{BuildError, HttpClient, HttpClientBuilder};

@@ -5,7 +5,6 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
 use http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderMap, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -13,9 +12,9 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rpc_runtime::client::BoxError;
 
-use super::tls::TlsOptions;
 use super::{HttpClient, Shared};
 use crate::id::{DecimalIds, IdGenerator};
+use crate::tls::TlsOptions;
 
 /// The default [`HttpClientBuilder::request_timeout`]: 60 seconds.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -144,12 +143,8 @@ impl HttpClientBuilder {
         V: TryInto<HeaderValue>,
         V::Error: fmt::Display,
     {
-        match (name.try_into(), value.try_into()) {
-            (Ok(name), Ok(value)) => {
-                self.headers.insert(name, value);
-            }
-            (Err(e), _) => self.fail(BuildError::InvalidHeader(format!("name: {e}"))),
-            (_, Err(e)) => self.fail(BuildError::InvalidHeader(format!("value: {e}"))),
+        if let Err(e) = crate::headers::insert(&mut self.headers, name, value) {
+            self.fail(BuildError::InvalidHeader(e));
         }
         self
     }
@@ -157,44 +152,26 @@ impl HttpClientBuilder {
     /// Sends these headers with every request, replacing earlier values of
     /// the same names.
     pub fn headers(mut self, headers: HeaderMap) -> Self {
-        let mut last = None;
-        for (name, value) in headers {
-            // `None` means the same name as the previous entry: a second value.
-            match name {
-                Some(name) => {
-                    self.headers.insert(name.clone(), value);
-                    last = Some(name);
-                }
-                None => {
-                    if let Some(name) = &last {
-                        self.headers.append(name.clone(), value);
-                    }
-                }
-            }
-        }
+        crate::headers::extend(&mut self.headers, headers);
         self
     }
 
     /// HTTP basic authentication (`Authorization: Basic …`).
     pub fn basic_auth(self, user: &str, password: Option<&str>) -> Self {
-        let credentials = format!("{user}:{}", password.unwrap_or_default());
-        let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
-        self.authorization(&format!("Basic {encoded}"))
+        self.authorization(crate::headers::basic_auth(user, password))
     }
 
     /// Bearer token authentication (`Authorization: Bearer …`).
     pub fn bearer_auth(self, token: &str) -> Self {
-        self.authorization(&format!("Bearer {token}"))
+        self.authorization(crate::headers::bearer_auth(token))
     }
 
-    fn authorization(mut self, value: &str) -> Self {
-        match HeaderValue::try_from(value) {
-            Ok(mut value) => {
-                // Keeps it out of logs and HPACK tables.
-                value.set_sensitive(true);
+    fn authorization(mut self, value: Result<HeaderValue, String>) -> Self {
+        match value {
+            Ok(value) => {
                 self.headers.insert(AUTHORIZATION, value);
             }
-            Err(e) => self.fail(BuildError::InvalidHeader(format!("authorization: {e}"))),
+            Err(e) => self.fail(BuildError::InvalidHeader(e)),
         }
         self
     }

@@ -18,7 +18,6 @@
 
 mod builder;
 mod exchange;
-mod tls;
 mod wire;
 
 use std::fmt;

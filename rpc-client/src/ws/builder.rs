@@ -2,15 +2,14 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
 use http::header::AUTHORIZATION;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use rpc_runtime::client::ClientError;
 use rpc_runtime::ws::WsConfig;
 use rpc_runtime::Router;
 
-use super::tls::TlsOptions;
 use super::{ReconnectPolicy, WsClient};
+use crate::tls::TlsOptions;
 
 /// Options for a [`WsClient`]; start with [`WsClient::builder`].
 ///
@@ -70,12 +69,8 @@ impl WsClientBuilder {
         V: TryInto<HeaderValue>,
         V::Error: fmt::Display,
     {
-        match (name.try_into(), value.try_into()) {
-            (Ok(name), Ok(value)) => {
-                self.headers.insert(name, value);
-            }
-            (Err(e), _) => self.fail(format!("invalid header name: {e}")),
-            (_, Err(e)) => self.fail(format!("invalid header value: {e}")),
+        if let Err(e) = crate::headers::insert(&mut self.headers, name, value) {
+            self.fail(format!("invalid header {e}"));
         }
         self
     }
@@ -83,46 +78,28 @@ impl WsClientBuilder {
     /// Sends these headers with the upgrade request, replacing earlier
     /// values of the same names.
     pub fn headers(mut self, headers: HeaderMap) -> Self {
-        let mut last = None;
-        for (name, value) in headers {
-            // `None` means the same name as the previous entry: a second value.
-            match name {
-                Some(name) => {
-                    self.headers.insert(name.clone(), value);
-                    last = Some(name);
-                }
-                None => {
-                    if let Some(name) = &last {
-                        self.headers.append(name.clone(), value);
-                    }
-                }
-            }
-        }
+        crate::headers::extend(&mut self.headers, headers);
         self
     }
 
     /// HTTP basic authentication on the upgrade request
     /// (`Authorization: Basic …`).
     pub fn basic_auth(self, user: &str, password: Option<&str>) -> Self {
-        let credentials = format!("{user}:{}", password.unwrap_or_default());
-        let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
-        self.authorization(&format!("Basic {encoded}"))
+        self.authorization(crate::headers::basic_auth(user, password))
     }
 
     /// Bearer token authentication on the upgrade request
     /// (`Authorization: Bearer …`).
     pub fn bearer_auth(self, token: &str) -> Self {
-        self.authorization(&format!("Bearer {token}"))
+        self.authorization(crate::headers::bearer_auth(token))
     }
 
-    fn authorization(mut self, value: &str) -> Self {
-        match HeaderValue::try_from(value) {
-            Ok(mut value) => {
-                // Keeps it out of logs.
-                value.set_sensitive(true);
+    fn authorization(mut self, value: Result<HeaderValue, String>) -> Self {
+        match value {
+            Ok(value) => {
                 self.headers.insert(AUTHORIZATION, value);
             }
-            Err(e) => self.fail(format!("invalid authorization header: {e}")),
+            Err(e) => self.fail(format!("invalid header {e}")),
         }
         self
     }
@@ -180,6 +157,17 @@ impl WsClientBuilder {
     /// certificates. Default on.
     pub fn built_in_roots(mut self, enabled: bool) -> Self {
         self.tls.built_in_roots = enabled;
+        self
+    }
+
+    /// Presents this client certificate chain and key (both PEM) to
+    /// `wss://` servers that ask for one (mutual TLS).
+    pub fn client_certificate(
+        mut self,
+        cert_chain_pem: impl Into<Vec<u8>>,
+        key_pem: impl Into<Vec<u8>>,
+    ) -> Self {
+        self.tls.client_auth = Some((cert_chain_pem.into(), key_pem.into()));
         self
     }
 

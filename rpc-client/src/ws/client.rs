@@ -11,8 +11,8 @@ use serde::de::DeserializeOwned;
 use tokio::sync::{watch, Notify};
 
 use super::connect::{open, Socket};
-use super::tls::TlsOptions;
 use super::{ConnectionState, ReconnectPolicy, WsClientBuilder};
+use crate::tls::TlsOptions;
 
 /// A JSON-RPC client over one WebSocket.
 ///

@@ -10,7 +10,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
-use super::tls::TlsOptions;
+use crate::tls::TlsOptions;
 
 pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -28,7 +28,10 @@ pub(crate) async fn open(
         request.headers_mut().append(name, value.clone());
     }
     let connector = match request.uri().scheme_str() {
-        Some("wss") => Some(Connector::Rustls(tls.client_config()?)),
+        Some("wss") => Some(Connector::Rustls(std::sync::Arc::new(
+            tls.client_config()
+                .map_err(|e| ClientError::Transport(Box::new(e)))?,
+        ))),
         _ => None,
     };
     let handshake = tokio_tungstenite::connect_async_tls_with_config(

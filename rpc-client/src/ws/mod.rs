@@ -11,7 +11,6 @@ mod client;
 mod connect;
 mod reconnect;
 mod state;
-mod tls;
 
 pub use builder::WsClientBuilder;
 pub use client::WsClient;

@@ -1,4 +1,5 @@
-//! The rustls configuration behind `https://` URLs (ring provider only).
+//! The rustls configuration behind `https://` and `wss://` URLs (ring
+//! provider only), shared by both clients.
 
 use std::sync::Arc;
 
@@ -6,7 +7,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ClientConfig, RootCertStore};
 
-use super::BuildError;
+use crate::http::BuildError;
 
 /// What the builder collected about TLS; turned into a [`ClientConfig`] by
 /// [`TlsOptions::client_config`].
@@ -42,7 +43,7 @@ impl TlsOptions {
         #[cfg(not(feature = "webpki-roots"))]
         if self.built_in_roots {
             tracing::warn!(
-                target: super::LOG_TARGET,
+                target: "rpc_client",
                 "built-in roots asked for, but rpc-client was built without its `webpki-roots` feature"
             );
         }
