@@ -42,7 +42,8 @@ impl Workload {
 
     pub(crate) fn describe(self) -> String {
         let transport = if self.websocket { "WS" } else { "HTTP" };
-        format!("{transport} client, {} callers", self.callers)
+        let plural = if self.callers == 1 { "" } else { "s" };
+        format!("{transport} client, {} caller{plural}", self.callers)
     }
 }
 
@@ -70,21 +71,26 @@ pub(crate) async fn run_ours(
         Err(e) => return Some(failed(format!("our HttpClient: {e}"))),
     };
     Some(
-        drive(workload.callers, timing, own_cpu_time, move |caller, recorder| {
-            let client = client.clone();
-            caller_loop(caller, recorder, move |a, b| {
+        drive(
+            workload.callers,
+            timing,
+            own_cpu_time,
+            move |caller, recorder| {
                 let client = client.clone();
-                async move {
-                    let mut params = PositionalParams::new();
-                    params.push("a", &a).map_err(|e| e.to_string())?;
-                    params.push("b", &b).map_err(|e| e.to_string())?;
-                    client
-                        .request::<i64>("add", params.finish())
-                        .await
-                        .map_err(|e| e.to_string())
-                }
-            })
-        })
+                caller_loop(caller, recorder, move |a, b| {
+                    let client = client.clone();
+                    async move {
+                        let mut params = PositionalParams::new();
+                        params.push("a", &a).map_err(|e| e.to_string())?;
+                        params.push("b", &b).map_err(|e| e.to_string())?;
+                        client
+                            .request::<i64>("add", params.finish())
+                            .await
+                            .map_err(|e| e.to_string())
+                    }
+                })
+            },
+        )
         .await,
     )
 }
@@ -104,18 +110,23 @@ pub(crate) async fn run_jsonrpsee(
             Ok(client) => Arc::new(client),
             Err(e) => return failed(format!("jsonrpsee WsClient: {e}")),
         };
-        drive(workload.callers, timing, own_cpu_time, move |caller, recorder| {
-            let client = client.clone();
-            caller_loop(caller, recorder, move |a, b| {
+        drive(
+            workload.callers,
+            timing,
+            own_cpu_time,
+            move |caller, recorder| {
                 let client = client.clone();
-                async move {
-                    client
-                        .request::<i64, _>("add", jsonrpsee::rpc_params![a, b])
-                        .await
-                        .map_err(|e| e.to_string())
-                }
-            })
-        })
+                caller_loop(caller, recorder, move |a, b| {
+                    let client = client.clone();
+                    async move {
+                        client
+                            .request::<i64, _>("add", jsonrpsee::rpc_params![a, b])
+                            .await
+                            .map_err(|e| e.to_string())
+                    }
+                })
+            },
+        )
         .await
     } else {
         let client = match jsonrpsee::http_client::HttpClientBuilder::default()
@@ -124,18 +135,23 @@ pub(crate) async fn run_jsonrpsee(
             Ok(client) => Arc::new(client),
             Err(e) => return failed(format!("jsonrpsee HttpClient: {e}")),
         };
-        drive(workload.callers, timing, own_cpu_time, move |caller, recorder| {
-            let client = client.clone();
-            caller_loop(caller, recorder, move |a, b| {
+        drive(
+            workload.callers,
+            timing,
+            own_cpu_time,
+            move |caller, recorder| {
                 let client = client.clone();
-                async move {
-                    client
-                        .request::<i64, _>("add", jsonrpsee::rpc_params![a, b])
-                        .await
-                        .map_err(|e| e.to_string())
-                }
-            })
-        })
+                caller_loop(caller, recorder, move |a, b| {
+                    let client = client.clone();
+                    async move {
+                        client
+                            .request::<i64, _>("add", jsonrpsee::rpc_params![a, b])
+                            .await
+                            .map_err(|e| e.to_string())
+                    }
+                })
+            },
+        )
         .await
     }
 }

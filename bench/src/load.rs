@@ -75,7 +75,9 @@ pub(crate) async fn run(server: &ServerProcess, load: Load, timing: Timing) -> M
             let mut calls = Calls::new(index, raw);
             match load {
                 Load::Http { batch, .. } => http_worker(addr, batch, &mut calls, recorder).await,
-                Load::Ws { in_flight, .. } => ws_worker(addr, in_flight, &mut calls, recorder).await,
+                Load::Ws { in_flight, .. } => {
+                    ws_worker(addr, in_flight, &mut calls, recorder).await
+                }
             }
         },
     )
@@ -169,10 +171,13 @@ fn check_single(body: &[u8], id: u64, expected: i64) -> Result<(), String> {
 }
 
 fn check_batch(body: &[u8], first: u64, expected: &[i64]) -> Result<(), String> {
-    let replies: Vec<Reply<'_>> =
-        serde_json::from_slice(body).map_err(|e| unparsable(body, &e))?;
+    let replies: Vec<Reply<'_>> = serde_json::from_slice(body).map_err(|e| unparsable(body, &e))?;
     if replies.len() != expected.len() {
-        return Err(format!("{} answers to {} calls", replies.len(), expected.len()));
+        return Err(format!(
+            "{} answers to {} calls",
+            replies.len(),
+            expected.len()
+        ));
     }
     let mut seen = vec![false; expected.len()];
     for reply in &replies {
@@ -247,7 +252,10 @@ async fn http_loop(
             .map_err(|e| format!("HTTP body: {e}"))?
             .to_bytes();
         if !status.is_success() {
-            return Err(format!("HTTP {status}: {}", String::from_utf8_lossy(&reply)));
+            return Err(format!(
+                "HTTP {status}: {}",
+                String::from_utf8_lossy(&reply)
+            ));
         }
         if batch == 1 {
             check_single(&reply, expected.0, expected.1[0])?;
@@ -292,9 +300,13 @@ async fn ws_loop(
     };
     for _ in 0..in_flight {
         let message = send(calls, &mut pending);
-        ws.feed(message).await.map_err(|e| format!("WebSocket send: {e}"))?;
+        ws.feed(message)
+            .await
+            .map_err(|e| format!("WebSocket send: {e}"))?;
     }
-    ws.flush().await.map_err(|e| format!("WebSocket send: {e}"))?;
+    ws.flush()
+        .await
+        .map_err(|e| format!("WebSocket send: {e}"))?;
     while !pending.is_empty() {
         let mut next = Some(ws.next().await);
         let mut answered = 0;
@@ -323,9 +335,13 @@ async fn ws_loop(
         if recorder.running() {
             for _ in 0..answered {
                 let message = send(calls, &mut pending);
-                ws.feed(message).await.map_err(|e| format!("WebSocket send: {e}"))?;
+                ws.feed(message)
+                    .await
+                    .map_err(|e| format!("WebSocket send: {e}"))?;
             }
-            ws.flush().await.map_err(|e| format!("WebSocket send: {e}"))?;
+            ws.flush()
+                .await
+                .map_err(|e| format!("WebSocket send: {e}"))?;
         }
     }
     let _ = tokio::time::timeout(Duration::from_millis(200), ws.close(None)).await;

@@ -183,13 +183,14 @@ fn benchmark(options: &Options) -> Result<(), BoxError> {
                 let loops = (2 * options.runs + 1).max(3);
                 report::inprocess_table(&inprocess::run(loops, Duration::from_millis(200))?)
             }
-            Suite::Http => report::load_table(&runtime.block_on(over_the_wire(
-                &HTTP_LOADS,
-                options,
-            ))?),
-            Suite::Ws => {
-                report::load_table(&runtime.block_on(over_the_wire(&WS_LOADS, options))?)
-            }
+            Suite::Http => report::load_table(
+                "HTTP",
+                &runtime.block_on(over_the_wire(&HTTP_LOADS, options))?,
+            ),
+            Suite::Ws => report::load_table(
+                "WebSocket",
+                &runtime.block_on(over_the_wire(&WS_LOADS, options))?,
+            ),
             Suite::Clients => report::clients_table(&runtime.block_on(clients_suite(options))?),
             Suite::Memory => {
                 eprintln!("memory per idle WebSocket connection ...");

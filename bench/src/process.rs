@@ -104,7 +104,9 @@ fn cpu_time_of(pid: &str) -> Option<Duration> {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after `state`.
     let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(Duration::from_nanos(ticks * 1_000_000_000 / clock_ticks_per_second()))
+    Some(Duration::from_nanos(
+        ticks * 1_000_000_000 / clock_ticks_per_second(),
+    ))
 }
 
 fn clock_ticks_per_second() -> u64 {

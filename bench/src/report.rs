@@ -65,9 +65,9 @@ pub(crate) fn header(runs: usize, secs: f64, date: &str, machine: &str) -> Strin
 }
 
 /// The load table, one row per configuration and server.
-pub(crate) fn load_table(results: &[LoadResults]) -> String {
+pub(crate) fn load_table(title: &str, results: &[LoadResults]) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "## Over the wire\n");
+    let _ = writeln!(out, "## Over the wire: {title}\n");
     let _ = writeln!(
         out,
         "| configuration | server | calls/s | p50 µs | p99 µs | server CPU µs/call | \

@@ -63,9 +63,8 @@ pub(crate) async fn serve(router: Router, addr: SocketAddr) -> Result<SocketAddr
             let router = router.clone();
             tokio::spawn(async move {
                 let ctx = Context::new();
-                let service = hyper::service::service_fn(move |req| {
-                    answer(router.clone(), ctx.clone(), req)
-                });
+                let service =
+                    hyper::service::service_fn(move |req| answer(router.clone(), ctx.clone(), req));
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
                     .with_upgrades()
