@@ -347,3 +347,63 @@ async fn ws_loop(
     let _ = tokio::time::timeout(Duration::from_millis(200), ws.close(None)).await;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn ours(text: &str) -> String {
+        let router = crate::servers::ours::router().unwrap();
+        let ctx = rpc_runtime::Context::new();
+        router.handle(text, &ctx).now_or_never().unwrap().unwrap()
+    }
+
+    #[test]
+    fn our_router_passes_the_generators_checks() {
+        let mut calls = Calls::new(3, false);
+        let mut text = String::new();
+        let (id, expected) = calls.write(&mut text);
+        check_single(ours(&text).as_bytes(), id, expected).unwrap();
+
+        let mut batch = String::new();
+        let (first, expected) = calls.write_batch(100, &mut batch);
+        check_batch(ours(&batch).as_bytes(), first, &expected).unwrap();
+    }
+
+    #[test]
+    fn wrong_answers_fail_the_check() {
+        let mut calls = Calls::new(0, false);
+        let mut text = String::new();
+        let (id, expected) = calls.write(&mut text);
+        let reply = ours(&text);
+        assert!(check_single(reply.as_bytes(), id + 1, expected).is_err());
+        assert!(check_single(reply.as_bytes(), id, expected + 1).is_err());
+        let error = format!(
+            r#"{{"jsonrpc":"2.0","error":{{"code":-32601,"message":"Method not found"}},"id":{id}}}"#
+        );
+        assert!(check_single(error.as_bytes(), id, expected).is_err());
+
+        let mut batch = String::new();
+        let (first, expected) = calls.write_batch(3, &mut batch);
+        let reply = ours(&batch);
+        let one_missing = format!(
+            "[{}]",
+            reply[1..reply.len() - 1].split_once("},").unwrap().1
+        );
+        assert!(check_batch(one_missing.as_bytes(), first, &expected).is_err());
+    }
+
+    #[test]
+    fn raw_servers_get_add_1_2_and_their_canned_batch_passes() {
+        let mut calls = Calls::new(5, true);
+        let mut text = String::new();
+        let (_, expected) = calls.write(&mut text);
+        assert_eq!(expected, 3);
+        assert!(text.contains("[1,2]"));
+        let mut batch = String::new();
+        let (first, expected) = calls.write_batch(100, &mut batch);
+        let canned = crate::servers::raw_http::canned_batch(100);
+        check_batch(&canned, first, &expected).unwrap();
+    }
+}

@@ -46,7 +46,8 @@ pub(crate) fn header(runs: usize, secs: f64, date: &str, machine: &str) -> Strin
     let _ = writeln!(
         out,
         "- {runs} run(s) of {secs} s per configuration (after a warm-up); figures are medians \
-         over runs, ratios are taken within each run and then their median is shown"
+         over runs (spread: ±half the min–max range of calls/s, relative to the median), ratios \
+         are taken within each run and then their median is shown"
     );
     let _ = writeln!(out, "- ours = {}", crate::servers::ours::TRANSPORT);
     let _ = writeln!(
@@ -70,10 +71,10 @@ pub(crate) fn load_table(title: &str, results: &[LoadResults]) -> String {
     let _ = writeln!(out, "## Over the wire: {title}\n");
     let _ = writeln!(
         out,
-        "| configuration | server | calls/s | p50 µs | p99 µs | server CPU µs/call | \
+        "| configuration | server | calls/s | spread | p50 µs | p99 µs | server CPU µs/call | \
          calls/s vs jsonrpsee | calls/s vs raw | CPU/call vs jsonrpsee |"
     );
-    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for result in results {
         for kind in Kind::ALL {
             let mine: Vec<&Measurement> = result.runs.iter().filter_map(|r| r.get(&kind)).collect();
@@ -85,7 +86,7 @@ pub(crate) fn load_table(title: &str, results: &[LoadResults]) -> String {
             if let Some(error) = first_error(&mine) {
                 let _ = writeln!(
                     out,
-                    "| {config} | {label} | FAILED: {} | | | | | | |",
+                    "| {config} | {label} | FAILED: {} | | | | | | | |",
                     error.replace('|', "/")
                 );
                 continue;
@@ -122,8 +123,9 @@ pub(crate) fn load_table(title: &str, results: &[LoadResults]) -> String {
             };
             let _ = writeln!(
                 out,
-                "| {config} | {label} | {} | {} | {} | {:.2} | {} | {} | {} |",
+                "| {config} | {label} | {} | {} | {} | {} | {:.2} | {} | {} | {} |",
                 thousands(med(&mine, |m| m.calls_per_sec)),
+                spread(&mine),
                 micros(med(&mine, |m| secs(m.p50))),
                 micros(med(&mine, |m| secs(m.p99))),
                 med(&mine, |m| m.cpu_us_per_call),
@@ -233,9 +235,10 @@ pub(crate) fn clients_table(results: &[ClientResults]) -> String {
     );
     let _ = writeln!(
         out,
-        "| workload | client | calls/s | p50 µs | p99 µs | client CPU µs/call | calls/s vs jsonrpsee | CPU/call vs jsonrpsee |"
+        "| workload | client | calls/s | spread | p50 µs | p99 µs | client CPU µs/call | \
+         calls/s vs jsonrpsee | CPU/call vs jsonrpsee |"
     );
-    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for result in results {
         let workload = result.workload.describe();
         let ours: Vec<&Measurement> = result.runs.iter().filter_map(|r| r.0.as_ref()).collect();
@@ -244,7 +247,7 @@ pub(crate) fn clients_table(results: &[ClientResults]) -> String {
             if runs.is_empty() {
                 let _ = writeln!(
                     out,
-                    "| {workload} | {label} | {} | | | | | |",
+                    "| {workload} | {label} | {} | | | | | | |",
                     clients::OURS_WS_PENDING
                 );
                 continue;
@@ -252,7 +255,7 @@ pub(crate) fn clients_table(results: &[ClientResults]) -> String {
             if let Some(error) = first_error(runs) {
                 let _ = writeln!(
                     out,
-                    "| {workload} | {label} | FAILED: {} | | | | | |",
+                    "| {workload} | {label} | FAILED: {} | | | | | | |",
                     error.replace('|', "/")
                 );
                 continue;
@@ -277,8 +280,9 @@ pub(crate) fn clients_table(results: &[ClientResults]) -> String {
             };
             let _ = writeln!(
                 out,
-                "| {workload} | {label} | {} | {} | {} | {:.2} | {} | {} |",
+                "| {workload} | {label} | {} | {} | {} | {} | {:.2} | {} | {} |",
                 thousands(med(runs, |m| m.calls_per_sec)),
+                spread(runs),
                 micros(med(runs, |m| secs(m.p50))),
                 micros(med(runs, |m| secs(m.p99))),
                 med(runs, |m| m.cpu_us_per_call),
@@ -299,6 +303,21 @@ fn med(runs: &[&Measurement], f: fn(&Measurement) -> f64) -> f64 {
     median(&mut values)
 }
 
+/// (max − min) / median of calls/s across runs: how far to trust the median.
+fn spread(runs: &[&Measurement]) -> String {
+    if runs.len() < 2 {
+        return "–".to_owned();
+    }
+    let rates = runs.iter().map(|m| m.calls_per_sec);
+    let (min, max) = rates.fold((f64::MAX, f64::MIN), |(lo, hi), r| (lo.min(r), hi.max(r)));
+    let median = med(runs, |m| m.calls_per_sec);
+    if median > 0.0 {
+        format!("±{:.0}%", 50.0 * (max - min) / median)
+    } else {
+        "–".to_owned()
+    }
+}
+
 fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
 }
@@ -317,4 +336,18 @@ fn thousands(value: f64) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians_and_thousands() {
+        assert!((median(&mut [3.0, 1.0, 2.0]) - 2.0).abs() < f64::EPSILON);
+        assert!((median(&mut [4.0, 1.0, 3.0, 2.0]) - 2.5).abs() < f64::EPSILON);
+        assert!(median(&mut []).abs() < f64::EPSILON);
+        assert_eq!(thousands(1_234_567.4), "1,234,567");
+        assert_eq!(thousands(999.0), "999");
+    }
 }

@@ -112,3 +112,31 @@ pub(crate) fn canned_response(id: &[u8]) -> Vec<u8> {
     out.push(b'}');
     out
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn the_id_is_found_and_spliced_into_the_canned_answer() {
+        let request = br#"{"jsonrpc":"2.0","method":"add","params":[1,2],"id":12345}"#;
+        let id = scan_id(request).unwrap();
+        assert_eq!(id, b"12345");
+        let answer: serde_json::Value = serde_json::from_slice(&canned_response(id)).unwrap();
+        assert_eq!(
+            answer,
+            serde_json::json!({"jsonrpc": "2.0", "result": 3, "id": 12345})
+        );
+        assert_eq!(scan_id(b"{\"method\":\"add\"}"), None);
+    }
+
+    #[test]
+    fn the_canned_batch_answers_ids_one_to_n() {
+        let batch: Vec<serde_json::Value> =
+            serde_json::from_slice(&raw_http::canned_batch(3)).unwrap();
+        let ids: Vec<_> = batch.iter().map(|r| r["id"].as_u64().unwrap()).collect();
+        assert_eq!(ids, [1, 2, 3]);
+        assert!(batch.iter().all(|r| r["result"] == 3));
+    }
+}
