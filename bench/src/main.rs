@@ -225,7 +225,15 @@ async fn over_the_wire(loads: &[Load], options: &Options) -> Result<Vec<LoadResu
     for run in 0..options.runs {
         for result in &mut results {
             let mut by_kind = HashMap::new();
-            for server in servers.iter().filter(|s| speaks(s.kind(), result.load)) {
+            // Each run starts with a different server so none is always
+            // measured first (or last) while the machine's load drifts.
+            let mut order: Vec<&ServerProcess> = servers
+                .iter()
+                .filter(|s| speaks(s.kind(), result.load))
+                .collect();
+            let len = order.len().max(1);
+            order.rotate_left(run % len);
+            for server in order {
                 let m = load::run(server, result.load, options.timing).await;
                 eprintln!(
                     "run {}/{}: {} / {}: {:.0} calls/s, server {:.2} µs/call{}",
