@@ -1,0 +1,189 @@
+//! Our clients vs jsonrpsee's, calling the same server (jsonrpsee's, the
+//! one complete on both transports today): calls/s, latency and the
+//! client process's CPU per call, N callers sharing one client.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jsonrpsee::core::client::ClientT;
+use rpc_client::PositionalParams;
+
+use crate::measure::{drive, Measurement, Recorder, Timing};
+use crate::process::{own_cpu_time, ServerProcess};
+use crate::servers::{BoxError, Kind};
+
+/// A client-side workload.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Workload {
+    pub(crate) websocket: bool,
+    /// Concurrent callers sharing one client.
+    pub(crate) callers: usize,
+}
+
+impl Workload {
+    pub(crate) const ALL: [Workload; 4] = [
+        Workload {
+            websocket: false,
+            callers: 1,
+        },
+        Workload {
+            websocket: false,
+            callers: 32,
+        },
+        Workload {
+            websocket: true,
+            callers: 1,
+        },
+        Workload {
+            websocket: true,
+            callers: 64,
+        },
+    ];
+
+    pub(crate) fn describe(self) -> String {
+        let transport = if self.websocket { "WS" } else { "HTTP" };
+        let plural = if self.callers == 1 { "" } else { "s" };
+        format!("{transport} client, {} caller{plural}", self.callers)
+    }
+}
+
+/// Why a client has no figures yet.
+pub(crate) const OURS_WS_PENDING: &str = "pending: rpc_client::WsClient is not on main yet";
+
+/// Starts the shared server.
+pub(crate) fn server() -> Result<ServerProcess, BoxError> {
+    Ok(ServerProcess::spawn(Kind::Jsonrpsee)?)
+}
+
+/// One run of our client; `None` when that client does not exist yet.
+pub(crate) async fn run_ours(
+    server: &ServerProcess,
+    workload: Workload,
+    timing: Timing,
+) -> Option<Measurement> {
+    if workload.websocket {
+        // TEMPORARY: call rpc_client's WsClient here once it lands.
+        return None;
+    }
+    let url = format!("http://{}/", server.addr());
+    let client = match rpc_client::HttpClient::new(&url) {
+        Ok(client) => Arc::new(client),
+        Err(e) => return Some(failed(format!("our HttpClient: {e}"))),
+    };
+    Some(
+        drive(
+            workload.callers,
+            timing,
+            own_cpu_time,
+            move |caller, recorder| {
+                let client = client.clone();
+                caller_loop(caller, recorder, move |a, b| {
+                    let client = client.clone();
+                    async move {
+                        let mut params = PositionalParams::new();
+                        params.push("a", &a).map_err(|e| e.to_string())?;
+                        params.push("b", &b).map_err(|e| e.to_string())?;
+                        client
+                            .request::<i64>("add", params.finish())
+                            .await
+                            .map_err(|e| e.to_string())
+                    }
+                })
+            },
+        )
+        .await,
+    )
+}
+
+/// One run of jsonrpsee's client.
+pub(crate) async fn run_jsonrpsee(
+    server: &ServerProcess,
+    workload: Workload,
+    timing: Timing,
+) -> Measurement {
+    let addr = server.addr();
+    if workload.websocket {
+        let client = match jsonrpsee::ws_client::WsClientBuilder::default()
+            .build(format!("ws://{addr}/"))
+            .await
+        {
+            Ok(client) => Arc::new(client),
+            Err(e) => return failed(format!("jsonrpsee WsClient: {e}")),
+        };
+        drive(
+            workload.callers,
+            timing,
+            own_cpu_time,
+            move |caller, recorder| {
+                let client = client.clone();
+                caller_loop(caller, recorder, move |a, b| {
+                    let client = client.clone();
+                    async move {
+                        client
+                            .request::<i64, _>("add", jsonrpsee::rpc_params![a, b])
+                            .await
+                            .map_err(|e| e.to_string())
+                    }
+                })
+            },
+        )
+        .await
+    } else {
+        let client = match jsonrpsee::http_client::HttpClientBuilder::default()
+            .build(format!("http://{addr}/"))
+        {
+            Ok(client) => Arc::new(client),
+            Err(e) => return failed(format!("jsonrpsee HttpClient: {e}")),
+        };
+        drive(
+            workload.callers,
+            timing,
+            own_cpu_time,
+            move |caller, recorder| {
+                let client = client.clone();
+                caller_loop(caller, recorder, move |a, b| {
+                    let client = client.clone();
+                    async move {
+                        client
+                            .request::<i64, _>("add", jsonrpsee::rpc_params![a, b])
+                            .await
+                            .map_err(|e| e.to_string())
+                    }
+                })
+            },
+        )
+        .await
+    }
+}
+
+/// Calls `add(a, b)` through `call` with varying arguments until the run
+/// ends, checking every result.
+async fn caller_loop<F, Fut>(caller: usize, mut recorder: Recorder, call: F) -> Recorder
+where
+    F: Fn(i64, i64) -> Fut,
+    Fut: std::future::Future<Output = Result<i64, String>>,
+{
+    let base = i64::try_from(caller).unwrap_or(0) * 1_000_003;
+    let mut n = 0i64;
+    while recorder.running() {
+        n += 1;
+        let (a, b) = (base + n, 5 - 2 * n);
+        let sent = Instant::now();
+        match call(a, b).await {
+            Ok(sum) if sum == a + b => recorder.record(sent, 1),
+            Ok(sum) => recorder.fail(format!("add({a},{b}) returned {sum}")),
+            Err(e) => recorder.fail(e),
+        }
+    }
+    recorder
+}
+
+fn failed(error: String) -> Measurement {
+    Measurement {
+        calls_per_sec: 0.0,
+        p50: Duration::ZERO,
+        p99: Duration::ZERO,
+        cpu_us_per_call: 0.0,
+        error: Some(error),
+    }
+}
