@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jsonrpsee::core::client::ClientT;
-use rpc_client::PositionalParams;
+use rpc_client::{Caller, PositionalParams};
 
 use crate::measure::{drive, Measurement, Recorder, Timing};
 use crate::process::{own_cpu_time, ServerProcess};
@@ -47,52 +47,58 @@ impl Workload {
     }
 }
 
-/// Why a client has no figures yet.
-pub(crate) const OURS_WS_PENDING: &str = "pending: rpc_client::WsClient is not on main yet";
-
 /// Starts the shared server.
 pub(crate) fn server() -> Result<ServerProcess, BoxError> {
     Ok(ServerProcess::spawn(Kind::Jsonrpsee)?)
 }
 
-/// One run of our client; `None` when that client does not exist yet.
+/// One run of our client (`HttpClient` or `WsClient`).
 pub(crate) async fn run_ours(
     server: &ServerProcess,
     workload: Workload,
     timing: Timing,
-) -> Option<Measurement> {
+) -> Measurement {
+    let addr = server.addr();
     if workload.websocket {
-        // TEMPORARY: call rpc_client's WsClient here once it lands.
-        return None;
+        match rpc_client::WsClient::connect(&format!("ws://{addr}/")).await {
+            Ok(client) => drive_ours(Arc::new(client), workload, timing).await,
+            Err(e) => failed(format!("our WsClient: {e}")),
+        }
+    } else {
+        match rpc_client::HttpClient::new(&format!("http://{addr}/")) {
+            Ok(client) => drive_ours(Arc::new(client), workload, timing).await,
+            Err(e) => failed(format!("our HttpClient: {e}")),
+        }
     }
-    let url = format!("http://{}/", server.addr());
-    let client = match rpc_client::HttpClient::new(&url) {
-        Ok(client) => Arc::new(client),
-        Err(e) => return Some(failed(format!("our HttpClient: {e}"))),
-    };
-    Some(
-        drive(
-            workload.callers,
-            timing,
-            own_cpu_time,
-            move |caller, recorder| {
+}
+
+/// Drives `add(a, b)` calls through any of our clients.
+async fn drive_ours<C: Caller + 'static>(
+    client: Arc<C>,
+    workload: Workload,
+    timing: Timing,
+) -> Measurement {
+    drive(
+        workload.callers,
+        timing,
+        own_cpu_time,
+        move |caller, recorder| {
+            let client = client.clone();
+            caller_loop(caller, recorder, move |a, b| {
                 let client = client.clone();
-                caller_loop(caller, recorder, move |a, b| {
-                    let client = client.clone();
-                    async move {
-                        let mut params = PositionalParams::new();
-                        params.push("a", &a).map_err(|e| e.to_string())?;
-                        params.push("b", &b).map_err(|e| e.to_string())?;
-                        client
-                            .request::<i64>("add", params.finish())
-                            .await
-                            .map_err(|e| e.to_string())
-                    }
-                })
-            },
-        )
-        .await,
+                async move {
+                    let mut params = PositionalParams::new();
+                    params.push("a", &a).map_err(|e| e.to_string())?;
+                    params.push("b", &b).map_err(|e| e.to_string())?;
+                    client
+                        .call::<i64>("add", params.finish())
+                        .await
+                        .map_err(|e| e.to_string())
+                }
+            })
+        },
     )
+    .await
 }
 
 /// One run of jsonrpsee's client.

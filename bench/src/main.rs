@@ -274,7 +274,7 @@ async fn clients_suite(options: &Options) -> Result<Vec<ClientResults>, BoxError
         .collect();
     for run in 0..options.runs {
         for result in &mut results {
-            let ours = clients::run_ours(&server, result.workload, options.timing).await;
+            let ours = Some(clients::run_ours(&server, result.workload, options.timing).await);
             let theirs = clients::run_jsonrpsee(&server, result.workload, options.timing).await;
             eprintln!(
                 "run {}/{}: {}: ours {}, jsonrpsee {:.0} calls/s{}",

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::clients::{self, Workload};
+use crate::clients::Workload;
 use crate::inprocess;
 use crate::load::Load;
 use crate::measure::Measurement;
@@ -245,11 +245,7 @@ pub(crate) fn clients_table(results: &[ClientResults]) -> String {
         let theirs: Vec<&Measurement> = result.runs.iter().map(|r| &r.1).collect();
         for (label, runs) in [("ours", &ours), ("jsonrpsee", &theirs)] {
             if runs.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "| {workload} | {label} | {} | | | | | | |",
-                    clients::OURS_WS_PENDING
-                );
+                let _ = writeln!(out, "| {workload} | {label} | no runs | | | | | | |");
                 continue;
             }
             if let Some(error) = first_error(runs) {
