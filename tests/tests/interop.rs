@@ -631,9 +631,9 @@ async fn jsonrpcserver_deviations_over_a_raw_socket() {
     );
     assert_eq!(answer["error"]["code"], -32600);
     // Our WsClient copes should that happen to one of its batches: an
-    // id-null error fails the batch none of whose calls is answered (see
-    // rpc-runtime ws/pending.rs, a_null_id_error_fails_the_unanswered_batch)
-    // instead of leaving it waiting.
+    // id-null error fails the batch none of whose calls is answered instead
+    // of leaving it waiting (ws_calls.rs,
+    // a_batch_the_server_refuses_whole_fails_instead_of_hanging).
 
     // As the specification wants: invalid JSON is -32700 with id null, and
     // the connection goes on.

@@ -45,7 +45,7 @@ pub(crate) async fn run_script(script: &'static str, args: Vec<String>) -> Scrip
         run_bounded(&mut command, SCRIPT_LIMIT)
     })
     .await
-    .expect("the script runner does not panic")
+    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
     .unwrap_or_else(|why| panic!("{script}: {why}"));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let last = stdout.lines().last().unwrap_or_default();
@@ -71,7 +71,7 @@ impl PeerServer {
     pub(crate) async fn start(script: &'static str) -> Self {
         tokio::task::spawn_blocking(move || Self::start_blocking(script))
             .await
-            .expect("starting a peer does not panic")
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
             .unwrap_or_else(|why| panic!("{script}: {why}"))
     }
 
