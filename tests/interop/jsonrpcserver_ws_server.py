@@ -8,6 +8,8 @@ notification `welcome` with params ["hello from jsonrpcserver"] to the
 client; a call to `ping_me` makes it push a `pinged` notification (params
 ["pong"]) before answering "sent"; a call to `ask_client(a, b)` makes it
 call the client's `client.add` with [a, b] and answer what the client said.
+Also update, notify_hello, notify_sum and get_data, so that every example
+of the specification can be sent to it.
 
 jsonrpcserver only dispatches requests: the client's responses to the
 server's own calls are picked out here, before dispatch, and handed to the
@@ -75,6 +77,27 @@ async def sum(*nums):
 @method
 async def fail():
     return Error(4001, "vault is locked", {"door": 7})
+
+
+# The methods the specification's examples assume (besides subtract and sum).
+@method
+async def update(*args):
+    return Success(None)
+
+
+@method
+async def notify_hello(*args):
+    return Success(None)
+
+
+@method
+async def notify_sum(*args):
+    return Success(None)
+
+
+@method
+async def get_data():
+    return Success(["hello", 5])
 
 
 @method

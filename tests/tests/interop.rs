@@ -66,6 +66,18 @@ fn data(error: &ErrorObjectOwned) -> Value {
     error.data_as::<Value>().unwrap().unwrap_or(Value::Null)
 }
 
+/// The names of the specification's examples a peer answers wrongly, by
+/// the vector file's rules (`tests::check_vector`).
+fn failed_vectors(answers: &[(tests::Vector, Option<String>)]) -> Vec<&str> {
+    answers
+        .iter()
+        .filter(|(vector, answer)| {
+            std::panic::catch_unwind(|| tests::check_vector(vector, answer.as_deref())).is_err()
+        })
+        .map(|(vector, _)| vector.name.as_str())
+        .collect()
+}
+
 // ---------------------------------------------------------------------------
 // Our server, driven by independent clients.
 
@@ -307,6 +319,36 @@ async fn http_client_gets_json_rpc_unknown_method_and_invalid_params() {
     )
     .await;
     assert!(matches!(wrong, Err(ClientError::Decode(_))), "{wrong:?}");
+}
+
+/// Every example of the specification, sent to json-rpc as is: the ones it
+/// answers wrongly are exactly the documented deviations.
+#[tokio::test]
+async fn spec_examples_against_json_rpc() {
+    let peer = json_rpc_peer().await;
+    let mut answers = Vec::new();
+    for vector in tests::spec_vectors() {
+        let answer = bounded(&vector.name, peer.client.send(&vector.request)).await;
+        let answer = answer.unwrap_or_else(|e| panic!("{}: {e}", vector.name));
+        answers.push((vector, Some(answer)));
+    }
+    // DEVIATION: any invalid member makes json-rpc answer the whole batch
+    // with one -32600 object (id null): the two invalid-batch examples want
+    // one error per member, and "rpc call Batch" (whose {"foo": "boo"}
+    // member is invalid) wants the valid members answered too.
+    assert_eq!(
+        failed_vectors(&answers),
+        [
+            "rpc call with an invalid Batch (but not empty)",
+            "rpc call with invalid Batch",
+            "rpc call Batch",
+        ],
+        "{:#?}",
+        answers
+            .iter()
+            .map(|(v, a)| (&v.name, a))
+            .collect::<Vec<_>>()
+    );
 }
 
 /// Deviations of json-rpc 1.15 from the specification, found by sending
@@ -590,10 +632,14 @@ async fn next_json(socket: &mut RawSocket) -> Value {
     serde_json::from_str(frame.to_text().unwrap()).unwrap()
 }
 
-async fn exchange(socket: &mut RawSocket, text: &str) -> Value {
+async fn send_text(socket: &mut RawSocket, text: &str) {
     use futures_util::SinkExt as _;
     let message = tokio_tungstenite::tungstenite::Message::text(text);
     bounded("send", socket.send(message)).await.unwrap();
+}
+
+async fn exchange(socket: &mut RawSocket, text: &str) -> Value {
+    send_text(socket, text).await;
     next_json(socket).await
 }
 
@@ -648,5 +694,47 @@ async fn jsonrpcserver_deviations_over_a_raw_socket() {
     assert_eq!(
         (answer["result"].clone(), answer["id"].clone()),
         (json!(19), json!("after"))
+    );
+}
+
+/// Every example of the specification, sent to jsonrpcserver byte for byte
+/// over a raw socket (a notification must get nothing: the answer to a
+/// probe call is the next frame). The ones it answers wrongly are exactly
+/// the documented deviations.
+#[tokio::test]
+async fn spec_examples_against_jsonrpcserver() {
+    let server = PeerServer::start("jsonrpcserver_ws_server.py").await;
+    let url = format!("ws://127.0.0.1:{}/", server.port());
+    let (mut socket, _) = bounded("connect", tokio_tungstenite::connect_async(&url))
+        .await
+        .unwrap();
+    assert_eq!(next_json(&mut socket).await["method"], "welcome");
+    let probe = r#"{"jsonrpc":"2.0","method":"subtract","params":[2,1],"id":"probe"}"#;
+    let mut answers = Vec::new();
+    for vector in tests::spec_vectors() {
+        let answer = if vector.response.is_some() {
+            Some(exchange(&mut socket, &vector.request).await.to_string())
+        } else {
+            send_text(&mut socket, &vector.request).await;
+            let next = exchange(&mut socket, probe).await;
+            (next["id"] != "probe").then(|| next.to_string())
+        };
+        answers.push((vector, answer));
+    }
+    // DEVIATION: jsonrpcserver checks the whole message against one JSON
+    // schema, so any invalid member makes it answer the whole batch with one
+    // -32600 object (id null): the same three examples as json-rpc.
+    assert_eq!(
+        failed_vectors(&answers),
+        [
+            "rpc call with an invalid Batch (but not empty)",
+            "rpc call with invalid Batch",
+            "rpc call Batch",
+        ],
+        "{:#?}",
+        answers
+            .iter()
+            .map(|(v, a)| (&v.name, a))
+            .collect::<Vec<_>>()
     );
 }
