@@ -3,8 +3,10 @@
 Usage: python jsonrpc_werkzeug_server.py
 Binds 127.0.0.1 on a free port and prints `PORT <n>` on stdout, then serves
 until killed. Methods: subtract(minuend, subtrahend), sum(*nums), echo(value),
-fail() (raises a JSON-RPC error with code 4001 and data), and a method that
-raises a plain exception (json-rpc answers -32000 "Server error").
+fail() (raises a JSON-RPC error with code 4001 and data), crash() (raises a
+plain exception: json-rpc answers -32000 "Server error"), and update,
+notify_hello, notify_sum, get_data, so that every example of the
+specification can be sent to it.
 """
 import sys
 
@@ -40,6 +42,27 @@ def fail():
 @dispatcher.add_method
 def crash():
     raise RuntimeError("boom")
+
+
+# The methods the specification's examples assume (besides subtract and sum).
+@dispatcher.add_method
+def update(*args):
+    return None
+
+
+@dispatcher.add_method
+def notify_hello(*args):
+    return None
+
+
+@dispatcher.add_method
+def notify_sum(*args):
+    return None
+
+
+@dispatcher.add_method
+def get_data():
+    return ["hello", 5]
 
 
 @Request.application
