@@ -145,7 +145,11 @@ impl Chat for Arc<Room> {
             // The typed stub of the client's trait, over the server's handle
             // to that client.
             let listener = ListenerClient::new(peer);
-            if listener.message(me.name.clone(), text.clone()).await.is_ok() {
+            if listener
+                .message(me.name.clone(), text.clone())
+                .await
+                .is_ok()
+            {
                 sent += 1;
             }
         }
@@ -192,7 +196,11 @@ async fn connect(url: &str, name: &'static str) -> Result<Client, Box<dyn std::e
 
 /// Waits for `expected` messages (in any order), prints them as they come;
 /// records a failure if they differ.
-async fn expect_messages(client: &mut Client, expected: &[(&str, &str)], failures: &mut Vec<String>) {
+async fn expect_messages(
+    client: &mut Client,
+    expected: &[(&str, &str)],
+    failures: &mut Vec<String>,
+) {
     let mut got = Vec::new();
     while got.len() < expected.len() {
         match tokio::time::timeout(Duration::from_secs(5), client.inbox.recv()).await {
@@ -217,7 +225,10 @@ async fn expect_messages(client: &mut Client, expected: &[(&str, &str)], failure
     want.sort();
     got.sort();
     if got != want {
-        failures.push(format!("{} received {got:?}, expected {want:?}", client.name));
+        failures.push(format!(
+            "{} received {got:?}, expected {want:?}",
+            client.name
+        ));
     }
 }
 

@@ -155,7 +155,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // Scripts read this line to learn the port: flush it at once.
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "listening on {local}")?;
-        writeln!(stdout, "HTTP POST http://{local}/ and WebSocket ws://{local}/")?;
+        writeln!(
+            stdout,
+            "HTTP POST http://{local}/ and WebSocket ws://{local}/"
+        )?;
         stdout.flush()?;
     }
 

@@ -35,8 +35,12 @@ pub enum VaultError {
 #[rpc]
 pub trait Vault {
     /// Logs this connection in as `name`; returns a greeting.
-    async fn login(&self, ctx: &Context, name: String, password: String)
-        -> Result<String, VaultError>;
+    async fn login(
+        &self,
+        ctx: &Context,
+        name: String,
+        password: String,
+    ) -> Result<String, VaultError>;
     /// Opens the door for the user logged in on this connection.
     async fn open_vault_door(&self, ctx: &Context) -> Result<String, VaultError>;
 }

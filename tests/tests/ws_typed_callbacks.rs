@@ -204,7 +204,8 @@ async fn a_handler_calls_the_client_through_its_stub_and_awaits_the_answer() {
     assert_eq!(*ada.asked.lock().unwrap(), [30, 500]);
 
     // Over HTTP there is no peer to call back.
-    let http = BankClient::new(HttpClient::new(&format!("http://{}/", handle.local_addr())).unwrap());
+    let http =
+        BankClient::new(HttpClient::new(&format!("http://{}/", handle.local_addr())).unwrap());
     match http.withdraw(1).await {
         Err(ClientError::Application(error)) => assert_eq!(error, BankError::NoWallet),
         other => panic!("expected NoWallet over HTTP, got {other:?}"),
@@ -255,12 +256,17 @@ async fn calls_nest_server_to_client_to_server_on_one_socket() {
     // bank.withdraw_confirmed -> wallet.confirm -> bank.balance, all on one
     // socket, each waiting for the next.
     assert_eq!(
-        within("confirmed 400", bank.withdraw_confirmed(400)).await.unwrap(),
+        within("confirmed 400", bank.withdraw_confirmed(400))
+            .await
+            .unwrap(),
         BALANCE - 400
     );
     match within("confirmed too much", bank.withdraw_confirmed(BALANCE + 1)).await {
         Err(ClientError::Application(BankError::Declined(reason))) => {
-            assert_eq!(reason, format!("{} is over the balance {BALANCE}", BALANCE + 1));
+            assert_eq!(
+                reason,
+                format!("{} is over the balance {BALANCE}", BALANCE + 1)
+            );
         }
         other => panic!("expected Declined, got {other:?}"),
     }
@@ -339,7 +345,10 @@ async fn a_kept_peer_learns_of_the_server_shutdown() {
     });
 
     within("shutdown", handle.shutdown(Duration::from_secs(5))).await;
-    assert_eq!(within("closed()", watcher).await.unwrap(), CloseReason::Shutdown);
+    assert_eq!(
+        within("closed()", watcher).await.unwrap(),
+        CloseReason::Shutdown
+    );
     let ws = bank.into_inner();
     assert!(
         matches!(
