@@ -39,8 +39,32 @@ fn cargo(subcommand: &str) -> std::process::Command {
     if !cfg!(debug_assertions) {
         command.arg("--release");
     }
+    // Cargo gives this test the variables of the `tests` package; some build
+    // scripts (ring's) watch them, so passing them on would make the
+    // examples' dependencies look stale here and again in the user's shell.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if SET_FOR_THIS_PACKAGE
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
+        {
+            command.env_remove(&*name);
+        }
+    }
     command
 }
+
+/// The variables cargo sets for one package's test, not for the user.
+const SET_FOR_THIS_PACKAGE: [&str; 8] = [
+    "CARGO_MANIFEST_",
+    "CARGO_PKG_",
+    "CARGO_CRATE_NAME",
+    "CARGO_PRIMARY_PACKAGE",
+    "CARGO_TARGET_TMPDIR",
+    "CARGO_BIN_",
+    "CARGO_RUSTC_CURRENT_DIR",
+    "OUT_DIR",
+];
 
 /// Builds the three examples once for every test; `cargo run` then only
 /// checks they are fresh. A failed build fails every test with cargo's
