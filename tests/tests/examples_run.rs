@@ -1,0 +1,307 @@
+//! The runnable examples, run as a user runs them (`cargo run -p examples
+//! --example NAME`), with their output checked: `vault_door` and `chat` must
+//! exit 0 and print what they claim; `spec_server` must announce its
+//! address, answer every example of the specification over HTTP and a call
+//! over WebSocket on that port, and stop gracefully on SIGTERM.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod http_server_support;
+
+use std::net::SocketAddr;
+use std::process::{Output, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use http::StatusCode;
+use http_server_support::H1;
+use rpc_client::{Caller, EncodedParams, WsClient};
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, BufReader};
+use tokio::process::{Child, ChildStdout, Command};
+
+/// The workspace's manifest, so cargo finds the `examples` package from
+/// wherever the test runs.
+const MANIFEST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml");
+
+/// The first build of the examples may compile much of the workspace.
+const BUILD_TIMEOUT: Duration = Duration::from_secs(900);
+/// How long an example may take once built.
+const RUN_TIMEOUT: Duration = Duration::from_secs(60);
+
+const EXAMPLES: [&str; 3] = ["vault_door", "chat", "spec_server"];
+
+/// `cargo ARGS --manifest-path .. -p examples`, in the test's profile.
+fn cargo(subcommand: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO"));
+    command
+        .arg(subcommand)
+        .arg("-q")
+        .args(["--manifest-path", MANIFEST, "-p", "examples"]);
+    if !cfg!(debug_assertions) {
+        command.arg("--release");
+    }
+    // Cargo gives this test the variables of the `tests` package; some build
+    // scripts (ring's) watch them, so passing them on would make the
+    // examples' dependencies look stale here and again in the user's shell.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if SET_FOR_THIS_PACKAGE
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
+        {
+            command.env_remove(&*name);
+        }
+    }
+    command
+}
+
+/// The variables cargo sets for one package's test, not for the user.
+const SET_FOR_THIS_PACKAGE: [&str; 8] = [
+    "CARGO_MANIFEST_",
+    "CARGO_PKG_",
+    "CARGO_CRATE_NAME",
+    "CARGO_PRIMARY_PACKAGE",
+    "CARGO_TARGET_TMPDIR",
+    "CARGO_BIN_",
+    "CARGO_RUSTC_CURRENT_DIR",
+    "OUT_DIR",
+];
+
+/// Builds the three examples once for every test; `cargo run` then only
+/// checks they are fresh. A failed build fails every test with cargo's
+/// message.
+async fn build_examples() {
+    static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
+    let result = tokio::task::spawn_blocking(|| {
+        BUILT
+            .get_or_init(|| {
+                let mut command = cargo("build");
+                for example in EXAMPLES {
+                    command.args(["--example", example]);
+                }
+                let output = command
+                    .stdin(Stdio::null())
+                    .output()
+                    .map_err(|error| format!("cannot run cargo: {error}"))?;
+                if output.status.success() {
+                    Ok(())
+                } else {
+                    Err(String::from_utf8_lossy(&output.stderr).into_owned())
+                }
+            })
+            .clone()
+    });
+    match tokio::time::timeout(BUILD_TIMEOUT, result).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(error))) => panic!("building the examples failed:\n{error}"),
+        Ok(Err(error)) => panic!("the build task failed: {error}"),
+        Err(_) => panic!("building the examples took over {BUILD_TIMEOUT:?}"),
+    }
+}
+
+/// `cargo run -p examples --example NAME -- ARGS`, piped.
+fn run(example: &str, args: &[&str]) -> Child {
+    let mut command = Command::from(cargo("run"));
+    command
+        .args(["--example", example, "--"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command.spawn().expect("cargo runs")
+}
+
+/// Runs an example to its end; returns its stdout, having checked it
+/// exited 0.
+async fn run_to_end(example: &str) -> String {
+    build_examples().await;
+    let child = run(example, &[]);
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = tokio::time::timeout(RUN_TIMEOUT, child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| panic!("{example} did not finish within {RUN_TIMEOUT:?}"))
+        .unwrap();
+    let stdout = String::from_utf8(stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&stderr);
+    assert!(
+        status.success(),
+        "{example} exited with {status}\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    stdout
+}
+
+fn assert_prints(example: &str, stdout: &str, lines: &[&str]) {
+    for line in lines {
+        assert!(
+            stdout.lines().any(|l| l.trim() == *line),
+            "{example} did not print {line:?}; it printed:\n{stdout}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn vault_door_opens_only_on_the_connection_that_logged_in() {
+    let stdout = run_to_end("vault_door").await;
+    let steps: Vec<&str> = stdout.lines().filter(|line| line.ends_with(']')).collect();
+    assert_eq!(steps.len(), 6, "six steps, got:\n{stdout}");
+    assert!(
+        steps.iter().all(|line| line.ends_with("[as expected]")),
+        "{stdout}"
+    );
+    let outcome = |who: &str, call: &str| {
+        steps
+            .iter()
+            .filter(|line| {
+                let mut words = line.split_whitespace();
+                words.next() == Some(who) && words.next() == Some(call)
+            })
+            .map(|line| line.split(" -> ").nth(1).unwrap_or(""))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        outcome("first", "open_vault_door()"),
+        [
+            "Err(NotLoggedIn: log in first)  [as expected]",
+            "Err(NotLoggedIn: log in first)  [as expected]",
+            "Ok(\"the vault door opens for ada\")  [as expected]",
+        ]
+    );
+    assert_eq!(
+        outcome("second", "open_vault_door()"),
+        ["Err(NotLoggedIn: log in first)  [as expected]"]
+    );
+    assert_prints(
+        "vault_door",
+        &stdout,
+        &[
+            "server stopped: Graceful",
+            "state is per connection: the door opened only where ada logged in",
+        ],
+    );
+}
+
+#[tokio::test]
+async fn chat_delivers_to_every_other_member_and_forgets_the_one_who_left() {
+    let stdout = run_to_end("chat").await;
+    assert_prints(
+        "chat",
+        &stdout,
+        &[
+            r#"members: ["ada", "bob", "carol"]"#,
+            r#"ada says "hello, everyone": sent to 2"#,
+            r#"bob says "hi ada": sent to 2"#,
+            r#"ada received from bob: "hi ada""#,
+            r#"bob received from ada: "hello, everyone""#,
+            r#"carol received from ada: "hello, everyone""#,
+            r#"carol received from bob: "hi ada""#,
+            "[server] carol left (closed by the peer (code 1000))",
+            r#"members: ["ada", "bob"]"#,
+            r#"ada says "carol left": sent to 1"#,
+            r#"bob received from ada: "carol left""#,
+            "every message reached every other member, and the room forgot carol",
+        ],
+    );
+    // Nobody hears their own words, and carol hears nothing once gone.
+    for line in stdout.lines().map(str::trim) {
+        if let Some((who, from)) = line
+            .split_once(" received from ")
+            .map(|(who, rest)| (who, rest.split(':').next().unwrap_or("")))
+        {
+            assert_ne!(who, from, "{line}");
+            assert!(
+                !(who == "carol" && line.ends_with("\"carol left\"")),
+                "{line}"
+            );
+        }
+    }
+}
+
+/// The example's stdout.
+type Lines = BufReader<ChildStdout>;
+
+/// Reads the example's first line, `listening on ADDR`.
+async fn announced_address(stdout: &mut Lines) -> SocketAddr {
+    let mut first = String::new();
+    tokio::time::timeout(RUN_TIMEOUT, stdout.read_line(&mut first))
+        .await
+        .expect("spec_server announced its address in time")
+        .unwrap();
+    let addr = first
+        .trim_end()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("the first line is {first:?}"));
+    addr.parse()
+        .unwrap_or_else(|_| panic!("not an address: {addr:?}"))
+}
+
+#[tokio::test]
+async fn spec_server_answers_the_specification_on_one_port_and_stops_on_sigterm() {
+    build_examples().await;
+    let mut child = run("spec_server", &["127.0.0.1:0"]);
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+    let addr = announced_address(&mut stdout).await;
+    assert!(addr.ip().is_loopback() && addr.port() != 0, "{addr}");
+
+    // Every example of the specification over HTTP.
+    let mut http = H1::connect(addr).await;
+    for vector in tests::spec_vectors() {
+        let reply = http.call(&vector.request).await;
+        if vector.response.is_some() {
+            assert_eq!(reply.status, StatusCode::OK, "{}", vector.name);
+            tests::check_vector(&vector, Some(reply.text()));
+        } else {
+            assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", vector.name);
+            tests::check_vector(&vector, None);
+        }
+    }
+    drop(http);
+
+    // WebSocket on the same port: a variadic call and a named one.
+    let ws = WsClient::connect(&format!("ws://{addr}/")).await.unwrap();
+    let sum: i64 = ws
+        .call("sum", EncodedParams::from_value(&[1, 2, 4, 8]).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(sum, 15);
+    let difference: i64 = ws
+        .call(
+            "subtract",
+            EncodedParams::from_value(&serde_json::json!({"subtrahend": 23, "minuend": 42}))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(difference, 19);
+    ws.close().await;
+
+    stop_and_check(child, stdout).await;
+}
+
+/// SIGTERM, then the example must stop by itself, gracefully.
+#[cfg(unix)]
+async fn stop_and_check(mut child: Child, mut stdout: Lines) {
+    // `cargo run` execs the example on Unix, so this is the server's pid.
+    let pid = child.id().expect("still running").to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -TERM {pid}");
+    let status = tokio::time::timeout(RUN_TIMEOUT, child.wait())
+        .await
+        .expect("spec_server stopped after SIGTERM")
+        .unwrap();
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).await.unwrap();
+    assert!(status.success(), "exit status {status}; stdout:\n{rest}");
+    assert!(rest.contains("SIGTERM: shutting down"), "{rest}");
+    assert!(rest.contains("stopped (Graceful)"), "{rest}");
+}
+
+#[cfg(not(unix))]
+async fn stop_and_check(mut child: Child, _stdout: Lines) {
+    child.kill().await.unwrap();
+}
