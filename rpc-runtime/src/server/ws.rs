@@ -95,22 +95,10 @@ pub(crate) async fn upgrade<B>(
                 return;
             }
         };
-        let config = state.config.ws.clone();
-        let socket = WebSocketStream::from_raw_socket(
-            TokioIo::new(upgraded),
-            Role::Server,
-            Some(config.tungstenite_config()),
-        )
-        .await;
-        let driver = Connection::server(config);
-        let mut context = Context::builder().request_head(head);
-        if let Some(peer) = peer {
-            context = context.peer_addr(peer);
-        }
-        let ctx = driver.context(context);
-        tracing::debug!(target: TARGET, ?peer, "WebSocket connection opened");
-        let reason = serve(driver, socket, &state, ctx, connection).await;
-        tracing::debug!(target: TARGET, ?peer, %reason, "WebSocket connection ended");
+        // Boxed so the task holds only what the open socket needs, not
+        // room for the handshake's state beside it: an idle connection's
+        // memory is mostly this future.
+        Box::pin(run_socket(upgraded, state, head, peer, connection)).await;
     });
     let mut response = Response::new(RpcBody::empty());
     *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
@@ -119,6 +107,32 @@ pub(crate) async fn upgrade<B>(
     headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
     headers.insert(SEC_WEBSOCKET_ACCEPT, accept);
     response
+}
+
+/// Serves one upgraded connection to its end.
+async fn run_socket(
+    upgraded: hyper::upgrade::Upgraded,
+    state: Arc<HttpState>,
+    head: RequestHead,
+    peer: Option<std::net::SocketAddr>,
+    connection: Option<Arc<OpenConnection>>,
+) {
+    let config = state.config.ws.clone();
+    let socket = WebSocketStream::from_raw_socket(
+        TokioIo::new(upgraded),
+        Role::Server,
+        Some(config.tungstenite_config()),
+    )
+    .await;
+    let driver = Connection::server(config);
+    let mut context = Context::builder().request_head(head);
+    if let Some(peer) = peer {
+        context = context.peer_addr(peer);
+    }
+    let ctx = driver.context(context);
+    tracing::debug!(target: TARGET, ?peer, "WebSocket connection opened");
+    let reason = serve(driver, socket, &state, ctx, connection).await;
+    tracing::debug!(target: TARGET, ?peer, %reason, "WebSocket connection ended");
 }
 
 /// Runs the driver, following the server's shutdown phases when the socket

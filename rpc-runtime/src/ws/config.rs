@@ -45,6 +45,12 @@ pub struct WsConfig {
     /// How long a write to the socket may take before the peer is deemed
     /// gone, and how long the closing handshake may take. Default 10 s.
     pub write_timeout: Duration,
+    /// The size of the buffer each connection reads the socket into. It is
+    /// held for the connection's whole life, so it sets the cost of an idle
+    /// connection; a read fills it at most once per system call, and a
+    /// message larger than it still arrives whole. Default 8 KiB
+    /// (tungstenite's own default is 128 KiB).
+    pub read_buffer_size: usize,
 }
 
 impl Default for WsConfig {
@@ -58,6 +64,7 @@ impl Default for WsConfig {
             request_timeout: None,
             write_queue: 256,
             write_timeout: Duration::from_secs(10),
+            read_buffer_size: 4 * 1024,
         }
     }
 }
@@ -101,6 +108,12 @@ impl WsConfig {
         self
     }
 
+    /// Sets [`read_buffer_size`](Self::read_buffer_size) (at least 1 KiB).
+    pub fn with_read_buffer_size(mut self, bytes: usize) -> Self {
+        self.read_buffer_size = bytes.max(1024);
+        self
+    }
+
     /// Sets [`write_timeout`](Self::write_timeout).
     pub fn with_write_timeout(mut self, timeout: Duration) -> Self {
         self.write_timeout = timeout;
@@ -118,5 +131,6 @@ impl WsConfig {
             // Replies are flushed once per burst by the writer; let tungstenite
             // collect a burst instead of writing each frame on its own.
             .write_buffer_size(64 * 1024)
+            .read_buffer_size(self.read_buffer_size)
     }
 }
