@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+use http::header::HeaderName;
 use http::header::{
     HeaderValue, CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VERSION,
     UPGRADE,
@@ -77,12 +78,7 @@ pub(crate) async fn upgrade<B>(
             "bad Sec-WebSocket-Key",
         );
     };
-    let head = RequestHead {
-        method: request.method().clone(),
-        uri: request.uri().clone(),
-        version: request.version(),
-        headers: request.headers().clone(),
-    };
+    let head = detached_head(&request);
     let on_upgrade = hyper::upgrade::on(&mut request);
     let state = Arc::clone(state);
     let peer = origin.peer;
@@ -107,6 +103,28 @@ pub(crate) async fn upgrade<B>(
     headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
     headers.insert(SEC_WEBSOCKET_ACCEPT, accept);
     response
+}
+
+/// A copy of the upgrade request's head that owns its bytes.
+///
+/// hyper hands out header values (and the URI) as slices of the
+/// connection's read buffer; kept in the context as they are, they would
+/// pin that whole buffer (16 KiB) for the life of the socket.
+fn detached_head<B>(request: &Request<B>) -> RequestHead {
+    let mut headers = HeaderMap::with_capacity(request.headers().len());
+    for (name, value) in request.headers() {
+        let name =
+            HeaderName::from_bytes(name.as_str().as_bytes()).unwrap_or_else(|_| name.clone());
+        let value = HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
+        headers.append(name, value);
+    }
+    let uri = request.uri();
+    RequestHead {
+        method: request.method().clone(),
+        uri: uri.to_string().parse().unwrap_or_else(|_| uri.clone()),
+        version: request.version(),
+        headers,
+    }
 }
 
 /// Serves one upgraded connection to its end.

@@ -48,7 +48,7 @@ pub struct WsConfig {
     /// The size of the buffer each connection reads the socket into. It is
     /// held for the connection's whole life, so it sets the cost of an idle
     /// connection; a read fills it at most once per system call, and a
-    /// message larger than it still arrives whole. Default 8 KiB
+    /// message larger than it still arrives whole. Default 4 KiB
     /// (tungstenite's own default is 128 KiB).
     pub read_buffer_size: usize,
 }
