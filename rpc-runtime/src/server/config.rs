@@ -46,6 +46,13 @@ pub struct ServerConfig {
     /// [`max_batch_len`](crate::RouterConfig::max_batch_len). Default: keep
     /// the router's.
     pub max_batch_len: Option<usize>,
+    /// Answer `rpc.discover` with the router's OpenRPC document, and a `GET`
+    /// that accepts `application/json` with the same document. Default on.
+    #[cfg(feature = "openrpc")]
+    pub discover: bool,
+    /// The document's `info` and `servers`.
+    #[cfg(feature = "openrpc")]
+    pub openrpc: crate::openrpc::OpenRpcConfig,
 }
 
 impl Default for ServerConfig {
@@ -58,6 +65,10 @@ impl Default for ServerConfig {
             method_map: false,
             call_timeout: None,
             max_batch_len: None,
+            #[cfg(feature = "openrpc")]
+            discover: true,
+            #[cfg(feature = "openrpc")]
+            openrpc: crate::openrpc::OpenRpcConfig::default(),
         }
     }
 }

@@ -57,6 +57,7 @@ mod accept;
 mod body;
 mod config;
 mod connection;
+mod discovery;
 mod first_bytes;
 mod http;
 mod method_map;
@@ -239,6 +240,42 @@ impl ServerBuilder {
     /// parameter names (default off).
     pub fn method_map(mut self, on: bool) -> Self {
         self.config.method_map = on;
+        self
+    }
+
+    /// Sets the OpenRPC document's `info`: the API's title, version and
+    /// description (default: `JSON-RPC API`, `0.0.0`).
+    ///
+    /// ```
+    /// use rpc_runtime::{openrpc::Server as Endpoint, server::Server, Router};
+    /// let server = Server::builder()
+    ///     .info("Calculator", "1.0.0", Some("Arithmetic over JSON-RPC"))
+    ///     .servers([Endpoint::new("http://127.0.0.1:8080")])
+    ///     .build(Router::new());
+    /// assert!(server.router().has_method("rpc.discover"));
+    /// ```
+    #[cfg(feature = "openrpc")]
+    pub fn info(mut self, title: &str, version: &str, description: Option<&str>) -> Self {
+        let mut info = crate::openrpc::Info::new(title, version);
+        info.description = description.map(str::to_owned);
+        self.config.openrpc.info = info;
+        self
+    }
+
+    /// Sets the OpenRPC document's `servers` (default none).
+    #[cfg(feature = "openrpc")]
+    pub fn servers(mut self, servers: impl IntoIterator<Item = crate::openrpc::Server>) -> Self {
+        self.config.openrpc.servers = servers.into_iter().collect();
+        self
+    }
+
+    /// Answers `rpc.discover` with the OpenRPC document of the router, and
+    /// a `GET` whose `Accept` names `application/json` with the same
+    /// document (default on). The document is built and serialized once,
+    /// when the server is built.
+    #[cfg(feature = "openrpc")]
+    pub fn discover(mut self, on: bool) -> Self {
+        self.config.discover = on;
         self
     }
 
