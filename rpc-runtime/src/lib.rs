@@ -38,10 +38,10 @@ pub mod openrpc;
 pub mod params;
 pub mod protocol;
 mod router;
-#[cfg(feature = "ws")]
-pub mod ws;
 #[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "ws")]
+pub mod ws;
 
 pub use config::RouterConfig;
 pub use context::{Context, ContextBuilder, RequestHead};
@@ -113,7 +113,10 @@ pub mod __private {
     #[cfg(feature = "openrpc")]
     #[must_use]
     pub fn error_specs(errors: Vec<ErrorObjectOwned>) -> Vec<crate::openrpc::ErrorSpec> {
-        errors.into_iter().map(crate::openrpc::ErrorSpec::from).collect()
+        errors
+            .into_iter()
+            .map(crate::openrpc::ErrorSpec::from)
+            .collect()
     }
 
     use crate::protocol::ErrorObjectOwned;

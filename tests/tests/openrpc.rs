@@ -63,7 +63,8 @@ pub trait Geometry {
         &self,
         /// The shape to measure.
         shape: Shape,
-        #[param(rename = "unitScale", doc = "Multiplies the result; 1 when left out.")] scale: Option<f64>,
+        #[param(rename = "unitScale", doc = "Multiplies the result; 1 when left out.")]
+        scale: Option<f64>,
     ) -> Result<f64, GeoError>;
 
     /// Records a line in the server's log.
@@ -177,6 +178,11 @@ impl Plain for Plainer {
     }
 }
 
+/// `examples/discover.rs`, compiled in, to validate its document.
+#[path = "../../examples/examples/discover.rs"]
+#[allow(dead_code, unreachable_pub, missing_docs)]
+mod discover_example;
+
 fn config() -> OpenRpcConfig {
     OpenRpcConfig::new(Info::new("Geometry", "2.1.0").with_description("Shapes over JSON-RPC"))
         .with_server(Server::new("http://127.0.0.1:8080").with_name("local"))
@@ -245,7 +251,13 @@ fn the_document_names_every_method_after_its_namespace_with_aliases() {
     // The alias is not a method of its own, but listed on its method.
     assert_eq!(
         names,
-        ["geo.area", "geo.log", "geo.old_area", "geo.origin", "geo.reset"]
+        [
+            "geo.area",
+            "geo.log",
+            "geo.old_area",
+            "geo.origin",
+            "geo.reset"
+        ]
     );
     let area = method(&doc, "geo.area");
     assert_eq!(area["x-aliases"], json!(["geo.surface"]));
@@ -262,7 +274,10 @@ fn the_document_names_every_method_after_its_namespace_with_aliases() {
 #[test]
 fn params_carry_json_names_docs_and_required() {
     let doc = document(&Geo.into_router());
-    let params = method(&doc, "geo.area")["params"].as_array().unwrap().clone();
+    let params = method(&doc, "geo.area")["params"]
+        .as_array()
+        .unwrap()
+        .clone();
     assert_eq!(params.len(), 2);
     assert_eq!(params[0]["name"], "shape");
     assert_eq!(params[0]["description"], "The shape to measure.");
@@ -286,7 +301,10 @@ fn user_types_are_refs_into_components_nested_ones_too() {
     let schemas = &doc["components"]["schemas"];
     let shape = &schemas["Shape"];
     assert_eq!(shape["description"], "A polygon.");
-    assert_eq!(shape["properties"]["corners"]["items"]["$ref"], "#/components/schemas/Point");
+    assert_eq!(
+        shape["properties"]["corners"]["items"]["$ref"],
+        "#/components/schemas/Point"
+    );
     assert_eq!(schemas["Point"]["properties"]["x"]["type"], "number");
     assert!(schemas.get("Tag").is_some(), "{schemas:#}");
     assert_eq!(
@@ -327,7 +345,10 @@ fn results_errors_notifications_and_deprecation() {
     // A method without an error type declares none.
     assert!(method(&doc, "geo.origin").get("errors").is_none());
     // A method returning nothing returns `null`.
-    assert_eq!(method(&doc, "geo.reset")["result"]["schema"]["type"], "null");
+    assert_eq!(
+        method(&doc, "geo.reset")["result"]["schema"]["type"],
+        "null"
+    );
 }
 
 #[test]
@@ -336,7 +357,10 @@ fn two_traits_merge_into_one_document() {
     router.merge(Echoer.into_router()).unwrap();
     let doc = document(&router);
     assert_eq!(method(&doc, "echo")["summary"], "Returns its argument.");
-    assert_eq!(method(&doc, "geo.area")["summary"], "The area of a polygon.");
+    assert_eq!(
+        method(&doc, "geo.area")["summary"],
+        "The area of a polygon."
+    );
     // Both traits' `Point` is one schema.
     assert_eq!(
         method(&doc, "mirror")["params"][0]["schema"]["$ref"],
@@ -357,8 +381,14 @@ fn a_different_type_of_the_same_name_is_renamed_not_overwritten() {
     assert_eq!(schemas["Point"]["properties"]["x"]["type"], "number");
     assert_eq!(schemas["Point_2"]["properties"]["at"]["type"], "integer");
     let project = method(&doc, "project");
-    assert_eq!(project["params"][0]["schema"]["$ref"], "#/components/schemas/Point_2");
-    assert_eq!(project["result"]["schema"]["$ref"], "#/components/schemas/Point_2");
+    assert_eq!(
+        project["params"][0]["schema"]["$ref"],
+        "#/components/schemas/Point_2"
+    );
+    assert_eq!(
+        project["result"]["schema"]["$ref"],
+        "#/components/schemas/Point_2"
+    );
     assert_eq!(
         method(&doc, "geo.origin")["result"]["schema"]["$ref"],
         "#/components/schemas/Point"
@@ -381,7 +411,9 @@ fn methods_without_docs_are_still_listed() {
     let mut router = Plainer.into_router();
     assert!(router.api_doc().is_none(), "no_docs attaches nothing");
     router
-        .register_sync("ping", |_, _| Ok::<_, rpc_runtime::protocol::ErrorObjectOwned>("pong"))
+        .register_sync("ping", |_, _| {
+            Ok::<_, rpc_runtime::protocol::ErrorObjectOwned>("pong")
+        })
         .unwrap()
         .with_params(&["delay"]);
     router.register_alias("p", "ping").unwrap();
@@ -434,4 +466,22 @@ fn the_validator_rejects_broken_documents() {
     for doc in &broken {
         assert!(!validator.is_valid(doc), "accepted a broken document");
     }
+}
+
+#[tokio::test]
+async fn the_discover_example_serves_a_valid_document() {
+    use rpc_runtime::client::{Caller as _, LocalCaller};
+    let server = discover_example::server();
+    let caller = LocalCaller::new(server.router().clone());
+    let doc: Value = caller
+        .call("rpc.discover", rpc_runtime::params::EncodedParams::none())
+        .await
+        .unwrap();
+    assert_eq!(doc["info"]["title"], "Calculator");
+    assert_eq!(
+        method(&doc, "math.tally")["result"]["schema"]["$ref"],
+        "#/components/schemas/Tally"
+    );
+    assert_eq!(method(&doc, "math.version")["deprecated"], true);
+    assert_valid(&doc);
 }

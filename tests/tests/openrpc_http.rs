@@ -89,7 +89,10 @@ async fn rpc_discover_over_http_returns_the_document() {
     assert_eq!(doc["servers"][0]["name"], "local");
     // `rpc.discover` itself is not listed; the alias is on its method.
     assert_eq!(method_names(&doc), ["math.add", "math.subtract"]);
-    assert_eq!(doc["methods"][1]["x-aliases"], serde_json::json!(["math.sub"]));
+    assert_eq!(
+        doc["methods"][1]["x-aliases"],
+        serde_json::json!(["math.sub"])
+    );
     assert_eq!(doc["methods"][1]["errors"][0]["code"], 1001);
     assert_eq!(doc["methods"][0]["summary"], "Adds two numbers.");
 
@@ -130,7 +133,10 @@ async fn a_get_asking_for_json_returns_the_same_document() {
 async fn with_the_method_map_on_only_json_gets_the_document() {
     let handle = start(builder().method_map(true), Calc.into_router()).await;
     let mut h1 = H1::connect(handle.local_addr()).await;
-    let doc = h1.send(get(Some("text/html, application/json;q=0.9"))).await.json();
+    let doc = h1
+        .send(get(Some("text/html, application/json;q=0.9")))
+        .await
+        .json();
     assert_eq!(doc["openrpc"], "1.3.2");
     let map = h1.send(get(None)).await.json();
     assert!(map.get("openrpc").is_none());

@@ -175,7 +175,10 @@ mod tests {
         ];
         let (summary, description) = split_docs(&doc_text(&attrs));
         assert_eq!(summary.as_deref(), Some("Adds two numbers."));
-        assert_eq!(description.as_deref(), Some("Wraps around.\n\n    indented"));
+        assert_eq!(
+            description.as_deref(),
+            Some("Wraps around.\n\n    indented")
+        );
         assert_eq!(split_docs(""), (None, None));
         assert_eq!(split_docs("One line."), (Some("One line.".into()), None));
     }

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use super::document::{Components, ContentDescriptor, Info, Method, OpenRpc, Server, OPENRPC_VERSION};
+use super::document::{
+    Components, ContentDescriptor, Info, Method, OpenRpc, Server, OPENRPC_VERSION,
+};
 use super::ApiDoc;
 use crate::{RegisterError, Router, RESERVED_PREFIX};
 

@@ -52,3 +52,12 @@ pub use document::{
 pub use schemas::SchemaSet;
 
 pub(crate) use discover::render_document;
+
+/// The `schemars` the documents are built with (1.x). Param and result
+/// types of a documented `#[rpc]` trait implement its [`JsonSchema`]:
+/// derive it with your own `schemars = "1"` dependency (the same crate), or
+/// through this re-export with `#[schemars(crate = "rpc_runtime::openrpc::schemars")]`.
+pub use schemars;
+/// The trait every param and result type of a documented `#[rpc]` trait
+/// implements (derive it); [`#[rpc(no_docs)]`](crate::rpc) opts a trait out.
+pub use schemars::JsonSchema;

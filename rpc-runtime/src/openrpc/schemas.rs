@@ -61,7 +61,7 @@ impl SchemaSet {
 
     /// The schema of `T`: inline, or a `$ref` to a named schema this set
     /// now holds.
-    pub fn schema_for<T: schemars::JsonSchema + ?Sized>(&mut self) -> Value {
+    pub fn schema_for<T: super::JsonSchema + ?Sized>(&mut self) -> Value {
         let mut schema = self.generator.subschema_for::<T>();
         // The draft-07 transforms (no siblings beside `$ref`, ...) are only
         // applied to root schemas and definitions by schemars; apply them to
@@ -75,10 +75,7 @@ impl SchemaSet {
     /// The named schemas collected so far.
     #[must_use]
     pub fn into_schemas(mut self) -> BTreeMap<String, Value> {
-        self.generator
-            .take_definitions(true)
-            .into_iter()
-            .collect()
+        self.generator.take_definitions(true).into_iter().collect()
     }
 }
 
@@ -187,7 +184,10 @@ mod tests {
         let mut existing = set(&[("Point", json!({"type": "object"}))]);
         let mut incoming = set(&[
             ("Point", json!({"type": "array"})),
-            ("Line", json!({"items": {"$ref": "#/components/schemas/Point"}})),
+            (
+                "Line",
+                json!({"items": {"$ref": "#/components/schemas/Point"}}),
+            ),
         ]);
         let renames = merge_into(&mut existing, &mut incoming);
         assert_eq!(renames["Point"], "Point_2");

@@ -53,7 +53,8 @@ pub(super) fn wants_json(headers: &HeaderMap) -> bool {
             essence.eq_ignore_ascii_case("application/json")
                 && !parts.any(|param| {
                     let mut kv = param.splitn(2, '=');
-                    kv.next().is_some_and(|k| k.trim().eq_ignore_ascii_case("q"))
+                    kv.next()
+                        .is_some_and(|k| k.trim().eq_ignore_ascii_case("q"))
                         && kv
                             .next()
                             .and_then(|q| q.trim().parse::<f32>().ok())
