@@ -161,6 +161,7 @@ impl Router {
 }
 
 /// `router`'s document as JSON text.
+#[cfg(feature = "server")]
 pub(crate) fn render_document(router: &Router, config: &OpenRpcConfig) -> String {
     render(&router.openrpc_document(config))
 }

@@ -51,6 +51,7 @@ pub use document::{
 };
 pub use schemas::SchemaSet;
 
+#[cfg(feature = "server")]
 pub(crate) use discover::render_document;
 
 /// The `schemars` the documents are built with (1.x). Param and result
