@@ -42,8 +42,10 @@ pub(crate) struct Arg {
     pub(crate) ident: Option<Ident>,
     pub(crate) ty: Type,
     pub(crate) rename: Option<LitStr>,
-    #[allow(dead_code)] // kept for generated API documentation
+    /// `///` comments on the argument, for the API document.
     pub(crate) docs: Vec<Attribute>,
+    /// `#[param(doc = "..")]`, the same as a `///` comment.
+    pub(crate) doc: Option<LitStr>,
 }
 
 /// What a method returns.
@@ -141,6 +143,7 @@ impl Method {
                 ident,
                 ty: (*pat_type.ty).clone(),
                 rename: param.rename,
+                doc: param.doc,
                 docs: pat_type
                     .attrs
                     .iter()

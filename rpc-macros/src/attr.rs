@@ -26,6 +26,8 @@ pub(crate) struct TraitArgs {
     pub(crate) client_params: Option<ParamStyle>,
     pub(crate) server_only: Option<Span>,
     pub(crate) client_only: Option<Span>,
+    /// `no_docs`: no OpenRPC documentation for this trait.
+    pub(crate) no_docs: Option<Span>,
 }
 
 const TRAIT_KEYS: &[&str] = &[
@@ -34,6 +36,7 @@ const TRAIT_KEYS: &[&str] = &[
     "client_params",
     "server_only",
     "client_only",
+    "no_docs",
 ];
 
 pub(crate) fn parse_trait_args(tokens: TokenStream, errors: &mut Errors) -> TraitArgs {
@@ -49,6 +52,8 @@ pub(crate) fn parse_trait_args(tokens: TokenStream, errors: &mut Errors) -> Trai
             args.server_only = Some(span_of(&meta));
         } else if meta.path.is_ident("client_only") {
             args.client_only = Some(span_of(&meta));
+        } else if meta.path.is_ident("no_docs") {
+            args.no_docs = Some(span_of(&meta));
         } else {
             return Err(unknown_argument(&meta.path, TRAIT_KEYS));
         }
@@ -149,20 +154,28 @@ pub(crate) fn parse_method_attrs(attrs: &[Attribute], errors: &mut Errors) -> Me
 #[derive(Default)]
 pub(crate) struct ParamArgs {
     pub(crate) rename: Option<LitStr>,
+    /// `doc = ".."`: the param's description in the API document.
+    pub(crate) doc: Option<LitStr>,
 }
 
-const PARAM_KEYS: &[&str] = &["rename"];
+const PARAM_KEYS: &[&str] = &["rename", "doc"];
 
+/// Whether an attribute on an argument is removed from the output: the
+/// macro's `#[param]`, and doc comments, which rustc refuses on fn
+/// arguments but which the macro turns into the param's description.
 pub(crate) fn is_param_attr(attr: &Attribute) -> bool {
-    attr.path().is_ident("param")
+    attr.path().is_ident("param") || attr.path().is_ident("doc")
 }
 
 pub(crate) fn parse_param_attrs(attrs: &[Attribute], errors: &mut Errors) -> ParamArgs {
     let mut args = ParamArgs::default();
-    for attr in attrs.iter().filter(|a| is_param_attr(a)) {
+    for attr in attrs.iter().filter(|a| a.path().is_ident("param")) {
         if let Err(error) = parse_args_of(attr, |meta| {
             if meta.path.is_ident("rename") {
                 args.rename = Some(meta.value()?.parse()?);
+                Ok(())
+            } else if meta.path.is_ident("doc") {
+                args.doc = Some(meta.value()?.parse()?);
                 Ok(())
             } else {
                 Err(unknown_argument(&meta.path, PARAM_KEYS))

@@ -27,10 +27,11 @@ use proc_macro::TokenStream;
 /// side.
 ///
 /// Trait arguments: `namespace = "math"`, `namespace_separator = "."`,
-/// `client_params = "positional" | "named"`, `server_only`, `client_only`.
-/// Method attributes: `#[method(name = "..", aliases = [".."], blocking,
-/// client_params = "named")]`, `#[notification(..)]` (same keys), and
-/// `#[param(rename = "..")]` on arguments.
+/// `client_params = "positional" | "named"`, `server_only`, `client_only`,
+/// `no_docs` (no OpenRPC documentation). Method attributes:
+/// `#[method(name = "..", aliases = [".."], blocking, client_params =
+/// "named")]`, `#[notification(..)]` (same keys), and `#[param(rename =
+/// "..", doc = "..")]` (or `///` comments) on arguments.
 ///
 #[doc = include_str!("../../docs/defining-an-api.md")]
 ///

@@ -30,3 +30,8 @@ pub(crate) fn server_arg(index: usize) -> Ident {
 pub(crate) fn wrapper(name: &str) -> Ident {
     Ident::new(&format!("Rpc{name}"), Span::mixed_site())
 }
+
+/// A `static` the expansion declares in a fn body.
+pub(crate) fn local_static(name: &str) -> Ident {
+    Ident::new(&format!("__RPC_{name}"), Span::mixed_site())
+}

@@ -33,6 +33,8 @@ mod config;
 mod context;
 mod error;
 mod method;
+#[cfg(feature = "openrpc")]
+pub mod openrpc;
 pub mod params;
 pub mod protocol;
 mod router;
@@ -80,11 +82,42 @@ where
     }
 }
 
+#[cfg(feature = "openrpc")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __rpc_with_openrpc {
+    ($($code:tt)*) => { $($code)* };
+}
+
+#[cfg(not(feature = "openrpc"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __rpc_with_openrpc {
+    ($($code:tt)*) => {};
+}
+
 /// Items the `#[rpc]` macro's expansion uses; not a stable API.
 #[doc(hidden)]
 pub mod __private {
+    #[cfg(feature = "openrpc")]
+    pub use schemars;
     pub use serde;
     pub use serde_json;
+
+    /// Keeps the documentation code `#[rpc]` writes when the `openrpc`
+    /// feature is on, drops it when it is off (a proc macro cannot see the
+    /// features of this crate).
+    pub use crate::__rpc_with_openrpc as with_openrpc;
+
+    /// The declared errors of a method's error type, as document entries.
+    #[cfg(feature = "openrpc")]
+    #[must_use]
+    pub fn error_specs(errors: Vec<ErrorObjectOwned>) -> Vec<crate::openrpc::ErrorSpec> {
+        errors
+            .into_iter()
+            .map(crate::openrpc::ErrorSpec::from)
+            .collect()
+    }
 
     use crate::protocol::ErrorObjectOwned;
     use crate::{MethodInfo, RegisterError, RpcError};

@@ -73,6 +73,10 @@ pub struct Router {
     /// than the rest of a lookup.
     methods: FxHashMap<Arc<str>, Method>,
     config: RouterConfig,
+    /// What the methods' documentation says, for `rpc.discover`; kept
+    /// beside the table so dispatch never looks at it.
+    #[cfg(feature = "openrpc")]
+    pub(crate) doc: Option<Arc<crate::openrpc::ApiDoc>>,
 }
 
 impl std::fmt::Debug for Router {
@@ -232,6 +236,8 @@ impl Router {
         let mut out = Router {
             methods: FxHashMap::with_capacity_and_hasher(self.methods.len(), Default::default()),
             config: self.config,
+            #[cfg(feature = "openrpc")]
+            doc: self.doc,
         };
         for (name, mut method) in self.methods {
             let full = format!("{prefix}{name}");
@@ -242,10 +248,15 @@ impl Router {
             }
             out.methods.insert(Arc::from(full), method);
         }
+        #[cfg(feature = "openrpc")]
+        if let Some(doc) = &mut out.doc {
+            Arc::make_mut(doc).prefix(prefix);
+        }
         Ok(out)
     }
 
     /// Adds every method of `other`; nothing is added if any name clashes.
+    /// Their documentation is merged too (see [`ApiDoc::merge`](crate::openrpc::ApiDoc::merge)).
     ///
     /// # Errors
     /// [`RegisterError::Duplicate`] naming the first clash.
@@ -258,6 +269,10 @@ impl Router {
             return Err(RegisterError::Duplicate(name.to_string()));
         }
         self.methods.extend(other.methods);
+        #[cfg(feature = "openrpc")]
+        if let Some(doc) = other.doc {
+            self.attach_doc(doc);
+        }
         Ok(())
     }
 

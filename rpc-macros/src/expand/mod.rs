@@ -2,6 +2,7 @@
 //! error, the errors plus a fallback so each mistake is reported once.
 
 mod client;
+mod docs;
 mod fallback;
 mod server;
 mod wire;

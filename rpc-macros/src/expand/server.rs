@@ -8,7 +8,7 @@ use syn::{FnArg, ItemTrait, ReturnType, TraitItem};
 
 use crate::ast::{Api, Method, Output};
 use crate::attr::{is_method_attr, is_param_attr};
-use crate::expand::wire;
+use crate::expand::{docs, wire};
 use crate::naming;
 
 pub(crate) fn expand(api: &Api) -> TokenStream {
@@ -58,6 +58,7 @@ fn into_router(api: &Api) -> TraitItem {
     let this = naming::local("this");
     let router = naming::local("router");
     let registrations = api.methods.iter().map(|m| register(api, m));
+    let docs = docs::attach(api);
     syn::parse_quote! {
         #[doc = #doc]
         #[allow(deprecated)]
@@ -68,6 +69,7 @@ fn into_router(api: &Api) -> TraitItem {
             let #this = ::std::sync::Arc::new(self);
             let mut #router = ::rpc_runtime::Router::new();
             #(#registrations)*
+            #docs
             #router
         }
     }

@@ -49,6 +49,13 @@ pub struct ServerConfig {
     /// The limits of WebSocket connections upgraded on the endpoint: message
     /// size, calls in flight, keepalive pings, idle timeout.
     pub ws: crate::ws::WsConfig,
+    /// Answer `rpc.discover` with the router's OpenRPC document, and a `GET`
+    /// that accepts `application/json` with the same document. Default on.
+    #[cfg(feature = "openrpc")]
+    pub discover: bool,
+    /// The document's `info` and `servers`.
+    #[cfg(feature = "openrpc")]
+    pub openrpc: crate::openrpc::OpenRpcConfig,
 }
 
 impl Default for ServerConfig {
@@ -62,6 +69,10 @@ impl Default for ServerConfig {
             call_timeout: None,
             max_batch_len: None,
             ws: crate::ws::WsConfig::default(),
+            #[cfg(feature = "openrpc")]
+            discover: true,
+            #[cfg(feature = "openrpc")]
+            openrpc: crate::openrpc::OpenRpcConfig::default(),
         }
     }
 }

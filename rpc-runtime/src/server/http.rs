@@ -24,7 +24,7 @@ use tracing::Instrument as _;
 use super::body::RpcBody;
 use super::config::ServerConfig;
 use super::connection::OpenConnection;
-use super::{method_map, ws};
+use super::{discovery, method_map, ws};
 use crate::protocol::{codes, write_error_response, ErrorObject, Id, Version};
 use crate::{Context, RequestHead, Router};
 
@@ -41,6 +41,8 @@ pub(crate) struct HttpState {
     pub(crate) config: ServerConfig,
     /// The method map's JSON, rendered once; `None` when it is off.
     method_map: Option<Bytes>,
+    /// The OpenRPC document, rendered once; `None` when discovery is off.
+    openrpc: Option<Bytes>,
     allow: HeaderValue,
     /// Error bodies, rendered once so a rejection costs no formatting.
     too_large: Bytes,
@@ -49,8 +51,9 @@ pub(crate) struct HttpState {
 
 impl HttpState {
     pub(crate) fn new(router: Router, config: ServerConfig) -> Self {
-        let router = config.apply_to(router);
+        let mut router = config.apply_to(router);
         let method_map = config.method_map.then(|| method_map::render(&router));
+        let openrpc = discovery::install(&mut router, &config);
         let allow = HeaderValue::from_static(if config.method_map {
             "GET, POST"
         } else {
@@ -68,6 +71,7 @@ impl HttpState {
             router: Arc::new(router),
             config,
             method_map,
+            openrpc,
             allow,
             too_large,
             parse_error,
@@ -120,6 +124,9 @@ where
     }
     match *request.method() {
         Method::POST => {}
+        Method::GET if state.openrpc.is_some() && discovery::wants_json(request.headers()) => {
+            return json(StatusCode::OK, state.openrpc.clone().unwrap_or_default());
+        }
         Method::GET if state.method_map.is_some() => {
             return json(StatusCode::OK, state.method_map.clone().unwrap_or_default());
         }

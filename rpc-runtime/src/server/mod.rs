@@ -7,7 +7,8 @@
 //! |-----------------------------------------------------------|----------|
 //! | `POST`, `application/json` (any params) or `application/json-rpc` | `200` and the JSON reply, JSON-RPC errors included |
 //! | the same, but nothing to reply (notification, all-notification batch) | `204`, empty body |
-//! | `GET` with the method map on                              | `200`, `{"methods":[{"name":..,"params":[..]},..]}` |
+//! | `GET` with `Accept: application/json`, discovery on (default) | `200`, the OpenRPC document (as `rpc.discover` returns it) |
+//! | another `GET` with the method map on                      | `200`, `{"methods":[{"name":..,"params":[..]},..]}` |
 //! | any other method                                          | `405`, `Allow: POST` (`GET, POST` with the method map) |
 //! | another or no content type                                | `415` |
 //! | a body over [`max_body_size`](ServerBuilder::max_body_size) | `413` |
@@ -57,6 +58,7 @@ mod accept;
 mod body;
 mod config;
 mod connection;
+mod discovery;
 mod first_bytes;
 mod http;
 mod method_map;
@@ -245,6 +247,42 @@ impl ServerBuilder {
     /// Sets the limits of WebSocket connections (see [`ServerConfig::ws`]).
     pub fn ws_config(mut self, config: crate::ws::WsConfig) -> Self {
         self.config.ws = config;
+        self
+    }
+
+    /// Sets the OpenRPC document's `info`: the API's title, version and
+    /// description (default: `JSON-RPC API`, `0.0.0`).
+    ///
+    /// ```
+    /// use rpc_runtime::{openrpc::Server as Endpoint, server::Server, Router};
+    /// let server = Server::builder()
+    ///     .info("Calculator", "1.0.0", Some("Arithmetic over JSON-RPC"))
+    ///     .servers([Endpoint::new("http://127.0.0.1:8080")])
+    ///     .build(Router::new());
+    /// assert!(server.router().has_method("rpc.discover"));
+    /// ```
+    #[cfg(feature = "openrpc")]
+    pub fn info(mut self, title: &str, version: &str, description: Option<&str>) -> Self {
+        let mut info = crate::openrpc::Info::new(title, version);
+        info.description = description.map(str::to_owned);
+        self.config.openrpc.info = info;
+        self
+    }
+
+    /// Sets the OpenRPC document's `servers` (default none).
+    #[cfg(feature = "openrpc")]
+    pub fn servers(mut self, servers: impl IntoIterator<Item = crate::openrpc::Server>) -> Self {
+        self.config.openrpc.servers = servers.into_iter().collect();
+        self
+    }
+
+    /// Answers `rpc.discover` with the OpenRPC document of the router, and
+    /// a `GET` whose `Accept` names `application/json` with the same
+    /// document (default on). The document is built and serialized once,
+    /// when the server is built.
+    #[cfg(feature = "openrpc")]
+    pub fn discover(mut self, on: bool) -> Self {
+        self.config.discover = on;
         self
     }
 

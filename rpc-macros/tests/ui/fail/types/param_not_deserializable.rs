@@ -1,6 +1,6 @@
 use rpc_runtime::rpc;
 
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, schemars::JsonSchema)]
 pub struct Point {
     pub x: i64,
 }

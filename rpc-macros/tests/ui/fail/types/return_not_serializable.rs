@@ -1,6 +1,6 @@
 use rpc_runtime::rpc;
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 pub struct Report {
     pub lines: Vec<String>,
 }

@@ -1,0 +1,13 @@
+use rpc_runtime::rpc;
+
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Report {
+    pub lines: Vec<String>,
+}
+
+#[rpc]
+pub trait Api {
+    async fn report(&self) -> Report;
+}
+
+fn main() {}
