@@ -122,6 +122,7 @@ pub mod op {
     pub const BINARY: u8 = 0x2;
     pub const CLOSE: u8 = 0x8;
     pub const PING: u8 = 0x9;
+    pub const PONG: u8 = 0xa;
 }
 
 /// A frame from the server.
@@ -226,7 +227,8 @@ impl RawWs {
         }
     }
 
-    /// The next data frame's text, skipping pings; panics on anything else.
+    /// The next data frame's text, skipping pings and pongs; panics on
+    /// anything else.
     pub async fn read_text(&mut self) -> String {
         loop {
             let frame = tokio::time::timeout(Duration::from_secs(10), self.read_frame())
@@ -234,7 +236,7 @@ impl RawWs {
                 .expect("a frame in time")
                 .expect("a frame, not the end");
             match frame.opcode {
-                op::PING => continue,
+                op::PING | op::PONG => continue,
                 op::TEXT | op::BINARY => return frame.text().to_owned(),
                 _ => panic!("expected a data frame, got {frame:?}"),
             }
