@@ -54,7 +54,11 @@ async fn faulty_handlers_on_one_http_keep_alive_connection_get_their_own_errors(
                 "{method}: {body}"
             );
             assert_eq!(body["id"], 1);
-            assert!(began.elapsed() < CALL_TIMEOUT * 5, "{method}: {:?}", began.elapsed());
+            assert!(
+                began.elapsed() < CALL_TIMEOUT * 5,
+                "{method}: {:?}",
+                began.elapsed()
+            );
             let ok = client.call(&request("add", &format!("[{round},1]"))).await;
             assert_eq!(ok.json()["result"], round + 1, "after {method}");
         }
@@ -146,7 +150,13 @@ async fn faulty_handlers_beside_concurrent_calls_on_one_websocket() {
     assert_eq!(client.state(), ConnectionState::Connected);
     assert_eq!(server.connections_accepted(), 1);
     // And later calls on it too.
-    assert_eq!(client.call::<i64>("add", params(json!([2, 2]))).await.unwrap(), 4);
+    assert_eq!(
+        client
+            .call::<i64>("add", params(json!([2, 2])))
+            .await
+            .unwrap(),
+        4
+    );
 }
 
 /// A server that reads one request from each connection, then does `act`
@@ -258,7 +268,10 @@ async fn http_client_sees_a_transport_error_when_the_server_fails_mid_answer() {
             .request::<i64>("add", params(json!([1, 2])))
             .await
             .unwrap_err();
-        assert!(matches!(error, ClientError::Transport(_)), "{what}: {error:?}");
+        assert!(
+            matches!(error, ClientError::Transport(_)),
+            "{what}: {error:?}"
+        );
         assert!(
             began.elapsed() < Duration::from_secs(2),
             "{what}: failed only after {:?}",
@@ -336,11 +349,21 @@ async fn ws_client_calls_fail_fast_when_the_server_fails_mid_answer() {
         .unwrap_or_else(|_| panic!("{what}: the call hung"))
         .unwrap_err();
         assert!(matches!(error, ClientError::Closed(_)), "{what}: {error:?}");
-        assert!(began.elapsed() < Duration::from_secs(1), "{what}: {:?}", began.elapsed());
+        assert!(
+            began.elapsed() < Duration::from_secs(1),
+            "{what}: {:?}",
+            began.elapsed()
+        );
         let reason = client.disconnected().await;
-        assert!(matches!(reason, CloseReason::Error(_)), "{what}: {reason:?}");
+        assert!(
+            matches!(reason, CloseReason::Error(_)),
+            "{what}: {reason:?}"
+        );
         // Calls after it fail at once too (no reconnect policy).
-        let error = client.call::<i64>("add", params(json!([1, 2]))).await.unwrap_err();
+        let error = client
+            .call::<i64>("add", params(json!([1, 2])))
+            .await
+            .unwrap_err();
         assert!(matches!(error, ClientError::Closed(_)), "{what}: {error:?}");
     }
 }
@@ -369,7 +392,11 @@ async fn a_ws_server_that_goes_silent_is_detected_by_ping_without_a_request_time
     .expect("the call did not hang")
     .unwrap_err();
     assert!(matches!(error, ClientError::Closed(_)), "{error:?}");
-    assert!(began.elapsed() < Duration::from_secs(2), "{:?}", began.elapsed());
+    assert!(
+        began.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        began.elapsed()
+    );
     assert_eq!(client.disconnected().await, CloseReason::PingTimeout);
 
     // With a request timeout, the call gives up first and says so.
@@ -428,7 +455,9 @@ async fn graceful_shutdown_under_load_answers_every_call_it_accepted() {
             let client = client.clone();
             let i = 1000 + c as i64 * 100 + j;
             let ms = 100 + (j as u64 % 5) * 80;
-            calls.spawn(async move { (i, client.call::<i64>("work", params(json!([ms, i]))).await) });
+            calls.spawn(
+                async move { (i, client.call::<i64>("work", params(json!([ms, i]))).await) },
+            );
             total += 1;
         }
     }
@@ -443,9 +472,11 @@ async fn graceful_shutdown_under_load_answers_every_call_it_accepted() {
         tokio::spawn(async move { handle.shutdown(Duration::from_secs(5)).await })
     };
     // New connections are refused while the calls finish.
-    hardening_support::eventually("new connections are refused", Duration::from_secs(1), || {
-        std::net::TcpStream::connect(addr).is_err()
-    })
+    hardening_support::eventually(
+        "new connections are refused",
+        Duration::from_secs(1),
+        || std::net::TcpStream::connect(addr).is_err(),
+    )
     .await;
     assert!(!stopping.is_finished(), "the slow calls are still running");
 
@@ -460,8 +491,13 @@ async fn graceful_shutdown_under_load_answers_every_call_it_accepted() {
     assert_eq!(handle.connections_active(), 0);
     for client in &ws_clients {
         let reason = client.disconnected().await;
-        assert!(matches!(reason, CloseReason::Remote { code: 1001, .. }), "{reason:?}");
+        assert!(
+            matches!(reason, CloseReason::Remote { code: 1001, .. }),
+            "{reason:?}"
+        );
     }
     // A raw WebSocket client gets nothing now either.
-    assert!(tokio_tungstenite::connect_async(format!("ws://{addr}/")).await.is_err());
+    assert!(tokio_tungstenite::connect_async(format!("ws://{addr}/"))
+        .await
+        .is_err());
 }

@@ -97,7 +97,10 @@ fn hostile_cases() -> Vec<Case> {
             body: format!(r#"{{"jsonrpc":"2.0","method":"add","params":[{huge},1],"id":{huge}}}"#)
                 .into_bytes(),
             status: StatusCode::OK,
-            check: |t| t.contains(r#""code":-32602"#) && t.ends_with(&format!(r#""id":{}}}"#, "9".repeat(5000))),
+            check: |t| {
+                t.contains(r#""code":-32602"#)
+                    && t.ends_with(&format!(r#""id":{}}}"#, "9".repeat(5000)))
+            },
         },
         Case {
             what: "a 10 MB string param",
@@ -123,7 +126,9 @@ fn hostile_cases() -> Vec<Case> {
             body: request("echo", r#"{"__proto__":{"polluted":true},"constructor":1}"#)
                 .into_bytes(),
             status: StatusCode::OK,
-            check: |t| json(t)["result"] == json!({"__proto__": {"polluted": true}, "constructor": 1}),
+            check: |t| {
+                json(t)["result"] == json!({"__proto__": {"polluted": true}, "constructor": 1})
+            },
         },
     ]
 }
@@ -187,9 +192,12 @@ async fn dribble(stream: &mut TcpStream, bytes: &[u8], gap: Duration) -> (Durati
         }
         let mut buf = [0u8; 1024];
         match tokio::time::timeout(gap, stream.read(&mut buf)).await {
-            Err(_) => {}                               // still open
+            Err(_) => {}                                              // still open
             Ok(Ok(0) | Err(_)) => return (began.elapsed(), sent + 1), // closed
-            Ok(Ok(n)) => panic!("unexpected answer: {:?}", String::from_utf8_lossy(&buf[..n])),
+            Ok(Ok(n)) => panic!(
+                "unexpected answer: {:?}",
+                String::from_utf8_lossy(&buf[..n])
+            ),
         }
     }
     panic!("the whole request went out byte by byte without the server closing");
@@ -227,7 +235,11 @@ async fn slowloris_headers_are_cut_off_at_the_header_read_timeout_and_free_the_s
             closed_after < limit * 5,
             "the dribble kept the connection alive for {closed_after:?}"
         );
-        assert!(sent < head.len(), "cut off after {sent} of {} bytes", head.len());
+        assert!(
+            sent < head.len(),
+            "cut off after {sent} of {} bytes",
+            head.len()
+        );
     }
     eventually("the slots are free", Duration::from_secs(2), || {
         server.connections_active() == 0
@@ -270,7 +282,11 @@ async fn a_slow_body_is_408_and_the_connection_is_closed() {
     }
     let text = String::from_utf8_lossy(&answer);
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
-    assert!(began.elapsed() < Duration::from_secs(2), "{:?}", began.elapsed());
+    assert!(
+        began.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        began.elapsed()
+    );
     eventually("the slot is free", Duration::from_secs(2), || {
         server.connections_active() == 0
     })
@@ -348,9 +364,11 @@ async fn header_floods_are_refused_with_431_within_a_bounded_read() {
         pushed < 32 * 1024 * 1024,
         "the server kept reading an endless head: {pushed} bytes"
     );
-    eventually("the flooding connection is closed", Duration::from_secs(3), || {
-        server.connections_active() == 0
-    })
+    eventually(
+        "the flooding connection is closed",
+        Duration::from_secs(3),
+        || server.connections_active() == 0,
+    )
     .await;
     still_serving(&server).await;
 }
@@ -377,7 +395,10 @@ async fn a_client_that_never_reads_its_answers_is_held_back_by_backpressure() {
     }
     let taken_mib = written * one.len() / (1024 * 1024);
     eprintln!("hog: {written} requests ({taken_mib} MiB) went out before the stall");
-    assert!(stalled, "all {written} requests ({taken_mib} MiB) were taken without a read");
+    assert!(
+        stalled,
+        "all {written} requests ({taken_mib} MiB) were taken without a read"
+    );
     // The server stopped reading once its answers could not be written:
     // what went out is bounded by the socket buffers on both sides (a few
     // MiB each on loopback) and one answer in hyper's hands, not by what
@@ -390,7 +411,11 @@ async fn a_client_that_never_reads_its_answers_is_held_back_by_backpressure() {
     // Meanwhile another client is served at once.
     let began = Instant::now();
     still_serving(&server).await;
-    assert!(began.elapsed() < Duration::from_secs(1), "{:?}", began.elapsed());
+    assert!(
+        began.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        began.elapsed()
+    );
 
     // When the hog finally reads, its answers arrive in order, complete.
     let mut buf = vec![0u8; 1 << 20];

@@ -22,6 +22,9 @@ async fn still_serving(server: &ServerHandle) {
     assert_eq!(reply["result"], 5);
 }
 
+/// Whether an answer's text is the right one.
+type Check = Box<dyn Fn(&str) -> bool>;
+
 fn small_limits() -> WsConfig {
     WsConfig::default().with_max_message_size(1024)
 }
@@ -35,7 +38,7 @@ async fn hostile_messages_get_json_rpc_errors_on_a_connection_that_serves_on() {
     let code = |text: &str| -> Option<i64> {
         serde_json::from_str::<Value>(text).ok()?["error"]["code"].as_i64()
     };
-    let cases: Vec<(&str, String, Box<dyn Fn(&str) -> bool>)> = vec![
+    let cases: Vec<(&str, String, Check)> = vec![
         (
             "100,000 open brackets",
             "[".repeat(100_000),
@@ -59,7 +62,9 @@ async fn hostile_messages_get_json_rpc_errors_on_a_connection_that_serves_on() {
         (
             "a 5000-digit number as id and param",
             format!(r#"{{"jsonrpc":"2.0","method":"add","params":[{huge},1],"id":{huge}}}"#),
-            Box::new(|t| t.contains(r#""code":-32602"#) && t.ends_with(&format!("{}}}", "9".repeat(5000)))),
+            Box::new(|t| {
+                t.contains(r#""code":-32602"#) && t.ends_with(&format!("{}}}", "9".repeat(5000)))
+            }),
         ),
         (
             "a 10 MB string param",
@@ -110,7 +115,10 @@ async fn a_fragmented_message_within_the_limit_is_answered() {
     ws.send_frame(false, op::CONTINUATION, b).await;
     ws.send_frame(true, op::CONTINUATION, c).await;
     let pong = ws.read_frame().await.unwrap();
-    assert_eq!((pong.opcode, &pong.payload[..]), (op::PONG, &b"between"[..]));
+    assert_eq!(
+        (pong.opcode, &pong.payload[..]),
+        (op::PONG, &b"between"[..])
+    );
     let reply: Value = serde_json::from_str(&ws.read_text().await).unwrap();
     assert_eq!(reply["result"], 600);
 }
@@ -125,11 +133,19 @@ async fn oversized_fragmented_messages_and_oversized_frame_headers_close_with_10
     let chunk = vec![b' '; 512];
     ws.send_frame(false, op::TEXT, &chunk).await;
     for _ in 0..6 {
-        if ws.stream.write_all(&RawWs::encode(false, op::CONTINUATION, &chunk)).await.is_err() {
+        if ws
+            .stream
+            .write_all(&RawWs::encode(false, op::CONTINUATION, &chunk))
+            .await
+            .is_err()
+        {
             break;
         }
     }
-    let _ = ws.stream.write_all(&RawWs::encode(true, op::CONTINUATION, &chunk)).await;
+    let _ = ws
+        .stream
+        .write_all(&RawWs::encode(true, op::CONTINUATION, &chunk))
+        .await;
     assert_eq!(ws.read_close(Duration::from_secs(5)).await, Some(1009));
     drop(ws);
 
@@ -158,8 +174,12 @@ async fn text_that_is_not_utf8_closes_with_1007() {
 
     // In one frame.
     let mut ws = RawWs::connect(server.local_addr()).await;
-    ws.send_frame(true, op::TEXT, b"{\"jsonrpc\":\"2.0\",\"method\":\"\xff\xfe\"}")
-        .await;
+    ws.send_frame(
+        true,
+        op::TEXT,
+        b"{\"jsonrpc\":\"2.0\",\"method\":\"\xff\xfe\"}",
+    )
+    .await;
     assert_eq!(ws.read_close(Duration::from_secs(5)).await, Some(1007));
     drop(ws);
 
@@ -234,7 +254,11 @@ async fn a_client_that_stops_reading_is_bounded_then_closed() {
     let mut hog = RawWs::connect(server.local_addr()).await;
     // Each request carries 16 KiB and asks for it back; the hog never reads.
     let pad = "x".repeat(16 * 1024);
-    let frame = RawWs::encode(true, op::TEXT, request("echo", &format!("[\"{pad}\"]")).as_bytes());
+    let frame = RawWs::encode(
+        true,
+        op::TEXT,
+        request("echo", &format!("[\"{pad}\"]")).as_bytes(),
+    );
     let began = Instant::now();
     let mut sent = 0usize;
     let ended_by = loop {
@@ -255,7 +279,11 @@ async fn a_client_that_stops_reading_is_bounded_then_closed() {
         server.connections_active() == 0
     })
     .await;
-    assert!(began.elapsed() < Duration::from_secs(5), "{:?}", began.elapsed());
+    assert!(
+        began.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        began.elapsed()
+    );
     // What went out is bounded by the server's queue and in-flight limit and
     // the socket buffers, not by what was offered (4096 × 16 KiB).
     assert!(sent < 2048, "{sent} requests taken");

@@ -222,8 +222,7 @@ async fn soak() -> Report {
         // when the last answer is read, so allow a moment).
         let sent = (load.ws_notifications + load.http_notifications) as u64;
         let deadline = Instant::now() + Duration::from_secs(5);
-        while handled.load(Ordering::SeqCst) - handled_before < sent && Instant::now() < deadline
-        {
+        while handled.load(Ordering::SeqCst) - handled_before < sent && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let handled_now = handled.load(Ordering::SeqCst) - handled_before;
@@ -549,7 +548,9 @@ async fn http_session(
         let mut seen = HashMap::new();
         if expected.is_empty() {
             if !reply.trim().is_empty() {
-                violations.add(format!("{who}: an all-notification batch answered: {reply}"));
+                violations.add(format!(
+                    "{who}: an all-notification batch answered: {reply}"
+                ));
             }
             continue;
         }
@@ -599,9 +600,11 @@ async fn limit_phase(report: &mut Report, handled: &Arc<AtomicU64>, violations: 
         let url = url.clone();
         async move {
             let began = Instant::now();
-            let outcome =
-                tokio::time::timeout(Duration::from_secs(10), tokio_tungstenite::connect_async(url))
-                    .await;
+            let outcome = tokio::time::timeout(
+                Duration::from_secs(10),
+                tokio_tungstenite::connect_async(url),
+            )
+            .await;
             (outcome, began.elapsed())
         }
     });
@@ -613,7 +616,8 @@ async fn limit_phase(report: &mut Report, handled: &Arc<AtomicU64>, violations: 
                 report.limit_refused += 1;
                 report.limit_slowest_refusal = report.limit_slowest_refusal.max(took);
             }
-            Err(_) => violations.add("limit phase: a connect neither succeeded nor failed in 10 s".to_owned()),
+            Err(_) => violations
+                .add("limit phase: a connect neither succeeded nor failed in 10 s".to_owned()),
         }
     }
     report.limit_admitted = admitted.len();
@@ -639,20 +643,23 @@ async fn limit_phase(report: &mut Report, handled: &Arc<AtomicU64>, violations: 
         ));
     }
     // The admitted ones are served as usual.
-    let calls = admitted.iter_mut().enumerate().map(|(i, socket)| async move {
-        let text = format!(r#"{{"jsonrpc":"2.0","method":"add","params":[{i},1],"id":{i}}}"#);
-        socket.send(Message::text(text)).await.ok()?;
-        loop {
-            match tokio::time::timeout(Duration::from_secs(5), socket.next()).await {
-                Ok(Some(Ok(Message::Text(reply)))) => {
-                    let reply: Value = serde_json::from_str(&reply).ok()?;
-                    return (reply["result"].as_i64() == Some(i as i64 + 1)).then_some(());
+    let calls = admitted
+        .iter_mut()
+        .enumerate()
+        .map(|(i, socket)| async move {
+            let text = format!(r#"{{"jsonrpc":"2.0","method":"add","params":[{i},1],"id":{i}}}"#);
+            socket.send(Message::text(text)).await.ok()?;
+            loop {
+                match tokio::time::timeout(Duration::from_secs(5), socket.next()).await {
+                    Ok(Some(Ok(Message::Text(reply)))) => {
+                        let reply: Value = serde_json::from_str(&reply).ok()?;
+                        return (reply["result"].as_i64() == Some(i as i64 + 1)).then_some(());
+                    }
+                    Ok(Some(Ok(_))) => {}
+                    _ => return None,
                 }
-                Ok(Some(Ok(_))) => {}
-                _ => return None,
             }
-        }
-    });
+        });
     let served = futures_util::future::join_all(calls)
         .await
         .into_iter()

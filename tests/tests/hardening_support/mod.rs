@@ -157,7 +157,8 @@ impl RawWs {
     pub async fn connect(addr: SocketAddr) -> Self {
         let mut stream = TcpStream::connect(addr).await.expect("connect");
         stream.set_nodelay(true).unwrap();
-        let handshake = "GET / HTTP/1.1\r\nhost: x\r\nconnection: upgrade\r\nupgrade: websocket\r\n\
+        let handshake =
+            "GET / HTTP/1.1\r\nhost: x\r\nconnection: upgrade\r\nupgrade: websocket\r\n\
              sec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
         stream.write_all(handshake.as_bytes()).await.unwrap();
         let mut head = Vec::new();
