@@ -1,6 +1,7 @@
 //! Faults: handlers that panic, hang or fail beside healthy calls on the
 //! same connection; servers that die mid-answer under `HttpClient` and
-//! `WsClient`; and a graceful shutdown with a full load of calls in flight.
+//! `WsClient` or restart under them; and a graceful shutdown with a full
+//! load of calls in flight.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod hardening_support;
@@ -500,4 +501,76 @@ async fn graceful_shutdown_under_load_answers_every_call_it_accepted() {
     assert!(tokio_tungstenite::connect_async(format!("ws://{addr}/"))
         .await
         .is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_ride_out_a_server_restart_on_the_same_port() {
+    let first = start(Server::builder()).await;
+    let addr = first.local_addr();
+    let http = HttpClient::builder(&format!("http://{addr}/"))
+        .request_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let ws = WsClient::builder(&format!("ws://{addr}/"))
+        .request_timeout(Duration::from_secs(5))
+        .reconnect(rpc_client::ReconnectPolicy::fixed(Duration::from_millis(
+            50,
+        )))
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(
+        http.request::<i64>("add", params(json!([1, 1])))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        ws.call::<i64>("add", params(json!([1, 1]))).await.unwrap(),
+        2
+    );
+
+    // A call that never finishes is in flight when the server goes down
+    // with a short deadline: it fails at once, it does not hang.
+    let pending = {
+        let ws = ws.clone();
+        tokio::spawn(async move { ws.call::<()>("hang", params(json!([]))).await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let outcome = first.shutdown(Duration::from_millis(100)).await;
+    assert_eq!(outcome, Shutdown::Forced { connections: 1 });
+    let began = Instant::now();
+    let error = tokio::time::timeout(Duration::from_secs(2), pending)
+        .await
+        .expect("the pending call failed fast")
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(error, ClientError::Closed(_)), "{error:?}");
+    assert!(began.elapsed() < Duration::from_secs(1));
+
+    // While it is down, HTTP calls fail fast with a transport error.
+    let error = http
+        .request::<i64>("add", params(json!([1, 1])))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ClientError::Transport(_)), "{error:?}");
+
+    // Back on the same port: new calls on both clients succeed.
+    let second = Server::builder().build(router()).bind(addr).await.unwrap();
+    let sum = tokio::time::timeout(
+        Duration::from_secs(5),
+        ws.call::<i64>("add", params(json!([2, 3]))),
+    )
+    .await
+    .expect("the WebSocket client reconnected")
+    .unwrap();
+    assert_eq!(sum, 5);
+    assert_eq!(ws.state(), ConnectionState::Connected);
+    assert_eq!(
+        http.request::<i64>("add", params(json!([2, 3])))
+            .await
+            .unwrap(),
+        5
+    );
+    second.shutdown(Duration::from_secs(1)).await;
 }
