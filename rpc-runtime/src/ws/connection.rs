@@ -298,6 +298,15 @@ where
                         // The stream is unusable after this error.
                         break await_writer(&mut writer, writer_done, config, phase_reason(phase)).await;
                     }
+                    Some(Err(WsError::Utf8(error))) => {
+                        // RFC 6455 §8.1: a text message that is not UTF-8
+                        // fails the connection with 1007.
+                        super::event!(shared.side, %error, "text frame is not UTF-8");
+                        let reason = CloseReason::Error("a text frame that is not UTF-8".to_owned());
+                        phase = closing_now(shared, config, reason, 1007, "text frame is not UTF-8").await;
+                        // The stream ends after any error.
+                        break await_writer(&mut writer, writer_done, config, phase_reason(phase)).await;
+                    }
                     Some(Err(error)) => {
                         break match phase {
                             Phase::Closing { reason, .. } => reason,
