@@ -311,7 +311,17 @@ impl Router {
     /// response text, or `None` when no response is due.
     pub async fn handle(&self, text: &str, ctx: &Context) -> Option<String> {
         match parse_message(text, self.parse_options()) {
-            Ok(message) => self.handle_message(message, ctx).await,
+            // Answered inline rather than through `handle_message`: a single
+            // call to a synchronous handler then costs no nested future and
+            // no copy of the parsed request.
+            Ok(Message::Single(entry)) => {
+                let mut out = String::new();
+                match self.answer_now(entry, ctx, &mut out) {
+                    Ok(()) => (!out.is_empty()).then_some(out),
+                    Err(request) => self.call_async(request, ctx).await,
+                }
+            }
+            Ok(Message::Batch(entries)) => batch::run(self, entries, ctx).await,
             Err(error) => {
                 tracing::debug!(target: "rpc_runtime::rejected", %error, "message rejected");
                 let mut out = String::with_capacity(96);
