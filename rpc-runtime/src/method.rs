@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::error::{MethodError, RpcError};
+use crate::error::MethodError;
 use crate::params::Params;
 use crate::Context;
 
@@ -33,10 +33,10 @@ pub(crate) enum Handler {
 ///
 /// # Errors
 /// The handler's error, or an internal error when the result does not serialize.
-pub fn into_output<T: Serialize, E: RpcError>(result: Result<T, E>) -> MethodOutput {
+pub fn into_output<T: Serialize, E: Into<MethodError>>(result: Result<T, E>) -> MethodOutput {
     match result {
         Ok(value) => serde_json::to_string(&value).map_err(serialize_failed),
-        Err(error) => Err(MethodError::new(&error)),
+        Err(error) => Err(error.into()),
     }
 }
 

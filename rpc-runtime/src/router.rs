@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 use tracing::Instrument as _;
 
-use crate::error::{MethodError, RpcError};
+use crate::error::MethodError;
 use crate::method::{
     into_output, write_json, AsyncHandler, Handler, Method, MethodInfo, MethodOutput, SyncHandler,
 };
@@ -107,6 +107,23 @@ impl Router {
 
     /// Registers a method whose handler returns at once.
     ///
+    /// The handler's error is anything that converts into [`MethodError`]:
+    /// any [`RpcError`](crate::RpcError) (an error object, `InternalError`,
+    /// your own derived enum), or `MethodError` itself, so one handler can
+    /// use `?` on params errors and on its own errors alike.
+    ///
+    /// ```
+    /// use rpc_runtime::{protocol::ErrorObject, InternalError, MethodError, Router};
+    /// let mut router = Router::new();
+    /// router.register_sync("read", |params, _ctx| -> Result<String, MethodError> {
+    ///     let (path,): (String,) = params.decode(&["path"])?;            // -32602 on bad params
+    ///     if path.contains("..") {
+    ///         return Err(ErrorObject::new(4003, "path escapes the root").into());
+    ///     }
+    ///     Ok(std::fs::read_to_string(path).map_err(InternalError::from)?) // -32603, detail hidden
+    /// }).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// When the name is empty, reserved (`rpc.`), or already registered.
     pub fn register_sync<F, T, E>(
@@ -117,12 +134,12 @@ impl Router {
     where
         F: Fn(Params<'_>, &Context) -> Result<T, E> + Send + Sync + 'static,
         T: Serialize,
-        E: RpcError,
+        E: Into<MethodError>,
     {
         let handler = Handler::Sync(Arc::new(
             move |params: Params<'_>, ctx: &Context, out: &mut String| match handler(params, ctx) {
                 Ok(value) => write_json(out, &value),
-                Err(error) => Err(MethodError::new(&error)),
+                Err(error) => Err(error.into()),
             },
         ));
         self.insert(name, handler, false)
@@ -155,7 +172,7 @@ impl Router {
         F: Fn(Params<'_>, &Context) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<T, E>> + Send + 'static,
         T: Serialize + 'static,
-        E: RpcError + 'static,
+        E: Into<MethodError> + 'static,
     {
         let handler = Handler::Async(Arc::new(move |params, ctx| {
             Box::pin(handler(params, ctx).map(into_output))
