@@ -40,7 +40,8 @@ pub trait Calculator {
     async fn whoami(&self, ctx: &Context) -> String;
 }
 
-struct Calc;
+/// The server's implementation of the API.
+pub struct Calc;
 
 impl Calculator for Calc {
     async fn add(&self, a: i64, b: i64) -> i64 {

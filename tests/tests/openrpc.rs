@@ -477,11 +477,34 @@ async fn the_discover_example_serves_a_valid_document() {
         .call("rpc.discover", rpc_runtime::params::EncodedParams::none())
         .await
         .unwrap();
+    // The quickstart's API, as the quickstart defines it.
     assert_eq!(doc["info"]["title"], "Calculator");
+    let names: Vec<&str> = doc["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
     assert_eq!(
-        method(&doc, "math.tally")["result"]["schema"]["$ref"],
-        "#/components/schemas/Tally"
+        names,
+        [
+            "calc.add",
+            "calc.divide",
+            "calc.log",
+            "calc.scale",
+            "calc.whoami"
+        ]
     );
-    assert_eq!(method(&doc, "math.version")["deprecated"], true);
+    assert_eq!(method(&doc, "calc.divide")["errors"][0]["code"], 1001);
+    assert_eq!(method(&doc, "calc.scale")["params"][1]["required"], false);
+    assert_eq!(method(&doc, "calc.log")["x-notification"], true);
+    assert!(method(&doc, "calc.log").get("result").is_none());
+    assert!(
+        method(&doc, "calc.whoami")["params"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "the context is not a param"
+    );
     assert_valid(&doc);
 }
