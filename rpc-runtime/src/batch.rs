@@ -16,28 +16,45 @@ pub(crate) async fn run<'a>(
     entries: Vec<Entry<'a>>,
     ctx: &'a Context,
 ) -> Option<String> {
+    if !entries.iter().any(|e| router.needs_waiting(e)) {
+        return answer_now(router, entries, ctx);
+    }
     let mut out = String::with_capacity(entries.len() * 48 + 2);
     out.push('[');
-    if entries.iter().any(|e| router.needs_waiting(e)) {
-        let answers = run_mixed(router, entries, ctx).await;
-        for answer in answers.iter().flatten() {
-            if out.len() > 1 {
-                out.push(',');
-            }
-            out.push_str(answer);
+    let answers = run_mixed(router, entries, ctx).await;
+    for answer in answers.iter().flatten() {
+        if out.len() > 1 {
+            out.push(',');
         }
-    } else {
-        for entry in entries {
-            let mark = out.len();
-            if mark > 1 {
-                out.push(',');
-            }
-            let comma = out.len() - mark;
-            // Only a request that needs waiting is handed back, and none does.
-            let _ = router.answer_now(entry, ctx, &mut out);
-            if out.len() == mark + comma {
-                out.truncate(mark);
-            }
+        out.push_str(answer);
+    }
+    if out.len() == 1 {
+        return None;
+    }
+    out.push(']');
+    Some(out)
+}
+
+/// Answers a batch none of whose members needs waiting, straight into the
+/// reply; `None` when every member was a notification.
+pub(crate) fn answer_now(
+    router: &Router,
+    entries: Vec<Entry<'_>>,
+    ctx: &Context,
+) -> Option<String> {
+    let mut out = String::with_capacity(entries.len() * 48 + 2);
+    out.push('[');
+    for entry in entries {
+        let mark = out.len();
+        if mark > 1 {
+            out.push(',');
+        }
+        let comma = out.len() - mark;
+        // Only a request that needs waiting is handed back; the caller
+        // checked that none does.
+        let _ = router.answer_now(entry, ctx, &mut out);
+        if out.len() == mark + comma {
+            out.truncate(mark);
         }
     }
     if out.len() == 1 {

@@ -15,11 +15,13 @@ use tokio_tungstenite::tungstenite::error::Error as WsError;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
-use super::inbound::{handle_frame, Admit};
+use super::inbound::{handle_frame, handle_frame_now, send, Admit, Handled};
 use super::peer::Shared;
 use super::writer::{write_loop, Outgoing};
 use super::{CloseReason, Peer, Side, WsConfig};
 use crate::{Context, ContextBuilder, Router};
+use futures_util::future::Either;
+use tokio::sync::mpsc::error::TrySendError;
 
 /// One WebSocket connection, driven the same way on the server and the
 /// client: either side may call the other.
@@ -223,6 +225,28 @@ where
     let mut sent_before = 0;
     let mut last_ping = Instant::now();
 
+    // A frame nothing in which needs waiting is answered in place and its
+    // reply queued at once; only the others become futures (and a reply
+    // that finds the queue full waits in one).
+    macro_rules! dispatch {
+        ($text:expr, $binary:expr, $admit:expr) => {{
+            let text = $text;
+            match handle_frame_now(&text, $binary, $admit, router, ctx, shared) {
+                Handled::Done(None) => {}
+                Handled::Done(Some(reply)) => {
+                    if let Err(TrySendError::Full(reply)) = shared.queue.try_send(reply) {
+                        running.push(Either::Right(send(shared, reply)));
+                    }
+                }
+                Handled::Later => {
+                    running.push(Either::Left(handle_frame(
+                        text, $binary, $admit, router, ctx, shared,
+                    )));
+                }
+            }
+        }};
+    }
+
     let reason = loop {
         if let Phase::Draining { reason, code, text } = &phase {
             if running.is_empty() {
@@ -266,12 +290,12 @@ where
                 match frame {
                     Some(Ok(Message::Text(text))) => {
                         last_active = now;
-                        running.push(handle_frame(text, false, admit, router, ctx, shared));
+                        dispatch!(text, false, admit);
                     }
                     Some(Ok(Message::Binary(bytes))) => {
                         last_active = now;
                         match Utf8Bytes::try_from(bytes) {
-                            Ok(text) => running.push(handle_frame(text, true, admit, router, ctx, shared)),
+                            Ok(text) => dispatch!(text, true, admit),
                             Err(_) => {
                                 let reason = CloseReason::Error("a binary frame that is not UTF-8".to_owned());
                                 phase = closing_now(shared, config, reason, 1007, "binary frame is not UTF-8").await;

@@ -22,6 +22,86 @@ pub(crate) enum Admit {
     Closing,
 }
 
+/// What became of a frame offered to [`handle_frame_now`].
+pub(crate) enum Handled {
+    /// Fully handled: this is the reply to send, if any.
+    Done(Option<Outgoing>),
+    /// A request in it needs an asynchronous handler (or the frame must be
+    /// refused): run [`handle_frame`] on it.
+    Later,
+}
+
+/// Handles a frame at once when nothing in it needs waiting: parse errors,
+/// responses to this side's calls, and requests whose handlers are
+/// synchronous. Such a frame costs no future and no task; the common small
+/// call is answered inside the read loop.
+pub(crate) fn handle_frame_now(
+    frame: &Utf8Bytes,
+    binary: bool,
+    admit: Admit,
+    router: &Router,
+    ctx: &Context,
+    shared: &Shared,
+) -> Handled {
+    let text = frame.as_str();
+    super::wire!(shared.side, direction = "recv", binary, %text);
+    if admit != Admit::Run {
+        return Handled::Later;
+    }
+    let reply = match parse_message(text, router.parse_options()) {
+        Err(error) => Some(rejected(&error)),
+        Ok(Message::Single(Entry::Response(response))) => {
+            deliver(shared, &response, frame);
+            None
+        }
+        Ok(Message::Single(entry)) => {
+            if router.needs_waiting(&entry) {
+                return Handled::Later;
+            }
+            let mut out = String::new();
+            // Only a request that needs waiting is handed back: checked above.
+            let _ = router.answer_now(entry, ctx, &mut out);
+            (!out.is_empty()).then_some(out)
+        }
+        Ok(Message::Batch(entries)) => {
+            if entries.iter().any(|entry| router.needs_waiting(entry)) {
+                return Handled::Later;
+            }
+            let mut requests = Vec::with_capacity(entries.len());
+            for entry in entries {
+                match entry {
+                    Entry::Response(response) => deliver(shared, &response, frame),
+                    other => requests.push(other),
+                }
+            }
+            if requests.is_empty() {
+                None
+            } else {
+                crate::batch::answer_now(router, requests, ctx)
+            }
+        }
+    };
+    Handled::Done(reply.map(|reply| outgoing(reply, binary)))
+}
+
+fn outgoing(reply: String, binary: bool) -> Outgoing {
+    if binary {
+        Outgoing::Binary(reply)
+    } else {
+        Outgoing::Text(reply)
+    }
+}
+
+#[cold]
+fn rejected(error: &crate::protocol::MessageError) -> String {
+    tracing::debug!(target: "rpc_runtime::rejected", %error, "message rejected");
+    let mut out = String::with_capacity(96);
+    write_error_response(&mut out, Version::V2, &Id::null(), &error.to_error_object());
+    out
+}
+
+/// Handles a frame that [`handle_frame_now`] handed back (it has already
+/// been logged).
 pub(crate) async fn handle_frame(
     frame: Utf8Bytes,
     binary: bool,
@@ -31,14 +111,8 @@ pub(crate) async fn handle_frame(
     shared: &Shared,
 ) {
     let text = frame.as_str();
-    super::wire!(shared.side, direction = "recv", binary, %text);
     let reply = match parse_message(text, router.parse_options()) {
-        Err(error) => {
-            tracing::debug!(target: "rpc_runtime::rejected", %error, "message rejected");
-            let mut out = String::with_capacity(96);
-            write_error_response(&mut out, Version::V2, &Id::null(), &error.to_error_object());
-            Some(out)
-        }
+        Err(error) => Some(rejected(&error)),
         Ok(Message::Single(Entry::Response(response))) => {
             deliver(shared, &response, &frame);
             None
@@ -72,14 +146,14 @@ pub(crate) async fn handle_frame(
         }
     };
     if let Some(reply) = reply {
-        let frame = if binary {
-            Outgoing::Binary(reply)
-        } else {
-            Outgoing::Text(reply)
-        };
-        // Fails only once the connection is gone; the reply has nowhere to go.
-        let _ = shared.queue.send(frame).await;
+        send(shared, outgoing(reply, binary)).await;
     }
+}
+
+/// Queues a frame for the writer, waiting for room.
+pub(crate) async fn send(shared: &Shared, frame: Outgoing) {
+    // Fails only once the connection is gone; the frame has nowhere to go.
+    let _ = shared.queue.send(frame).await;
 }
 
 fn deliver(shared: &Shared, response: &crate::protocol::Response<'_>, frame: &Utf8Bytes) {
