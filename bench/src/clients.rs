@@ -101,7 +101,7 @@ async fn drive_ours<C: Caller + 'static>(
     .await
 }
 
-/// One run of jsonrpsee's client.
+/// One run of jsonrpsee's client (HTTP or WebSocket).
 pub(crate) async fn run_jsonrpsee(
     server: &ServerProcess,
     workload: Workload,
@@ -109,57 +109,46 @@ pub(crate) async fn run_jsonrpsee(
 ) -> Measurement {
     let addr = server.addr();
     if workload.websocket {
-        let client = match jsonrpsee::ws_client::WsClientBuilder::default()
+        match jsonrpsee::ws_client::WsClientBuilder::default()
             .build(format!("ws://{addr}/"))
             .await
         {
-            Ok(client) => Arc::new(client),
-            Err(e) => return failed(format!("jsonrpsee WsClient: {e}")),
-        };
-        drive(
-            workload.callers,
-            timing,
-            own_cpu_time,
-            move |caller, recorder| {
-                let client = client.clone();
-                caller_loop(caller, recorder, move |a, b| {
-                    let client = client.clone();
-                    async move {
-                        client
-                            .request::<i64, _>("add", jsonrpsee::rpc_params![a, b])
-                            .await
-                            .map_err(|e| e.to_string())
-                    }
-                })
-            },
-        )
-        .await
+            Ok(client) => drive_jsonrpsee(Arc::new(client), workload, timing).await,
+            Err(e) => failed(format!("jsonrpsee WsClient: {e}")),
+        }
     } else {
-        let client = match jsonrpsee::http_client::HttpClientBuilder::default()
-            .build(format!("http://{addr}/"))
+        match jsonrpsee::http_client::HttpClientBuilder::default().build(format!("http://{addr}/"))
         {
-            Ok(client) => Arc::new(client),
-            Err(e) => return failed(format!("jsonrpsee HttpClient: {e}")),
-        };
-        drive(
-            workload.callers,
-            timing,
-            own_cpu_time,
-            move |caller, recorder| {
-                let client = client.clone();
-                caller_loop(caller, recorder, move |a, b| {
-                    let client = client.clone();
-                    async move {
-                        client
-                            .request::<i64, _>("add", jsonrpsee::rpc_params![a, b])
-                            .await
-                            .map_err(|e| e.to_string())
-                    }
-                })
-            },
-        )
-        .await
+            Ok(client) => drive_jsonrpsee(Arc::new(client), workload, timing).await,
+            Err(e) => failed(format!("jsonrpsee HttpClient: {e}")),
+        }
     }
+}
+
+/// Drives `add(a, b)` calls through any of jsonrpsee's clients.
+async fn drive_jsonrpsee<C: ClientT + Send + Sync + 'static>(
+    client: Arc<C>,
+    workload: Workload,
+    timing: Timing,
+) -> Measurement {
+    drive(
+        workload.callers,
+        timing,
+        own_cpu_time,
+        move |caller, recorder| {
+            let client = client.clone();
+            caller_loop(caller, recorder, move |a, b| {
+                let client = client.clone();
+                async move {
+                    client
+                        .request::<i64, _>("add", jsonrpsee::rpc_params![a, b])
+                        .await
+                        .map_err(|e| e.to_string())
+                }
+            })
+        },
+    )
+    .await
 }
 
 /// Calls `add(a, b)` through `call` with varying arguments until the run

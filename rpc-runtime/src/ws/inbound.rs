@@ -102,6 +102,10 @@ fn rejected(error: &crate::protocol::MessageError) -> String {
 
 /// Handles a frame that [`handle_frame_now`] handed back (it has already
 /// been logged).
+///
+/// The frame is parsed again here: the parse borrows the frame, and this
+/// future must own it. Only frames that await an asynchronous handler pay
+/// for the second parse; the common synchronous call is parsed once.
 pub(crate) async fn handle_frame(
     frame: Utf8Bytes,
     binary: bool,
