@@ -1,5 +1,6 @@
-//! `Router::handle` on arbitrary bytes: never a panic, and every reply is a
-//! JSON-RPC response (or a batch of them).
+//! `Router::handle` on arbitrary bytes: never a panic, every reply is a
+//! JSON-RPC response (or a batch of them), and the single-pass path answers
+//! exactly as the general one.
 #![no_main]
 
 use futures_util::FutureExt as _;
@@ -22,10 +23,27 @@ fn router() -> &'static Router {
     })
 }
 
+/// The same `add`, registered by argument types: plain requests to it take
+/// the single-pass path, and must be answered exactly as by `router()`.
+fn single_pass_router() -> &'static Router {
+    static ROUTER: OnceLock<Router> = OnceLock::new();
+    ROUTER.get_or_init(|| {
+        let mut r = Router::new();
+        r.register_sync_args("add", &["a", "b"], |(a, b): (i64, Option<i64>), _| {
+            Ok::<_, ErrorObjectOwned>(a.wrapping_add(b.unwrap_or(0)))
+        })
+        .expect("fresh name");
+        r.register_sync("echo", |p, _| p.parse::<serde_json::Value>()).expect("fresh name");
+        r
+    })
+}
+
 fuzz_target!(|data: &[u8]| {
     // Transports answer invalid UTF-8 with a parse error before the router.
     let Ok(text) = std::str::from_utf8(data) else { return };
     let reply = router().handle(text, &Context::new()).now_or_never().expect("sync handlers finish at once");
+    let single_pass = single_pass_router().handle(text, &Context::new()).now_or_never().expect("sync handlers finish at once");
+    assert_eq!(reply, single_pass, "the two paths disagree on {text:?}");
     if let Some(reply) = reply {
         // Ids are echoed exactly as written, so a reply may hold a number no
         // f64 can hold (`1e99999`); check it with the toolkit's own response

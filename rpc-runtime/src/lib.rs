@@ -37,6 +37,7 @@ mod method;
 pub mod openrpc;
 pub mod params;
 pub mod protocol;
+mod respond;
 mod router;
 #[cfg(feature = "server")]
 pub mod server;

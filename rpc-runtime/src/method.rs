@@ -1,13 +1,16 @@
 //! Type-erased handlers: what the router stores for each method.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::error::MethodError;
-use crate::params::Params;
+use crate::params::{FromParams, Params};
+use crate::protocol::{single_pass, Version};
+use crate::respond::Responder;
 use crate::Context;
 
 /// A boxed, sendable future.
@@ -18,14 +21,80 @@ pub type MethodOutput = Result<String, MethodError>;
 
 /// A synchronous handler appends its result's JSON to the buffer it is given
 /// (the response being written), saving a buffer and a copy per call.
-pub(crate) type SyncHandler =
-    dyn Fn(Params<'_>, &Context, &mut String) -> Result<(), MethodError> + Send + Sync;
+pub(crate) trait SyncMethod: Send + Sync {
+    /// Runs the method on params still raw (the general path).
+    fn call(&self, params: Params<'_>, ctx: &Context, out: &mut String) -> Result<(), MethodError>;
+
+    /// Reads `text`, a whole message naming this method as `name`, in one
+    /// pass with the params decoded straight into the arguments, and
+    /// answers it; `false`, with nothing run, when the message needs the
+    /// general path. Only methods registered with their argument types can.
+    fn answer_text(&self, text: &str, name: &str, responder: Responder<'_>) -> bool {
+        let _ = (text, name, responder);
+        false
+    }
+}
+
+impl<F> SyncMethod for F
+where
+    F: Fn(Params<'_>, &Context, &mut String) -> Result<(), MethodError> + Send + Sync,
+{
+    fn call(&self, params: Params<'_>, ctx: &Context, out: &mut String) -> Result<(), MethodError> {
+        self(params, ctx, out)
+    }
+}
+
+/// A synchronous method registered with its argument types, so a plain
+/// request to it is read in one pass.
+pub(crate) struct ArgsMethod<A, F> {
+    pub(crate) names: &'static [&'static str],
+    pub(crate) handler: F,
+    pub(crate) _args: PhantomData<fn() -> A>,
+}
+
+impl<A, F, T, E> ArgsMethod<A, F>
+where
+    F: Fn(A, &Context) -> Result<T, E>,
+    T: Serialize,
+    E: Into<MethodError>,
+{
+    fn run(&self, args: A, ctx: &Context, out: &mut String) -> Result<(), MethodError> {
+        match (self.handler)(args, ctx) {
+            Ok(value) => write_json(out, &value),
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+impl<A, F, T, E> SyncMethod for ArgsMethod<A, F>
+where
+    A: for<'de> FromParams<'de>,
+    F: Fn(A, &Context) -> Result<T, E> + Send + Sync,
+    T: Serialize,
+    E: Into<MethodError>,
+{
+    fn call(&self, params: Params<'_>, ctx: &Context, out: &mut String) -> Result<(), MethodError> {
+        let args = params.decode::<A>(self.names)?;
+        self.run(args, ctx, out)
+    }
+
+    fn answer_text(&self, text: &str, name: &str, responder: Responder<'_>) -> bool {
+        let Some(call) = single_pass::parse_call::<A>(text, name, self.names) else {
+            return false;
+        };
+        responder.respond(Version::V2, call.id.as_ref(), |ctx, out| {
+            self.run(call.args, ctx, out)
+        });
+        true
+    }
+}
+
 pub(crate) type AsyncHandler =
     dyn Fn(Params<'_>, &Context) -> BoxFuture<MethodOutput> + Send + Sync;
 
 #[derive(Clone)]
 pub(crate) enum Handler {
-    Sync(Arc<SyncHandler>),
+    Sync(Arc<dyn SyncMethod>),
     Async(Arc<AsyncHandler>),
 }
 

@@ -1,9 +1,5 @@
-//! Our toolkit: the API as a core `Router`, and the transport serving it.
-//!
-//! The project's own HTTP + WebSocket server (`rpc_runtime::server`) is not
-//! on main yet. Until it is, [`serve`] is a minimal stand-in that moves text
-//! between sockets and `Router::handle`; swapping in the real server touches
-//! only [`serve`] and [`TRANSPORT`].
+//! Our toolkit: the API as a core `Router`, served by the toolkit's own
+//! HTTP + WebSocket server.
 
 use std::net::SocketAddr;
 
@@ -18,14 +14,15 @@ pub(crate) const TRANSPORT: &str =
     "rpc_runtime::server::Server with default settings (HTTP + WebSocket on one port)";
 
 /// The benchmark API: `add(a, b)` and `echo(s)`, positional or named.
+///
+/// Registered by argument types, as `#[rpc]` registers a synchronous
+/// method, so the figures are those a user of the macro gets.
 pub(crate) fn router() -> Result<Router, BoxError> {
     let mut router = Router::new();
-    router.register_sync("add", |p, _| {
-        let (a, b): (i64, i64) = p.decode(&["a", "b"])?;
+    router.register_sync_args("add", &["a", "b"], |(a, b): (i64, i64), _| {
         Ok::<_, ErrorObjectOwned>(a + b)
     })?;
-    router.register_sync("echo", |p, _| {
-        let (s,): (String,) = p.decode(&["s"])?;
+    router.register_sync_args("echo", &["s"], |(s,): (String,), _| {
         Ok::<_, ErrorObjectOwned>(s)
     })?;
     Ok(router)

@@ -164,14 +164,21 @@ fn register(api: &Api, method: &Method) -> TokenStream {
             })
         }
     } else {
-        let ctx_arg = method.context.as_ref().map(|_| quote!(#ctx,));
+        // Registered by argument types, so the router reads a plain request
+        // to it in one pass, decoding the params as it parses.
+        let (ctx_arg, ctx_pat) = match &method.context {
+            Some(_) => (Some(quote!(#ctx,)), quote!(#ctx)),
+            None => (None, quote!(_)),
+        };
         quote! {
-            #router.register_sync(#full_name, move |#closure_args| {
-                let #decoded = #decode;
-                #unpack
-                let #out = #method_path(&*#this, #ctx_arg #(#locals),*);
-                #finish
-            })
+            #router.register_sync_args(
+                #full_name,
+                &[#(#json_names),*],
+                move |(#(#arg_types(#locals),)*): (#(#arg_types,)*), #ctx_pat: &::rpc_runtime::Context| {
+                    let #out = #method_path(&*#this, #ctx_arg #(#locals),*);
+                    #finish
+                },
+            )
         }
     };
     let aliases = method.attrs.aliases.iter().map(|alias| {

@@ -32,6 +32,22 @@ pub trait FromParams<'de>: Sized {
     /// # Errors
     /// A [`ParamsError`] naming the parameter at fault.
     fn from_params(params: Params<'de>, names: &[&'static str]) -> Result<Self, ParamsError>;
+
+    /// Decodes the arguments straight from the params value of a request
+    /// being parsed, so the params are read once, in the same pass as the
+    /// rest of the request.
+    ///
+    /// Any failure only means "take the slow path": the router then decodes
+    /// through [`FromParams::from_params`], whose errors name the parameter.
+    /// The default always declines.
+    #[doc(hidden)]
+    fn from_deserializer<D: de::Deserializer<'de>>(
+        deserializer: D,
+        names: &[&'static str],
+    ) -> Result<Self, D::Error> {
+        let _ = (deserializer, names);
+        Err(de::Error::custom("no single-pass decoder"))
+    }
 }
 
 impl<'de> FromParams<'de> for () {
@@ -66,6 +82,38 @@ impl<'de> FromParams<'de> for () {
             ParamsKind::None => {}
         }
         Ok(())
+    }
+
+    fn from_deserializer<D: de::Deserializer<'de>>(
+        deserializer: D,
+        _names: &[&'static str],
+    ) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NoArguments)
+    }
+}
+
+/// Accepts `[]` and `{}` only: the params of a method without arguments.
+struct NoArguments;
+
+impl<'de> Visitor<'de> for NoArguments {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no parameters")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        match seq.next_element::<IgnoredAny>()? {
+            None => Ok(()),
+            Some(_) => Err(de::Error::custom("too many parameters")),
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        match map.next_key::<IgnoredAny>()? {
+            None => Ok(()),
+            Some(_) => Err(de::Error::custom("unknown parameter")),
+        }
     }
 }
 
@@ -242,6 +290,26 @@ macro_rules! tuple_impls {
                     match slots.$idx.take() {
                         Some(value) => value,
                         None => missing::<$T>(names[$idx])?,
+                    },
+                )+))
+            }
+
+            fn from_deserializer<D: de::Deserializer<'de>>(
+                deserializer: D,
+                names: &[&'static str],
+            ) -> Result<Self, D::Error> {
+                let mut slots = ($(None::<$T>,)+);
+                let names = checked_names(names, [$($idx),+].len());
+                let failure = Cell::new(None);
+                deserializer.deserialize_any(Fill {
+                    slots: &mut slots,
+                    names,
+                    failure: &failure,
+                })?;
+                Ok(($(
+                    match slots.$idx.take() {
+                        Some(value) => value,
+                        None => missing::<$T>(names[$idx]).map_err(|_| de::Error::custom("missing"))?,
                     },
                 )+))
             }

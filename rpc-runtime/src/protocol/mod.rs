@@ -1,14 +1,17 @@
 //! The JSON-RPC wire format: ids, requests, responses and error objects.
 //!
-//! Parsing borrows from the input text: a request is parsed once, and its
-//! `params` stay raw JSON (`&RawValue`) until a handler decodes them straight
-//! into its argument types.
+//! Parsing borrows from the input text. A plain request to a method
+//! registered by its argument types is read in a single pass, its params
+//! decoded straight into those types as they are met. Any other message is
+//! parsed once with its `params` kept as raw JSON (`&RawValue`), which the
+//! handler then decodes straight into its argument types.
 
 mod error_object;
 mod id;
 mod raw;
 mod request;
 pub(crate) mod response;
+pub(crate) mod single_pass;
 mod version;
 
 pub use error_object::{codes, ErrorObject, ErrorObjectOwned};

@@ -48,6 +48,10 @@ pub(crate) fn handle_frame_now(
     if admit != Admit::Run {
         return Handled::Later;
     }
+    let mut out = String::new();
+    if router.answer_single_pass(text, ctx, &mut out) {
+        return Handled::Done((!out.is_empty()).then(|| outgoing(out, binary)));
+    }
     let reply = match parse_message(text, router.parse_options()) {
         Err(error) => Some(rejected(&error)),
         Ok(Message::Single(Entry::Response(response))) => {
@@ -58,7 +62,6 @@ pub(crate) fn handle_frame_now(
             if router.needs_waiting(&entry) {
                 return Handled::Later;
             }
-            let mut out = String::new();
             // Only a request that needs waiting is handed back: checked above.
             let _ = router.answer_now(entry, ctx, &mut out);
             (!out.is_empty()).then_some(out)
