@@ -19,11 +19,19 @@ fn router() -> &'static Router {
         })
         .expect("fresh name");
         r.register_sync("echo", |p, _| p.parse::<serde_json::Value>()).expect("fresh name");
+        r.register_async("later", |p, _| {
+            let args = p.decode::<(i64, Option<i64>)>(&["a", "b"]);
+            async move {
+                let (a, b) = args?;
+                Ok::<_, ErrorObjectOwned>(a.wrapping_sub(b.unwrap_or(0)))
+            }
+        })
+        .expect("fresh name");
         r
     })
 }
 
-/// The same `add`, registered by argument types: plain requests to it take
+/// The same `add` and `later`, registered by argument types: plain requests to it take
 /// the single-pass path, and must be answered exactly as by `router()`.
 fn single_pass_router() -> &'static Router {
     static ROUTER: OnceLock<Router> = OnceLock::new();
@@ -34,6 +42,10 @@ fn single_pass_router() -> &'static Router {
         })
         .expect("fresh name");
         r.register_sync("echo", |p, _| p.parse::<serde_json::Value>()).expect("fresh name");
+        r.register_async_args("later", &["a", "b"], |(a, b): (i64, Option<i64>), _| async move {
+            Ok::<_, ErrorObjectOwned>(a.wrapping_sub(b.unwrap_or(0)))
+        })
+        .expect("fresh name");
         r
     })
 }
@@ -41,8 +53,8 @@ fn single_pass_router() -> &'static Router {
 fuzz_target!(|data: &[u8]| {
     // Transports answer invalid UTF-8 with a parse error before the router.
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let reply = router().handle(text, &Context::new()).now_or_never().expect("sync handlers finish at once");
-    let single_pass = single_pass_router().handle(text, &Context::new()).now_or_never().expect("sync handlers finish at once");
+    let reply = router().handle(text, &Context::new()).now_or_never().expect("handlers finish at once");
+    let single_pass = single_pass_router().handle(text, &Context::new()).now_or_never().expect("handlers finish at once");
     assert_eq!(reply, single_pass, "the two paths disagree on {text:?}");
     if let Some(reply) = reply {
         // Ids are echoed exactly as written, so a reply may hold a number no

@@ -2,15 +2,17 @@
 
 use std::future::Future;
 use std::marker::PhantomData;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
 
+use futures_util::FutureExt as _;
 use serde::Serialize;
 
 use crate::error::MethodError;
 use crate::params::{FromParams, Params};
-use crate::protocol::{single_pass, Version};
-use crate::respond::Responder;
+use crate::protocol::{single_pass, Id, Version};
+use crate::respond::{panicked, Responder};
 use crate::Context;
 
 /// A boxed, sendable future.
@@ -89,13 +91,74 @@ where
     }
 }
 
-pub(crate) type AsyncHandler =
-    dyn Fn(Params<'_>, &Context) -> BoxFuture<MethodOutput> + Send + Sync;
+/// An asynchronous handler reads its params and the context at once and
+/// returns a `'static` future.
+pub(crate) trait AsyncMethod: Send + Sync {
+    /// Starts the method on params still raw (the general path).
+    fn start(&self, params: Params<'_>, ctx: &Context) -> BoxFuture<MethodOutput>;
+
+    /// Reads `text`, a whole message naming this method as `name`, in one
+    /// pass with the params decoded straight into the arguments, and starts
+    /// the method: the request's id and the call's future. `None`, with
+    /// nothing started, when the message needs the general path.
+    fn start_text<'a>(
+        &self,
+        text: &'a str,
+        name: &str,
+        ctx: &Context,
+    ) -> Option<(Option<Id<'a>>, BoxFuture<MethodOutput>)> {
+        let _ = (text, name, ctx);
+        None
+    }
+}
+
+impl<F> AsyncMethod for F
+where
+    F: Fn(Params<'_>, &Context) -> BoxFuture<MethodOutput> + Send + Sync,
+{
+    fn start(&self, params: Params<'_>, ctx: &Context) -> BoxFuture<MethodOutput> {
+        self(params, ctx)
+    }
+}
+
+impl<A, F, Fut, T, E> AsyncMethod for ArgsMethod<A, F>
+where
+    A: for<'de> FromParams<'de>,
+    F: Fn(A, &Context) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
+    T: Serialize + 'static,
+    E: Into<MethodError> + 'static,
+{
+    fn start(&self, params: Params<'_>, ctx: &Context) -> BoxFuture<MethodOutput> {
+        match params.decode::<A>(self.names) {
+            Ok(args) => Box::pin((self.handler)(args, ctx).map(into_output)),
+            Err(error) => Box::pin(std::future::ready(Err(error.into()))),
+        }
+    }
+
+    fn start_text<'a>(
+        &self,
+        text: &'a str,
+        name: &str,
+        ctx: &Context,
+    ) -> Option<(Option<Id<'a>>, BoxFuture<MethodOutput>)> {
+        let call = single_pass::parse_call::<A>(text, name, self.names)?;
+        let args = call.args;
+        // The request is valid by now, so a panic starting it is answered
+        // with its id, as the general path answers it.
+        let future: BoxFuture<MethodOutput> =
+            match catch_unwind(AssertUnwindSafe(|| (self.handler)(args, ctx))) {
+                Ok(future) => Box::pin(future.map(into_output)),
+                Err(panic) => Box::pin(std::future::ready(panicked(panic))),
+            };
+        Some((call.id, future))
+    }
+}
 
 #[derive(Clone)]
 pub(crate) enum Handler {
     Sync(Arc<dyn SyncMethod>),
-    Async(Arc<AsyncHandler>),
+    Async(Arc<dyn AsyncMethod>),
 }
 
 /// Serializes a handler's result, or erases its error.

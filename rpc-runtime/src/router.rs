@@ -12,7 +12,8 @@ use tracing::Instrument as _;
 
 use crate::error::MethodError;
 use crate::method::{
-    into_output, write_json, ArgsMethod, AsyncHandler, Handler, Method, MethodInfo, MethodOutput,
+    into_output, write_json, ArgsMethod, AsyncMethod, BoxFuture, Handler, Method, MethodInfo,
+    MethodOutput,
 };
 use crate::params::{FromParams, Params};
 use crate::protocol::{
@@ -222,10 +223,53 @@ impl Router {
         T: Serialize + 'static,
         E: Into<MethodError> + 'static,
     {
-        let handler = Handler::Async(Arc::new(move |params, ctx| {
-            Box::pin(handler(params, ctx).map(into_output))
+        let handler = Handler::Async(Arc::new(move |params: Params<'_>, ctx: &Context| {
+            Box::pin(handler(params, ctx).map(into_output)) as BoxFuture<MethodOutput>
         }));
         self.insert(name, handler, false)
+    }
+
+    /// Registers an asynchronous method by its argument types: the handler
+    /// gets the arguments decoded, `names` are their JSON names in order.
+    ///
+    /// This is what `#[rpc]` generates for an `async fn`; as with
+    /// [`register_sync_args`](Self::register_sync_args), a plain request is
+    /// read in a single pass, its params decoded as the request is parsed.
+    ///
+    /// ```
+    /// use rpc_runtime::{protocol::ErrorObjectOwned, Context, Router};
+    /// # futures_executor::block_on(async {
+    /// let mut router = Router::new();
+    /// router.register_async_args("greet", &["name"], |(name,): (String,), _ctx| async move {
+    ///     Ok::<_, ErrorObjectOwned>(format!("hello, {name}"))
+    /// }).unwrap();
+    /// let reply = router.handle(r#"{"jsonrpc":"2.0","method":"greet","params":["ann"],"id":1}"#, &Context::new()).await;
+    /// assert_eq!(reply.as_deref(), Some(r#"{"jsonrpc":"2.0","result":"hello, ann","id":1}"#));
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    /// When the name is empty, reserved (`rpc.`), or already registered.
+    pub fn register_async_args<A, F, Fut, T, E>(
+        &mut self,
+        name: &str,
+        names: &'static [&'static str],
+        handler: F,
+    ) -> Result<&mut MethodInfo, RegisterError>
+    where
+        A: for<'de> FromParams<'de> + 'static,
+        F: Fn(A, &Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        T: Serialize + 'static,
+        E: Into<MethodError> + 'static,
+    {
+        let method = ArgsMethod {
+            names,
+            handler,
+            _args: PhantomData,
+        };
+        let info = self.insert(name, Handler::Async(Arc::new(method)), false)?;
+        Ok(info.with_params(names))
     }
 
     /// Registers a method under a name in the reserved `rpc.` space; for the
@@ -376,8 +420,20 @@ impl Router {
     /// response text, or `None` when no response is due.
     pub async fn handle(&self, text: &str, ctx: &Context) -> Option<String> {
         let mut out = String::new();
-        if self.answer_single_pass(text, ctx, &mut out) {
-            return (!out.is_empty()).then_some(out);
+        if let Some((name, method)) = self.single_pass_target(text) {
+            match &method.handler {
+                Handler::Sync(handler) => {
+                    if handler.answer_text(text, name, self.responder(method, ctx, &mut out)) {
+                        return (!out.is_empty()).then_some(out);
+                    }
+                }
+                Handler::Async(handler) => {
+                    if let Some(reply) = self.start_single_pass(method, &**handler, text, name, ctx)
+                    {
+                        return reply.await;
+                    }
+                }
+            }
         }
         match parse_message(text, self.parse_options()) {
             // Answered inline rather than through `handle_message`: a single
@@ -400,17 +456,68 @@ impl Router {
     /// Answers `text` into `out` when it is a plain single request to a
     /// method registered with its argument types, reading it in one pass;
     /// `false`, with nothing run, when it needs the general path.
+    #[cfg(feature = "ws")]
     pub(crate) fn answer_single_pass(&self, text: &str, ctx: &Context, out: &mut String) -> bool {
-        let Some(name) = single_pass::method_name(text) else {
-            return false;
-        };
-        let Some(method) = self.methods.get(name) else {
+        let Some((name, method)) = self.single_pass_target(text) else {
             return false;
         };
         let Handler::Sync(handler) = &method.handler else {
             return false;
         };
         handler.answer_text(text, name, self.responder(method, ctx, out))
+    }
+
+    /// The async twin of [`answer_single_pass`](Self::answer_single_pass):
+    /// `None`, with nothing started, when `text` needs the general path.
+    #[cfg(feature = "ws")]
+    pub(crate) async fn call_async_single_pass(
+        &self,
+        text: &str,
+        ctx: &Context,
+    ) -> Option<Option<String>> {
+        let (name, method) = self.single_pass_target(text)?;
+        let Handler::Async(handler) = &method.handler else {
+            return None;
+        };
+        Some(
+            self.start_single_pass(method, &**handler, text, name, ctx)?
+                .await,
+        )
+    }
+
+    /// The method a single request in `text` names, found by a scan that
+    /// the method's own single-pass parser then checks.
+    pub(crate) fn single_pass_target<'t>(&self, text: &'t str) -> Option<(&'t str, &Method)> {
+        let name = single_pass::method_name(text)?;
+        Some((name, self.methods.get(name)?))
+    }
+
+    /// Whether `text` is a single request to an asynchronous method, by
+    /// the same scan; such a message is worth handing to a task at once.
+    #[cfg(feature = "ws")]
+    pub(crate) fn names_async_method(&self, text: &str) -> bool {
+        self.single_pass_target(text)
+            .is_some_and(|(_, method)| matches!(method.handler, Handler::Async(_)))
+    }
+
+    /// Reads `text` in one pass and starts the call; the future answers it.
+    /// `None` when the message needs the general path. A decoder that
+    /// panics declines too: the general path meets the same panic and
+    /// answers it `-32603` with the request's id.
+    fn start_single_pass<'a>(
+        &'a self,
+        method: &'a Method,
+        handler: &dyn AsyncMethod,
+        text: &'a str,
+        name: &str,
+        ctx: &Context,
+    ) -> Option<impl Future<Output = Option<String>> + 'a> {
+        let (id, future) =
+            catch_unwind(AssertUnwindSafe(|| handler.start_text(text, name, ctx))).ok()??;
+        Some(async move {
+            self.finish_async(method, Version::V2, id.as_ref(), Ok(future))
+                .await
+        })
     }
 
     fn responder<'r>(
@@ -513,22 +620,33 @@ impl Router {
         let Handler::Async(handler) = &method.handler else {
             return None;
         };
+        let started = catch_unwind(AssertUnwindSafe(|| handler.start(request.params, ctx)));
+        self.finish_async(method, request.version, request.id.as_ref(), started)
+            .await
+    }
+
+    /// Runs a started call (or the panic that starting it raised) and
+    /// writes its answer; `None` for a notification.
+    async fn finish_async(
+        &self,
+        method: &Method,
+        version: Version,
+        id: Option<&Id<'_>>,
+        started: std::thread::Result<BoxFuture<MethodOutput>>,
+    ) -> Option<String> {
         let span = tracing::trace_span!("rpc.call", method = %method.info.name);
-        let output = self
-            .run_async(&**handler, request.params, ctx)
-            .instrument(span)
-            .await;
-        let id = log_outcome(&method.info, request.id.as_ref(), output.as_ref().err())?;
+        let output = self.run_async(started).instrument(span).await;
+        let id = log_outcome(&method.info, id, output.as_ref().err())?;
         let mut out = String::with_capacity(64);
         match output {
             Ok(result) => {
                 out.reserve(result.len());
-                write_success_response(&mut out, request.version, id, &result);
+                write_success_response(&mut out, version, id, &result);
             }
             Err(error) => write_error(
                 &mut out,
                 self.config.expose_internal_errors,
-                request.version,
+                version,
                 id,
                 error,
             ),
@@ -538,11 +656,9 @@ impl Router {
 
     async fn run_async(
         &self,
-        handler: &AsyncHandler,
-        params: Params<'_>,
-        ctx: &Context,
+        started: std::thread::Result<BoxFuture<MethodOutput>>,
     ) -> MethodOutput {
-        let future = match catch_unwind(AssertUnwindSafe(|| handler(params, ctx))) {
+        let future = match started {
             Ok(future) => AssertUnwindSafe(future).catch_unwind(),
             Err(panic) => return panicked(panic),
         };

@@ -1,6 +1,7 @@
 //! The single-pass path (methods registered by argument types) against the
 //! general path (the same methods decoding their own params): every text
-//! must get byte-for-byte the same answer from both.
+//! must get byte-for-byte the same answer from both, for synchronous and
+//! asynchronous methods.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use futures_util::FutureExt as _;
@@ -24,6 +25,14 @@ fn single_pass_router() -> Router {
     r.register_sync_args("boom", &[], |(): (), _| -> Result<(), ErrorObjectOwned> {
         panic!("boom")
     })
+    .unwrap();
+    r.register_async_args(
+        "later",
+        &["a", "b"],
+        |(a, b): (i64, Option<i64>), _| async move {
+            Ok::<_, ErrorObjectOwned>(a.wrapping_sub(b.unwrap_or(0)))
+        },
+    )
     .unwrap();
     r
 }
@@ -51,6 +60,14 @@ fn general_router() -> Router {
         panic!("boom")
     })
     .unwrap();
+    r.register_async("later", |p, _| {
+        let args = p.decode::<(i64, Option<i64>)>(&["a", "b"]);
+        async move {
+            let (a, b) = args?;
+            Ok::<_, ErrorObjectOwned>(a.wrapping_sub(b.unwrap_or(0)))
+        }
+    })
+    .unwrap();
     r
 }
 
@@ -71,6 +88,7 @@ fn value() -> impl Strategy<Value = String> {
         Just("\"none\"".to_owned()),
         Just("\"name\"".to_owned()),
         Just("\"boom\"".to_owned()),
+        Just("\"later\"".to_owned()),
         Just("\"nope\"".to_owned()),
         Just("[1,2]".to_owned()),
         Just("[1]".to_owned()),
@@ -145,7 +163,13 @@ fn message() -> impl Strategy<Value = String> {
 /// A plain request to a real method, as clients send them.
 fn plain_request() -> impl Strategy<Value = String> {
     (
-        prop_oneof![Just("add"), Just("none"), Just("name"), Just("boom")],
+        prop_oneof![
+            Just("add"),
+            Just("none"),
+            Just("name"),
+            Just("boom"),
+            Just("later")
+        ],
         prop_oneof![
             Just(None),
             Just(Some("[1,2]")),
@@ -246,6 +270,10 @@ fn the_usual_requests_are_answered() {
             Some(
                 r#"{"jsonrpc":"2.0","error":{"code":-32602,"message":"invalid type for parameter \"b\": expected i64, found string \"x\""},"id":2}"#,
             ),
+        ),
+        (
+            r#"{"jsonrpc":"2.0","method":"later","params":{"b":2,"a":5},"id":4}"#,
+            Some(r#"{"jsonrpc":"2.0","result":3,"id":4}"#),
         ),
         (
             r#"{"jsonrpc":"2.0","method":"boom","id":3}"#,

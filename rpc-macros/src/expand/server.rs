@@ -79,12 +79,9 @@ fn into_router(api: &Api) -> TraitItem {
 fn register(api: &Api, method: &Method) -> TokenStream {
     let this = naming::local("this");
     let router = naming::local("router");
-    let params = naming::local("params");
     let ctx = naming::local("ctx");
-    let decoded = naming::local("decoded");
     let out = naming::local("out");
     let info = naming::local("info");
-    let error = naming::local("error");
 
     let full_name = api.full_name(&method.name());
     let json_names: Vec<String> = method.args.iter().map(|a| a.json_name()).collect();
@@ -127,17 +124,15 @@ fn register(api: &Api, method: &Method) -> TokenStream {
             }
         }
     };
-    let decode = quote! {
-        #params.decode::<(#(#arg_types,)*)>(&[#(#json_names),*])
+    // Every method is registered by its argument types, so the router
+    // decodes the params (in the same pass as the request, when it can) and
+    // answers bad ones with `-32602` before the method is called.
+    let args = quote! {
+        (#(#arg_types(#locals),)*): (#(#arg_types,)*)
     };
-    let unpack = quote! {
-        let (#(#arg_types(#locals),)*) = match #decoded {
-            #result::Ok(values) => values,
-            #result::Err(#error) => return #result::Err(#failure::Params(#error)),
-        };
-    };
-    let closure_args = quote! {
-        #params: ::rpc_runtime::params::Params<'_>, #ctx: &::rpc_runtime::Context
+    let ctx_pat = match &method.context {
+        Some(_) => quote!(#ctx),
+        None => quote!(_),
     };
 
     let registration = if method.is_async || method.attrs.blocking.is_some() {
@@ -152,29 +147,26 @@ fn register(api: &Api, method: &Method) -> TokenStream {
             quote!(::rpc_runtime::run_blocking(move || #method_path(&*#this, #ctx_arg #(#locals),*)).await)
         };
         quote! {
-            #router.register_async(#full_name, move |#closure_args| {
-                let #decoded = #decode;
-                let #this = ::core::clone::Clone::clone(&#this);
-                #clone_ctx
-                async move {
-                    #unpack
-                    let #out = #call;
-                    #finish
-                }
-            })
+            #router.register_async_args(
+                #full_name,
+                &[#(#json_names),*],
+                move |#args, #ctx_pat: &::rpc_runtime::Context| {
+                    let #this = ::core::clone::Clone::clone(&#this);
+                    #clone_ctx
+                    async move {
+                        let #out = #call;
+                        #finish
+                    }
+                },
+            )
         }
     } else {
-        // Registered by argument types, so the router reads a plain request
-        // to it in one pass, decoding the params as it parses.
-        let (ctx_arg, ctx_pat) = match &method.context {
-            Some(_) => (Some(quote!(#ctx,)), quote!(#ctx)),
-            None => (None, quote!(_)),
-        };
+        let ctx_arg = method.context.as_ref().map(|_| quote!(#ctx,));
         quote! {
             #router.register_sync_args(
                 #full_name,
                 &[#(#json_names),*],
-                move |(#(#arg_types(#locals),)*): (#(#arg_types,)*), #ctx_pat: &::rpc_runtime::Context| {
+                move |#args, #ctx_pat: &::rpc_runtime::Context| {
                     let #out = #method_path(&*#this, #ctx_arg #(#locals),*);
                     #finish
                 },

@@ -52,6 +52,11 @@ pub(crate) fn handle_frame_now(
     if router.answer_single_pass(text, ctx, &mut out) {
         return Handled::Done((!out.is_empty()).then(|| outgoing(out, binary)));
     }
+    // A call to an asynchronous method is read in one pass by the task that
+    // awaits it; parsing it here as well would be wasted.
+    if router.names_async_method(text) {
+        return Handled::Later;
+    }
     let reply = match parse_message(text, router.parse_options()) {
         Err(error) => Some(rejected(&error)),
         Ok(Message::Single(Entry::Response(response))) => {
@@ -106,9 +111,9 @@ fn rejected(error: &crate::protocol::MessageError) -> String {
 /// Handles a frame that [`handle_frame_now`] handed back (it has already
 /// been logged).
 ///
-/// The frame is parsed again here: the parse borrows the frame, and this
-/// future must own it. Only frames that await an asynchronous handler pay
-/// for the second parse; the common synchronous call is parsed once.
+/// A plain call to an asynchronous method is read here in one pass. Any
+/// other frame that needs waiting is parsed again here: the parse borrows
+/// the frame, and this future must own it.
 pub(crate) async fn handle_frame(
     frame: Utf8Bytes,
     binary: bool,
@@ -118,6 +123,14 @@ pub(crate) async fn handle_frame(
     shared: &Shared,
 ) {
     let text = frame.as_str();
+    if admit == Admit::Run {
+        if let Some(reply) = router.call_async_single_pass(text, ctx).await {
+            if let Some(reply) = reply {
+                send(shared, outgoing(reply, binary)).await;
+            }
+            return;
+        }
+    }
     let reply = match parse_message(text, router.parse_options()) {
         Err(error) => Some(rejected(&error)),
         Ok(Message::Single(Entry::Response(response))) => {
