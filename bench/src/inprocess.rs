@@ -1,6 +1,7 @@
 //! In-process dispatch cost, no sockets: ns per call for our `Router`, for
 //! jsonrpsee's `RpcModule` on the same request, and for the floor, a typed
-//! borrowed serde_json parse plus serializing the response.
+//! borrowed serde_json parse plus serializing the response (one floor per
+//! params form: a tuple for positional params, a struct for named ones).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -14,6 +15,8 @@ use crate::servers::{self, BoxError};
 
 const POSITIONAL: &str = r#"{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}"#;
 const NAMED: &str = r#"{"jsonrpc":"2.0","method":"add","params":{"a":1,"b":2},"id":1}"#;
+const POSITIONAL_DECODING: &str =
+    r#"{"jsonrpc":"2.0","method":"add_decoding","params":[1,2],"id":1}"#;
 const ANSWER: &str = r#"{"jsonrpc":"2.0","result":3,"id":1}"#;
 const BATCH_LEN: usize = 100;
 
@@ -22,13 +25,33 @@ pub(crate) struct Row {
     pub(crate) name: &'static str,
     pub(crate) ns_per_call: Option<f64>,
     pub(crate) jsonrpsee_ns_per_call: Option<f64>,
+    /// Which floor the row is compared with.
+    pub(crate) form: Form,
 }
 
-/// The rows plus the floor.
+/// The params form of a row, which picks its floor.
+#[derive(Clone, Copy)]
+pub(crate) enum Form {
+    Positional,
+    Named,
+}
+
+/// The rows plus the floors.
 pub(crate) struct Results {
     pub(crate) rows: Vec<Row>,
-    pub(crate) floor_ns_per_call: f64,
+    pub(crate) floor_positional_ns: f64,
+    pub(crate) floor_named_ns: f64,
     pub(crate) loops: usize,
+}
+
+impl Results {
+    /// The floor a row is compared with.
+    pub(crate) fn floor(&self, form: Form) -> f64 {
+        match form {
+            Form::Positional => self.floor_positional_ns,
+            Form::Named => self.floor_named_ns,
+        }
+    }
 }
 
 /// Times every case `loops` times for about `per_loop` each and keeps the
@@ -59,9 +82,15 @@ pub(crate) fn run(loops: usize, per_loop: Duration) -> Result<Results, BoxError>
 
     check(&ours(&router, &ctx, POSITIONAL), ANSWER, "ours positional")?;
     check(&ours(&router, &ctx, NAMED), ANSWER, "ours named")?;
+    check(
+        &ours(&router, &ctx, POSITIONAL_DECODING),
+        ANSWER,
+        "ours, handler decoding",
+    )?;
     let expected_batch = format!("[{}]", vec![ANSWER; BATCH_LEN].join(","));
     check(&ours(&router, &ctx, &batch), &expected_batch, "ours batch")?;
     check(&floor(POSITIONAL)?, ANSWER, "floor")?;
+    check(&floor_named(NAMED)?, ANSWER, "named floor")?;
     for text in [POSITIONAL, NAMED] {
         let reply = runtime
             .block_on(module.raw_json_request(text, 1))?
@@ -82,6 +111,16 @@ pub(crate) fn run(loops: usize, per_loop: Duration) -> Result<Results, BoxError>
                 1,
             )),
             jsonrpsee_ns_per_call: Some(time(&jsonrpsee(POSITIONAL), 1)),
+            form: Form::Positional,
+        },
+        Row {
+            name: "positional, handler decodes its params (`register_sync`)",
+            ns_per_call: Some(time(
+                &|n| (0..n).for_each(|_| drop(black_box(ours(&router, &ctx, POSITIONAL_DECODING)))),
+                1,
+            )),
+            jsonrpsee_ns_per_call: None,
+            form: Form::Positional,
         },
         Row {
             name: "named `add{a,b}`",
@@ -90,6 +129,7 @@ pub(crate) fn run(loops: usize, per_loop: Duration) -> Result<Results, BoxError>
                 1,
             )),
             jsonrpsee_ns_per_call: Some(time(&jsonrpsee(NAMED), 1)),
+            form: Form::Named,
         },
         Row {
             name: "batch of 100 (per call)",
@@ -100,15 +140,21 @@ pub(crate) fn run(loops: usize, per_loop: Duration) -> Result<Results, BoxError>
             // `RpcModule::raw_json_request` takes single calls only; its
             // batches exist only inside the server.
             jsonrpsee_ns_per_call: None,
+            form: Form::Positional,
         },
     ];
-    let floor_ns_per_call = time(
+    let floor_positional_ns = time(
         &|n| (0..n).for_each(|_| drop(black_box(floor(POSITIONAL)))),
+        1,
+    );
+    let floor_named_ns = time(
+        &|n| (0..n).for_each(|_| drop(black_box(floor_named(NAMED)))),
         1,
     );
     Ok(Results {
         rows,
-        floor_ns_per_call,
+        floor_positional_ns,
+        floor_named_ns,
         loops,
     })
 }
@@ -145,6 +191,32 @@ fn floor(text: &str) -> Result<String, serde_json::Error> {
     serde_json::to_string(&FloorResponse {
         jsonrpc: "2.0",
         result: request.params.0 + request.params.1,
+        id: request.id,
+    })
+}
+
+#[derive(Deserialize)]
+struct NamedParams {
+    a: i64,
+    b: i64,
+}
+
+#[derive(Deserialize)]
+struct FloorNamedRequest<'a> {
+    #[allow(dead_code)]
+    jsonrpc: &'a str,
+    #[allow(dead_code)]
+    method: &'a str,
+    params: NamedParams,
+    #[serde(borrow)]
+    id: &'a RawValue,
+}
+
+fn floor_named(text: &str) -> Result<String, serde_json::Error> {
+    let request: FloorNamedRequest<'_> = serde_json::from_str(black_box(text))?;
+    serde_json::to_string(&FloorResponse {
+        jsonrpc: "2.0",
+        result: request.params.a + request.params.b,
         id: request.id,
     })
 }

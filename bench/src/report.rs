@@ -151,13 +151,13 @@ pub(crate) fn inprocess_table(results: &inprocess::Results) -> String {
         "| case | ours ns/call | jsonrpsee ns/call | ours/jsonrpsee | ours/floor |"
     );
     let _ = writeln!(out, "|---|---:|---:|---:|---:|");
-    let floor = results.floor_ns_per_call;
     let cell = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{v:.0}"));
     for row in &results.rows {
         let vs = match (row.ns_per_call, row.jsonrpsee_ns_per_call) {
             (Some(a), Some(b)) => format!("{:.2}", a / b),
             _ => "n/a".to_owned(),
         };
+        let floor = results.floor(row.form);
         let vs_floor = row
             .ns_per_call
             .map_or("n/a".to_owned(), |a| format!("{:.2}", a / floor));
@@ -171,12 +171,19 @@ pub(crate) fn inprocess_table(results: &inprocess::Results) -> String {
     }
     let _ = writeln!(
         out,
-        "| floor: typed borrowed serde_json parse + serialize | {floor:.0} | | | 1.00 |"
+        "| floor, positional: typed borrowed serde_json parse (params a tuple) + serialize | {:.0} | | | 1.00 |",
+        results.floor_positional_ns
+    );
+    let _ = writeln!(
+        out,
+        "| floor, named: the same with params a struct `{{a, b}}` | {:.0} | | | 1.00 |",
+        results.floor_named_ns
     );
     let _ = writeln!(
         out,
         "\njsonrpsee: `RpcModule::raw_json_request` (async; one current-thread `block_on` per \
-         timing loop); it takes single calls only, so it has no batch figure."
+         timing loop); it takes single calls only, so it has no batch figure. Each row is \
+         compared with the floor of its params form; the batch row with the positional one."
     );
     out
 }

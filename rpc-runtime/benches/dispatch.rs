@@ -1,7 +1,9 @@
-//! In-process dispatch: one call with two positional params, the same with
-//! named params, and a batch of 100, through `Router::handle`; beside them,
-//! the floor: a typed, borrowed serde_json parse of the same request plus
-//! serializing its response, with no routing at all.
+//! In-process dispatch: one call with two positional params (to a method
+//! registered by argument types, read in one pass, and to one that decodes
+//! its own params), the same with named params, and a batch of 100, through
+//! `Router::handle`; beside them, the floor: a typed, borrowed serde_json
+//! parse of the same request plus serializing its response, with no routing
+//! at all.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
@@ -12,7 +14,11 @@ use serde::{Deserialize, Serialize};
 
 fn router() -> Router {
     let mut r = Router::new();
-    r.register_sync("add", |p, _| {
+    r.register_sync_args("add", &["a", "b"], |(a, b): (i64, i64), _| {
+        Ok::<_, ErrorObjectOwned>(a + b)
+    })
+    .unwrap();
+    r.register_sync("add_decoding", |p, _| {
         let (a, b): (i64, i64) = p.decode(&["a", "b"])?;
         Ok::<_, ErrorObjectOwned>(a + b)
     })
@@ -29,6 +35,8 @@ fn handle(router: &Router, ctx: &Context, text: &str) -> Option<String> {
 }
 
 const POSITIONAL: &str = r#"{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}"#;
+const POSITIONAL_DECODING: &str =
+    r#"{"jsonrpc":"2.0","method":"add_decoding","params":[1,2],"id":1}"#;
 const NAMED: &str = r#"{"jsonrpc":"2.0","method":"add","params":{"a":1,"b":2},"id":1}"#;
 
 #[derive(Deserialize)]
@@ -76,6 +84,9 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("positional", |b| {
         b.iter(|| handle(&router, &ctx, black_box(POSITIONAL)))
+    });
+    group.bench_function("positional, handler decodes its params", |b| {
+        b.iter(|| handle(&router, &ctx, black_box(POSITIONAL_DECODING)))
     });
     group.bench_function("named", |b| {
         b.iter(|| handle(&router, &ctx, black_box(NAMED)))

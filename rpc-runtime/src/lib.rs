@@ -11,14 +11,20 @@
 //! use rpc_runtime::{protocol::ErrorObjectOwned, Context, Router};
 //! # futures_executor::block_on(async {
 //! let mut router = Router::new();
-//! router.register_sync("subtract", |params, _ctx| {
-//!     let (minuend, subtrahend): (i64, i64) = params.decode(&["minuend", "subtrahend"])?;
+//! // Arguments decoded by type, positional or named; `#[rpc]` writes this for you.
+//! router.register_sync_args("subtract", &["minuend", "subtrahend"], |(minuend, subtrahend): (i64, i64), _ctx| {
 //!     Ok::<_, ErrorObjectOwned>(minuend - subtrahend)
+//! }).unwrap();
+//! // Or a handler that reads its params itself (a variadic `sum`, say).
+//! router.register_sync("sum", |params, _ctx| {
+//!     Ok::<_, ErrorObjectOwned>(params.parse::<Vec<i64>>()?.iter().sum::<i64>())
 //! }).unwrap();
 //!
 //! let ctx = Context::new();
 //! let reply = router.handle(r#"{"jsonrpc":"2.0","method":"subtract","params":[42,23],"id":1}"#, &ctx).await;
 //! assert_eq!(reply.unwrap(), r#"{"jsonrpc":"2.0","result":19,"id":1}"#);
+//! let reply = router.handle(r#"{"jsonrpc":"2.0","method":"sum","params":[1,2,4],"id":2}"#, &ctx).await;
+//! assert_eq!(reply.unwrap(), r#"{"jsonrpc":"2.0","result":7,"id":2}"#);
 //!
 //! // Notifications get no reply, even when they fail.
 //! assert_eq!(router.handle(r#"{"jsonrpc":"2.0","method":"nope"}"#, &ctx).await, None);

@@ -25,6 +25,12 @@ pub(crate) fn router() -> Result<Router, BoxError> {
     router.register_sync_args("echo", &["s"], |(s,): (String,), _| {
         Ok::<_, ErrorObjectOwned>(s)
     })?;
+    // `add` again, decoding its own params: the general path, for the
+    // in-process table.
+    router.register_sync("add_decoding", |p, _| {
+        let (a, b): (i64, i64) = p.decode(&["a", "b"])?;
+        Ok::<_, ErrorObjectOwned>(a + b)
+    })?;
     Ok(router)
 }
 
