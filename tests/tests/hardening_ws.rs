@@ -216,22 +216,31 @@ async fn garbage_after_the_close_frame_or_broken_framing_ends_only_that_connecti
     assert_eq!(ws.read_close(Duration::from_secs(5)).await, Some(1000));
 
     // Raw garbage instead of a frame; an unmasked client frame; reserved
-    // bits set. Each is a protocol error that ends the connection.
-    let broken: [&[u8]; 3] = [
+    // bits set; a fragmented ping. Each is a protocol error that fails the
+    // connection with a close frame, code 1002, and ends it.
+    let broken: [&[u8]; 4] = [
         &[0xff; 256],
         &[0x81, 0x05, b'h', b'e', b'l', b'l', b'o'],
         &[0xf1, 0x80, 0, 0, 0, 0],
+        &[0x09, 0x80, 0, 0, 0, 0],
     ];
     for bytes in broken {
         let mut ws = RawWs::connect(server.local_addr()).await;
         let _ = ws.stream.write_all(bytes).await;
         let ended = tokio::time::timeout(Duration::from_secs(5), async {
+            let mut close = None;
             while let Some(frame) = ws.read_frame().await {
                 assert_ne!(frame.opcode, op::TEXT, "no answer to a broken frame");
+                close = close.or(frame.close_code());
             }
+            close
         })
         .await;
-        assert!(ended.is_ok(), "{bytes:?}: the connection stayed open");
+        assert_eq!(
+            ended,
+            Ok(Some(1002)),
+            "{bytes:?}: no 1002 close frame, or the connection stayed open"
+        );
     }
 
     eventually("only the bystander is left", Duration::from_secs(3), || {

@@ -11,7 +11,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt as _};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::error::Error as WsError;
+use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
@@ -329,6 +329,16 @@ where
                         let reason = CloseReason::Error("a text frame that is not UTF-8".to_owned());
                         phase = closing_now(shared, config, reason, 1007, "text frame is not UTF-8").await;
                         // The stream ends after any error.
+                        break await_writer(&mut writer, writer_done, config, phase_reason(phase)).await;
+                    }
+                    Some(Err(WsError::Protocol(error))) if error != ProtocolError::ResetWithoutClosingHandshake => {
+                        // RFC 6455 §7.4.1: a frame that breaks the protocol
+                        // (unmasked from a client, reserved bits or opcodes,
+                        // a fragmented control frame) fails the connection
+                        // with 1002.
+                        super::event!(shared.side, %error, "protocol error");
+                        let reason = CloseReason::Error(format!("protocol error: {error}"));
+                        phase = closing_now(shared, config, reason, 1002, "protocol error").await;
                         break await_writer(&mut writer, writer_done, config, phase_reason(phase)).await;
                     }
                     Some(Err(error)) => {
