@@ -2,7 +2,7 @@
 //!
 //! Each client serves the `Listener` trait on its own WebSocket
 //! (`WsClient::builder(..).serve(inbox.into_router())`). When a client joins,
-//! the server keeps the connection's `Peer` (from `ctx.peer::<Peer>()`); when
+//! the server keeps the connection's `Peer` (from `ctx.ws_peer()`); when
 //! one speaks, the server pushes the message to every other member through
 //! the generated `ListenerClient` stub over that member's `Peer`. A task per
 //! member, outside any handler, waits for `peer.closed()` and removes the
@@ -96,7 +96,7 @@ impl Room {
 
 impl Chat for Arc<Room> {
     async fn join(&self, ctx: &Context, name: String) -> Result<(), ChatError> {
-        let peer = ctx.peer::<Peer>().ok_or(ChatError::NoPeer)?.clone();
+        let peer = ctx.ws_peer().ok_or(ChatError::NoPeer)?.clone();
         if let Some(joined) = ctx.get::<Joined>() {
             return Err(ChatError::AlreadyJoined(joined.name.clone()));
         }

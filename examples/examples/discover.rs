@@ -48,8 +48,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("serving on http://{addr}; browse the document with");
         eprintln!("  curl -H 'Accept: application/json' http://{addr}/");
         eprintln!("Ctrl-C to stop");
-        tokio::signal::ctrl_c().await?;
-        handle.shutdown(std::time::Duration::from_secs(5)).await;
+        handle
+            .shutdown_on_signal(std::time::Duration::from_secs(5))
+            .await?;
     }
     Ok(())
 }

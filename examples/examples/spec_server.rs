@@ -122,23 +122,6 @@ fn router(received: &Arc<Received>) -> Result<Router, RegisterError> {
     Ok(router)
 }
 
-/// Resolves on Ctrl-C, or SIGTERM on Unix; says which.
-async fn shutdown_signal() -> std::io::Result<&'static str> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut terminate = signal(SignalKind::terminate())?;
-        tokio::select! {
-            result = tokio::signal::ctrl_c() => result.map(|()| "Ctrl-C"),
-            _ = terminate.recv() => Ok("SIGTERM"),
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await.map(|()| "Ctrl-C")
-    }
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = std::env::args()
@@ -162,9 +145,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         stdout.flush()?;
     }
 
-    let signal = shutdown_signal().await?;
-    println!("{signal}: shutting down");
-    let outcome = handle.shutdown(Duration::from_secs(10)).await;
+    // Ctrl-C, or SIGTERM on Unix, stops it gracefully.
+    let outcome = handle.shutdown_on_signal(Duration::from_secs(10)).await?;
     println!(
         "stopped ({outcome:?}); notifications received: update {}, notify_hello {}, notify_sum {}",
         received.update.load(Ordering::Relaxed),

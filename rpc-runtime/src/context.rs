@@ -160,6 +160,20 @@ impl Context {
         self.0.peer.as_ref().and_then(|p| p.downcast_ref())
     }
 
+    /// The WebSocket peer of this connection: the handle through which a
+    /// server calls the client (or a client the server), typed. `None` on
+    /// HTTP and in-process.
+    ///
+    /// ```
+    /// use rpc_runtime::Context;
+    /// assert!(Context::new().ws_peer().is_none());
+    /// ```
+    #[cfg(feature = "ws")]
+    #[must_use]
+    pub fn ws_peer(&self) -> Option<&crate::ws::Peer> {
+        self.peer()
+    }
+
     /// Whether two contexts are clones of one another (the same connection).
     #[must_use]
     pub fn same_connection(&self, other: &Context) -> bool {

@@ -297,7 +297,7 @@ async fn stop_and_check(mut child: Child, mut stdout: Lines) {
     let mut rest = String::new();
     stdout.read_to_string(&mut rest).await.unwrap();
     assert!(status.success(), "exit status {status}; stdout:\n{rest}");
-    assert!(rest.contains("SIGTERM: shutting down"), "{rest}");
+    // `ServerHandle::shutdown_on_signal` took the signal and stopped it.
     assert!(rest.contains("stopped (Graceful)"), "{rest}");
 }
 

@@ -63,6 +63,7 @@ mod first_bytes;
 mod http;
 mod method_map;
 mod service;
+mod signal;
 mod ws;
 
 use std::net::SocketAddr;
@@ -369,6 +370,34 @@ impl ServerHandle {
             first
         });
         self.stopped().await
+    }
+
+    /// Waits for Ctrl-C, or on Unix also SIGTERM (what `docker stop`,
+    /// Kubernetes and systemd send), then shuts the server down as
+    /// [`shutdown`](Self::shutdown) does with `deadline`. If the server stops
+    /// some other way first, resolves with that outcome.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use rpc_runtime::{server::Server, Router};
+    /// # #[tokio::main]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let handle = Server::builder().build(Router::new()).bind("127.0.0.1:8080").await?;
+    /// let outcome = handle.shutdown_on_signal(Duration::from_secs(10)).await?;
+    /// println!("stopped: {outcome:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// When the signal handlers cannot be installed.
+    pub async fn shutdown_on_signal(&self, deadline: Duration) -> std::io::Result<Shutdown> {
+        tokio::select! {
+            outcome = self.stopped() => return Ok(outcome),
+            signal = signal::stop_requested() => signal?,
+        }
+        tracing::info!(target: "rpc_runtime::server", "stop signal: shutting down");
+        Ok(self.shutdown(deadline).await)
     }
 
     /// Resolves when the server has stopped (after a [`shutdown`](Self::shutdown)).

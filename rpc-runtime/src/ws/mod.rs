@@ -8,7 +8,7 @@
 //!   flushing once per burst.
 //! - [`Peer`] is a cloneable handle to the other side: a
 //!   [`Caller`](crate::client::Caller) for calls, notifications and batches,
-//!   which handlers get from their context with `ctx.peer::<Peer>()`.
+//!   which handlers get from their context with `ctx.ws_peer()`.
 //! - [`WsConfig`] holds the limits: message size, calls in flight,
 //!   keepalive pings, idle and request timeouts.
 //!

@@ -142,7 +142,7 @@ impl Drop for Forget<'_> {
 /// A cloneable handle to the other side of a WebSocket connection.
 ///
 /// It is a [`Caller`]: a server handler gets it with
-/// `ctx.peer::<Peer>()` and calls the client's methods through it (through
+/// `ctx.ws_peer()` and calls the client's methods through it (through
 /// a generated client stub, or [`Caller::call`]); code outside a handler (a
 /// broadcaster, a timer) may keep a clone and learns with
 /// [`closed`](Self::closed) when the connection ends. Calls still waiting
