@@ -49,9 +49,20 @@ where
 /// A synchronous method registered with its argument types, so a plain
 /// request to it is read in one pass.
 pub(crate) struct ArgsMethod<A, F> {
-    pub(crate) names: &'static [&'static str],
-    pub(crate) handler: F,
-    pub(crate) _args: PhantomData<fn() -> A>,
+    names: &'static [&'static str],
+    handler: F,
+    _args: PhantomData<fn() -> A>,
+}
+
+impl<A, F> ArgsMethod<A, F> {
+    /// `handler` takes the arguments `A`, whose JSON names are `names`.
+    pub(crate) fn new(names: &'static [&'static str], handler: F) -> Self {
+        Self {
+            names,
+            handler,
+            _args: PhantomData,
+        }
+    }
 }
 
 impl<A, F, T, E> ArgsMethod<A, F>

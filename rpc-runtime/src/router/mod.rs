@@ -4,7 +4,6 @@
 mod dispatch;
 
 use std::future::Future;
-use std::marker::PhantomData;
 use std::sync::Arc;
 
 use futures_util::FutureExt as _;
@@ -180,13 +179,8 @@ impl Router {
         T: Serialize + 'static,
         E: Into<MethodError> + 'static,
     {
-        let method = ArgsMethod {
-            names,
-            handler,
-            _args: PhantomData,
-        };
-        let info = self.insert(name, Handler::Sync(Arc::new(method)), false)?;
-        Ok(info.with_params(names))
+        let handler = Handler::Sync(Arc::new(ArgsMethod::new(names, handler)));
+        Ok(self.insert(name, handler, false)?.with_params(names))
     }
 
     /// Registers a method whose handler is asynchronous.
@@ -258,13 +252,8 @@ impl Router {
         T: Serialize + 'static,
         E: Into<MethodError> + 'static,
     {
-        let method = ArgsMethod {
-            names,
-            handler,
-            _args: PhantomData,
-        };
-        let info = self.insert(name, Handler::Async(Arc::new(method)), false)?;
-        Ok(info.with_params(names))
+        let handler = Handler::Async(Arc::new(ArgsMethod::new(names, handler)));
+        Ok(self.insert(name, handler, false)?.with_params(names))
     }
 
     /// Registers a method under a name in the reserved `rpc.` space; for the
