@@ -42,6 +42,9 @@ pub(crate) struct Arg {
     pub(crate) ident: Option<Ident>,
     pub(crate) ty: Type,
     pub(crate) rename: Option<LitStr>,
+    /// `#[param(variadic)]`: given positionally, this (last) argument takes
+    /// every remaining param.
+    pub(crate) variadic: Option<Span>,
     /// `///` comments on the argument, for the API document.
     pub(crate) docs: Vec<Attribute>,
     /// `#[param(doc = "..")]`, the same as a `///` comment.
@@ -143,6 +146,7 @@ impl Method {
                 ident,
                 ty: (*pat_type.ty).clone(),
                 rename: param.rename,
+                variadic: param.variadic,
                 doc: param.doc,
                 docs: pat_type
                     .attrs
@@ -183,6 +187,11 @@ impl Method {
             .name
             .as_ref()
             .map_or_else(|| self.ident.span(), LitStr::span)
+    }
+
+    /// Whether the last argument is variadic.
+    pub(crate) fn is_variadic(&self) -> bool {
+        self.args.last().is_some_and(|arg| arg.variadic.is_some())
     }
 
     pub(crate) fn client_params(&self, api: &Api) -> ParamStyle {

@@ -154,11 +154,13 @@ pub(crate) fn parse_method_attrs(attrs: &[Attribute], errors: &mut Errors) -> Me
 #[derive(Default)]
 pub(crate) struct ParamArgs {
     pub(crate) rename: Option<LitStr>,
+    /// `variadic`: the last argument takes every remaining positional param.
+    pub(crate) variadic: Option<Span>,
     /// `doc = ".."`: the param's description in the API document.
     pub(crate) doc: Option<LitStr>,
 }
 
-const PARAM_KEYS: &[&str] = &["rename", "doc"];
+const PARAM_KEYS: &[&str] = &["rename", "doc", "variadic"];
 
 /// Whether an attribute on an argument is removed from the output: the
 /// macro's `#[param]`, and doc comments, which rustc refuses on fn
@@ -176,6 +178,9 @@ pub(crate) fn parse_param_attrs(attrs: &[Attribute], errors: &mut Errors) -> Par
                 Ok(())
             } else if meta.path.is_ident("doc") {
                 args.doc = Some(meta.value()?.parse()?);
+                Ok(())
+            } else if meta.path.is_ident("variadic") {
+                args.variadic = Some(span_of(&meta));
                 Ok(())
             } else {
                 Err(unknown_argument(&meta.path, PARAM_KEYS))

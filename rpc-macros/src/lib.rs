@@ -31,7 +31,7 @@ use proc_macro::TokenStream;
 /// `no_docs` (no OpenRPC documentation). Method attributes:
 /// `#[method(name = "..", aliases = [".."], blocking, client_params =
 /// "named")]`, `#[notification(..)]` (same keys), and `#[param(rename =
-/// "..", doc = "..")]` (or `///` comments) on arguments.
+/// "..", doc = "..", variadic)]` (or `///` comments) on arguments.
 ///
 #[doc = include_str!("../../docs/defining-an-api.md")]
 ///

@@ -144,6 +144,18 @@ fn check_args(method: &Method, errors: &mut Errors) {
         }
         check_arg_type(&arg.ty, errors);
     }
+    // Only the last argument can take "every remaining param".
+    let last = method.args.len().saturating_sub(1);
+    for (index, arg) in method.args.iter().enumerate() {
+        if let Some(span) = arg.variadic {
+            if index != last {
+                errors.push(syn::Error::new(
+                    span,
+                    "only the last argument can be variadic",
+                ));
+            }
+        }
+    }
     if method.args.len() > MAX_ARGS {
         errors.at(
             &method.original.sig.inputs,

@@ -6,6 +6,7 @@
 
 use futures_util::FutureExt as _;
 use proptest::prelude::*;
+use rpc_runtime::params::Variadic;
 use rpc_runtime::protocol::ErrorObjectOwned;
 use rpc_runtime::{Context, Router};
 
@@ -21,6 +22,14 @@ fn single_pass_router() -> Router {
     r.register_sync_args("name", &["s"], |(s,): (String,), _| {
         Ok::<_, ErrorObjectOwned>(s)
     })
+    .unwrap();
+    r.register_sync_args(
+        "sum",
+        &["scale", "values"],
+        |Variadic((scale, values)): Variadic<(i64, Vec<i64>)>, _| {
+            Ok::<_, ErrorObjectOwned>(scale.wrapping_mul(values.iter().fold(0, |a, v| a ^ v)))
+        },
+    )
     .unwrap();
     r.register_sync_args("boom", &[], |(): (), _| -> Result<(), ErrorObjectOwned> {
         panic!("boom")
@@ -53,6 +62,12 @@ fn general_router() -> Router {
     r.register_sync("name", |p, _| {
         let (s,): (String,) = p.decode(&["s"])?;
         Ok::<_, ErrorObjectOwned>(s)
+    })
+    .unwrap();
+    r.register_sync("sum", |p, _| {
+        let Variadic((scale, values)) =
+            p.decode::<Variadic<(i64, Vec<i64>)>>(&["scale", "values"])?;
+        Ok::<_, ErrorObjectOwned>(scale.wrapping_mul(values.iter().fold(0, |a, v| a ^ v)))
     })
     .unwrap();
     r.register_sync("boom", |p, _| -> Result<(), ErrorObjectOwned> {
@@ -89,6 +104,10 @@ fn value() -> impl Strategy<Value = String> {
         Just("\"name\"".to_owned()),
         Just("\"boom\"".to_owned()),
         Just("\"later\"".to_owned()),
+        Just("\"sum\"".to_owned()),
+        Just("{\"scale\":2,\"values\":[1,2]}".to_owned()),
+        Just("{\"values\":[1,2]}".to_owned()),
+        Just("[2,1,2,3]".to_owned()),
         Just("\"nope\"".to_owned()),
         Just("[1,2]".to_owned()),
         Just("[1]".to_owned()),
@@ -168,7 +187,8 @@ fn plain_request() -> impl Strategy<Value = String> {
             Just("none"),
             Just("name"),
             Just("boom"),
-            Just("later")
+            Just("later"),
+            Just("sum")
         ],
         prop_oneof![
             Just(None),
@@ -178,6 +198,8 @@ fn plain_request() -> impl Strategy<Value = String> {
             Just(Some("[]")),
             Just(Some("{\"s\":\"hi\"}")),
             Just(Some("[\"hi\"]")),
+            Just(Some("[2,1,2,3]")),
+            Just(Some("{\"scale\":3,\"values\":[5]}")),
         ],
         prop_oneof![
             Just(None),

@@ -105,14 +105,22 @@ fn method(api: &Api, method: &Method) -> TokenStream {
     let encode = if method.args.is_empty() {
         quote!(let #params = ::rpc_runtime::params::EncodedParams::none();)
     } else {
-        let (builder, add) = match method.client_params(api) {
-            ParamStyle::Positional => (quote!(PositionalParams), quote!(push)),
-            ParamStyle::Named => (quote!(NamedParams), quote!(insert)),
+        let style = method.client_params(api);
+        let builder = match style {
+            ParamStyle::Positional => quote!(PositionalParams),
+            ParamStyle::Named => quote!(NamedParams),
         };
+        // Sent positionally, a variadic argument's elements follow the
+        // others as params of their own.
+        let adds = method.args.iter().map(|arg| match style {
+            ParamStyle::Positional if arg.variadic.is_some() => quote!(extend),
+            ParamStyle::Positional => quote!(push),
+            ParamStyle::Named => quote!(insert),
+        });
         quote! {
             let mut #params = ::rpc_runtime::params::#builder::new();
             #(
-                if let #result::Err(#error) = #params.#add(#json_names, &#param_types(&#arg_idents)) {
+                if let #result::Err(#error) = #params.#adds(#json_names, &#param_types(&#arg_idents)) {
                     return #result::Err(#client_error::Encode(#error));
                 }
             )*

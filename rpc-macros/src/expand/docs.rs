@@ -84,12 +84,20 @@ fn method(api: &Api, method: &Method) -> TokenStream {
 fn param(arg: &Arg) -> TokenStream {
     let name = arg.json_name();
     let schema = schema_of(&arg.ty);
-    let required = !is_option(&arg.ty);
-    let text = arg
+    // A variadic argument may be left out: it is then empty.
+    let required = !is_option(&arg.ty) && arg.variadic.is_none();
+    let mut text = arg
         .doc
         .as_ref()
         .map(syn::LitStr::value)
         .or_else(|| Some(doc_text(&arg.docs)).filter(|t| !t.is_empty()));
+    if arg.variadic.is_some() {
+        let note = "Variadic: given positionally, every param from here on; by name, an array.";
+        text = Some(match text {
+            Some(text) => format!("{text}\n\n{note}"),
+            None => note.to_owned(),
+        });
+    }
     let description = text.map(|text| quote!(.with_description(#text)));
     quote! {
         ::rpc_runtime::openrpc::ContentDescriptor::new(#name, #schema)

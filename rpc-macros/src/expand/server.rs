@@ -127,8 +127,15 @@ fn register(api: &Api, method: &Method) -> TokenStream {
     // Every method is registered by its argument types, so the router
     // decodes the params (in the same pass as the request, when it can) and
     // answers bad ones with `-32602` before the method is called.
-    let args = quote! {
-        (#(#arg_types(#locals),)*): (#(#arg_types,)*)
+    let args = if method.is_variadic() {
+        quote! {
+            ::rpc_runtime::params::Variadic((#(#arg_types(#locals),)*)):
+                ::rpc_runtime::params::Variadic<(#(#arg_types,)*)>
+        }
+    } else {
+        quote! {
+            (#(#arg_types(#locals),)*): (#(#arg_types,)*)
+        }
     };
     let ctx_pat = match &method.context {
         Some(_) => quote!(#ctx),

@@ -3,6 +3,7 @@ use std::cell::Cell;
 use std::fmt;
 use std::marker::PhantomData;
 
+use serde::de::value::SeqAccessDeserializer;
 use serde::de::{
     self, DeserializeSeed, Deserializer as _, IgnoredAny, MapAccess, SeqAccess, Visitor,
 };
@@ -194,6 +195,8 @@ struct Fill<'s, 'c, S> {
     slots: &'s mut S,
     names: &'s [&'static str],
     failure: &'c Cell<Option<ParamsError>>,
+    /// The last slot is variadic: it takes every remaining positional param.
+    rest: bool,
 }
 
 impl<S> Fill<'_, '_, S> {
@@ -208,6 +211,7 @@ fn run<'de, S>(
     params: Params<'de>,
     names: &[&'static str],
     slots: &mut S,
+    rest: bool,
 ) -> Result<(), ParamsError>
 where
     for<'s, 'c> Fill<'s, 'c, S>: Visitor<'de, Value = ()>,
@@ -221,6 +225,7 @@ where
         slots,
         names,
         failure: &failure,
+        rest,
     };
     let result = match params.kind() {
         ParamsKind::Positional => de.deserialize_seq(fill),
@@ -245,6 +250,11 @@ macro_rules! tuple_impls {
 
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
                 $(
+                    if self.rest && $idx + 1 == self.names.len() {
+                        let rest = SeqAccessDeserializer::new(&mut seq);
+                        self.slots.$idx = Some(arg::<$T>(self.names[$idx], self.failure).deserialize(rest)?);
+                        return Ok(());
+                    }
                     match seq.next_element_seed(arg::<$T>(self.names[$idx], self.failure))? {
                         Some(value) => self.slots.$idx = Some(value),
                         None => return Ok(()),
@@ -281,22 +291,23 @@ macro_rules! tuple_impls {
             }
         }
 
-        impl<'de, $($T: Deserialize<'de>),+> FromParams<'de> for ($($T,)+) {
-            fn from_params(params: Params<'de>, names: &[&'static str]) -> Result<Self, ParamsError> {
+        impl<'de, $($T: Deserialize<'de>),+> Arguments<'de> for ($($T,)+) {
+            fn decode(params: Params<'de>, names: &[&'static str], rest: bool) -> Result<Self, ParamsError> {
                 let mut slots = ($(None::<$T>,)+);
                 let names = checked_names(names, [$($idx),+].len());
-                run(params, names, &mut slots)?;
+                run(params, names, &mut slots, rest)?;
                 Ok(($(
                     match slots.$idx.take() {
                         Some(value) => value,
-                        None => missing::<$T>(names[$idx])?,
+                        None => absent::<$T>(names[$idx], rest && $idx + 1 == names.len())?,
                     },
                 )+))
             }
 
-            fn from_deserializer<D: de::Deserializer<'de>>(
+            fn decode_from<D: de::Deserializer<'de>>(
                 deserializer: D,
                 names: &[&'static str],
+                rest: bool,
             ) -> Result<Self, D::Error> {
                 let mut slots = ($(None::<$T>,)+);
                 let names = checked_names(names, [$($idx),+].len());
@@ -305,16 +316,92 @@ macro_rules! tuple_impls {
                     slots: &mut slots,
                     names,
                     failure: &failure,
+                    rest,
                 })?;
                 Ok(($(
                     match slots.$idx.take() {
                         Some(value) => value,
-                        None => missing::<$T>(names[$idx]).map_err(|_| de::Error::custom("missing"))?,
+                        None => absent::<$T>(names[$idx], rest && $idx + 1 == names.len())
+                            .map_err(|_| de::Error::custom("missing"))?,
                     },
                 )+))
             }
         }
     )+};
+}
+
+/// A tuple of arguments, decoded with or without a variadic last one.
+trait Arguments<'de>: Sized {
+    fn decode(params: Params<'de>, names: &[&'static str], rest: bool)
+        -> Result<Self, ParamsError>;
+    fn decode_from<D: de::Deserializer<'de>>(
+        deserializer: D,
+        names: &[&'static str],
+        rest: bool,
+    ) -> Result<Self, D::Error>;
+}
+
+macro_rules! from_params_impls {
+    ($( ($($T:ident),+) )+) => {$(
+        impl<'de, $($T: Deserialize<'de>),+> FromParams<'de> for ($($T,)+) {
+            fn from_params(params: Params<'de>, names: &[&'static str]) -> Result<Self, ParamsError> {
+                Arguments::decode(params, names, false)
+            }
+
+            fn from_deserializer<D: de::Deserializer<'de>>(
+                deserializer: D,
+                names: &[&'static str],
+            ) -> Result<Self, D::Error> {
+                Arguments::decode_from(deserializer, names, false)
+            }
+        }
+
+        impl<'de, $($T: Deserialize<'de>),+> FromParams<'de> for Variadic<($($T,)+)> {
+            fn from_params(params: Params<'de>, names: &[&'static str]) -> Result<Self, ParamsError> {
+                Arguments::decode(params, names, true).map(Variadic)
+            }
+
+            fn from_deserializer<D: de::Deserializer<'de>>(
+                deserializer: D,
+                names: &[&'static str],
+            ) -> Result<Self, D::Error> {
+                Arguments::decode_from(deserializer, names, true).map(Variadic)
+            }
+        }
+    )+};
+}
+
+/// Arguments whose last one is variadic: given positionally, it takes every
+/// param after the others (none at all included), so its type is a sequence
+/// such as `Vec<T>`; given by name, its value is an array. `#[rpc]` uses it
+/// for an argument marked `#[param(variadic)]`.
+///
+/// ```
+/// use rpc_runtime::params::{FromParams, Params, Variadic};
+/// let sum = |json| {
+///     let Variadic((scale, values)) = <Variadic<(i64, Vec<i64>)>>::from_params(
+///         Params::from_json(json).unwrap(), &["scale", "values"]).unwrap();
+///     scale * values.iter().sum::<i64>()
+/// };
+/// assert_eq!(sum("[10, 1, 2, 4]"), 70);
+/// assert_eq!(sum("[10]"), 0);
+/// assert_eq!(sum(r#"{"scale": 10, "values": [1, 2]}"#), 30);
+/// assert_eq!(sum(r#"{"scale": 10}"#), 0);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Variadic<A>(pub A);
+
+/// An argument with no param: a variadic one is empty, an `Option` is
+/// `None`, anything else is missing.
+fn absent<'de, T: Deserialize<'de>>(name: &'static str, variadic: bool) -> Result<T, ParamsError> {
+    if variadic {
+        let empty =
+            de::value::SeqDeserializer::<_, de::value::Error>::new(std::iter::empty::<()>());
+        if let Ok(value) = T::deserialize(empty) {
+            return Ok(value);
+        }
+    }
+    missing(name)
 }
 
 /// The macro always passes one name per argument; a hand-written call that
@@ -326,6 +413,25 @@ fn checked_names<'n>(names: &'n [&'static str], arity: usize) -> &'n [&'static s
     } else {
         &UNNAMED[..arity]
     }
+}
+
+from_params_impls! {
+    (T0)
+    (T0, T1)
+    (T0, T1, T2)
+    (T0, T1, T2, T3)
+    (T0, T1, T2, T3, T4)
+    (T0, T1, T2, T3, T4, T5)
+    (T0, T1, T2, T3, T4, T5, T6)
+    (T0, T1, T2, T3, T4, T5, T6, T7)
+    (T0, T1, T2, T3, T4, T5, T6, T7, T8)
+    (T0, T1, T2, T3, T4, T5, T6, T7, T8, T9)
+    (T0, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10)
+    (T0, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11)
+    (T0, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12)
+    (T0, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13)
+    (T0, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13, T14)
+    (T0, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13, T14, T15)
 }
 
 tuple_impls! {

@@ -111,6 +111,50 @@ impl PositionalParams {
         serde_json::to_writer(&mut self.buf, value).map_err(|e| EncodeError::new(name, e))
     }
 
+    /// Appends every element of `values`, which must serialize to an
+    /// array, as arguments of their own: how a variadic argument is sent.
+    /// `name` is only used in the error message.
+    ///
+    /// ```
+    /// use rpc_runtime::params::PositionalParams;
+    /// let mut p = PositionalParams::new();
+    /// p.push("scale", &10).unwrap();
+    /// p.extend("values", &[1, 2, 4]).unwrap();
+    /// p.extend("more", &Vec::<i64>::new()).unwrap();
+    /// assert_eq!(p.finish().as_json(), Some("[10,1,2,4]"));
+    /// assert!(PositionalParams::new().extend("x", &5).is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// When the value does not serialize, or not to an array.
+    pub fn extend<T: Serialize + ?Sized>(
+        &mut self,
+        name: &str,
+        values: &T,
+    ) -> Result<(), EncodeError> {
+        let start = self.buf.len();
+        serde_json::to_writer(&mut self.buf, values).map_err(|e| EncodeError::new(name, e))?;
+        // serde_json writes compact JSON: an array is exactly `[...]`.
+        let array = &self.buf[start..];
+        if array.first() != Some(&b'[') || array.last() != Some(&b']') {
+            self.buf.truncate(start);
+            return Err(EncodeError::new(
+                name,
+                serde::ser::Error::custom("a variadic argument must serialize to an array"),
+            ));
+        }
+        self.buf.pop();
+        if self.buf.len() == start + 1 {
+            // An empty array adds nothing.
+            self.buf.truncate(start);
+        } else if start == 1 {
+            self.buf.remove(start);
+        } else {
+            self.buf[start] = b',';
+        }
+        Ok(())
+    }
+
     /// The encoded array.
     pub fn finish(mut self) -> EncodedParams {
         self.buf.push(b']');

@@ -10,7 +10,7 @@ mod decode;
 mod encode;
 mod error;
 
-pub use decode::FromParams;
+pub use decode::{FromParams, Variadic};
 pub use encode::{EncodeError, EncodedParams, NamedParams, PositionalParams};
 pub use error::ParamsError;
 
