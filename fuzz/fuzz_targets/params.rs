@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rpc_runtime::params::Params;
+use rpc_runtime::params::{Params, Variadic};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
@@ -13,6 +13,8 @@ fuzz_target!(|data: &[u8]| {
         params.decode::<(Vec<u8>, bool, Option<f64>)>(&["list", "flag", "x"]).map(drop),
         params.decode::<()>(&[]).map(drop),
         params.decode::<(serde_json::Value,)>(&["any"]).map(drop),
+        params.decode::<Variadic<(i64, Vec<i64>)>>(&["scale", "values"]).map(drop),
+        params.decode::<Variadic<(Vec<String>,)>>(&["words"]).map(drop),
         params.parse::<Vec<i64>>().map(drop),
     ];
     for outcome in outcomes {

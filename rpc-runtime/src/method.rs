@@ -92,7 +92,7 @@ where
     }
 
     fn answer_text(&self, text: &str, name: &str, responder: Responder<'_>) -> bool {
-        let Some(call) = single_pass::parse_call::<A>(text, name, self.names) else {
+        let Some(call) = read_call::<A>(text, name, self.names) else {
             return false;
         };
         responder.respond(Version::V2, call.id.as_ref(), |ctx, out| {
@@ -100,6 +100,21 @@ where
         });
         true
     }
+}
+
+/// Reads a request in one pass; `None` declines it. An argument type whose
+/// decoder panics declines too, before anything ran: the general path meets
+/// the same panic inside its guard and answers `-32603` with the request's id.
+fn read_call<'a, A: FromParams<'a>>(
+    text: &'a str,
+    name: &str,
+    names: &[&'static str],
+) -> Option<single_pass::Call<'a, A>> {
+    catch_unwind(AssertUnwindSafe(|| {
+        single_pass::parse_call::<A>(text, name, names)
+    }))
+    .ok()
+    .flatten()
 }
 
 /// An asynchronous handler reads its params and the context at once and
@@ -153,7 +168,7 @@ where
         name: &str,
         ctx: &Context,
     ) -> Option<(Option<Id<'a>>, BoxFuture<MethodOutput>)> {
-        let call = single_pass::parse_call::<A>(text, name, self.names)?;
+        let call = read_call::<A>(text, name, self.names)?;
         let args = call.args;
         // The request is valid by now, so a panic starting it is answered
         // with its id, as the general path answers it.

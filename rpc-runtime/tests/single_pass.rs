@@ -306,3 +306,43 @@ fn the_usual_requests_are_answered() {
         assert_eq!(answer(&fast, text).as_deref(), want, "{text}");
     }
 }
+
+/// An argument type whose decoder panics on 13.
+struct Touchy(i64);
+
+impl<'de> serde::Deserialize<'de> for Touchy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = i64::deserialize(d)?;
+        assert_ne!(n, 13, "unlucky");
+        Ok(Touchy(n))
+    }
+}
+
+#[test]
+fn a_decoder_that_panics_is_an_internal_error_with_the_request_id() {
+    let mut r = Router::new();
+    r.register_sync_args("touchy", &["n"], |(Touchy(n),): (Touchy,), _| {
+        Ok::<_, ErrorObjectOwned>(n)
+    })
+    .unwrap();
+    r.register_async_args(
+        "touchy_later",
+        &["n"],
+        |(Touchy(n),): (Touchy,), _| async move { Ok::<_, ErrorObjectOwned>(n) },
+    )
+    .unwrap();
+    for method in ["touchy", "touchy_later"] {
+        let unlucky = format!(r#"{{"jsonrpc":"2.0","method":"{method}","params":[13],"id":9}}"#);
+        assert_eq!(
+            answer(&r, &unlucky).as_deref(),
+            Some(r#"{"jsonrpc":"2.0","error":{"code":-32603,"message":"Internal error"},"id":9}"#),
+            "{method}"
+        );
+        let fine = format!(r#"{{"jsonrpc":"2.0","method":"{method}","params":[12],"id":10}}"#);
+        assert_eq!(
+            answer(&r, &fine).as_deref(),
+            Some(r#"{"jsonrpc":"2.0","result":12,"id":10}"#),
+            "{method}"
+        );
+    }
+}

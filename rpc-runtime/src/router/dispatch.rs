@@ -114,9 +114,7 @@ impl Router {
     }
 
     /// Reads `text` in one pass and starts the call; the future answers it.
-    /// `None` when the message needs the general path. A decoder that
-    /// panics declines too: the general path meets the same panic and
-    /// answers it `-32603` with the request's id.
+    /// `None` when the message needs the general path.
     fn start_single_pass<'a>(
         &'a self,
         method: &'a Method,
@@ -125,8 +123,7 @@ impl Router {
         name: &str,
         ctx: &Context,
     ) -> Option<impl Future<Output = Option<String>> + 'a> {
-        let (id, future) =
-            catch_unwind(AssertUnwindSafe(|| handler.start_text(text, name, ctx))).ok()??;
+        let (id, future) = handler.start_text(text, name, ctx)?;
         Some(async move {
             self.finish_async(method, Version::V2, id.as_ref(), Ok(future))
                 .await
