@@ -49,6 +49,10 @@ pub struct ServerConfig {
     /// The limits of WebSocket connections upgraded on the endpoint: message
     /// size, calls in flight, keepalive pings, idle timeout.
     pub ws: crate::ws::WsConfig,
+    /// Which web origins may call from a browser, and open a WebSocket with
+    /// an `Origin` header. Default `None`: no CORS headers, and any origin
+    /// may open a WebSocket.
+    pub cors: Option<super::Cors>,
     /// Answer `rpc.discover` with the router's OpenRPC document, and a `GET`
     /// that accepts `application/json` with the same document. Default on.
     #[cfg(feature = "openrpc")]
@@ -69,6 +73,7 @@ impl Default for ServerConfig {
             call_timeout: None,
             max_batch_len: None,
             ws: crate::ws::WsConfig::default(),
+            cors: None,
             #[cfg(feature = "openrpc")]
             discover: true,
             #[cfg(feature = "openrpc")]

@@ -15,7 +15,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
+use http::header::{HeaderValue, ALLOW, CONTENT_TYPE, ORIGIN};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use hyper::body::Body;
@@ -24,6 +24,7 @@ use tracing::Instrument as _;
 use super::body::RpcBody;
 use super::config::ServerConfig;
 use super::connection::OpenConnection;
+use super::cors::Verdict;
 use super::{discovery, method_map, ws};
 use crate::protocol::{codes, write_error_response, ErrorObject, Id, Version};
 use crate::{Context, RequestHead, Router};
@@ -101,10 +102,39 @@ where
 {
     let span = tracing::debug_span!(target: TARGET, "http.request",
         method = %request.method(), path = request.uri().path(), status = tracing::field::Empty);
-    let response = respond(state, request, origin)
-        .instrument(span.clone())
-        .await;
+    let cors = state.config.cors.as_ref().map(|cors| {
+        let verdict = cors.check(request.headers());
+        (cors, verdict)
+    });
+    let response = match &cors {
+        Some((cors, verdict)) => {
+            if let Some(answer) = cors.preflight(request.method(), request.headers(), verdict) {
+                answer
+            } else if matches!(verdict, Verdict::Denied) && ws::is_upgrade(&request) {
+                tracing::debug!(target: TARGET, origin = ?request.headers().get(ORIGIN), "WebSocket upgrade from an origin not allowed");
+                forbidden_origin()
+            } else {
+                let mut response = respond(state, request, origin)
+                    .instrument(span.clone())
+                    .await;
+                cors.decorate(&mut response, verdict);
+                response
+            }
+        }
+        None => {
+            respond(state, request, origin)
+                .instrument(span.clone())
+                .await
+        }
+    };
     span.record("status", response.status().as_u16());
+    response
+}
+
+#[cold]
+fn forbidden_origin() -> Response<RpcBody> {
+    let mut response = Response::new(RpcBody::empty());
+    *response.status_mut() = StatusCode::FORBIDDEN;
     response
 }
 

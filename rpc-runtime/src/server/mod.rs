@@ -58,6 +58,7 @@ mod accept;
 mod body;
 mod config;
 mod connection;
+mod cors;
 mod discovery;
 mod first_bytes;
 mod http;
@@ -76,6 +77,7 @@ use tokio::sync::watch;
 
 pub use body::RpcBody;
 pub use config::ServerConfig;
+pub use cors::Cors;
 pub use service::RpcService;
 
 use self::accept::{Control, Counters};
@@ -242,6 +244,13 @@ impl ServerBuilder {
     /// parameter names (default off).
     pub fn method_map(mut self, on: bool) -> Self {
         self.config.method_map = on;
+        self
+    }
+
+    /// Lets browsers call from pages of other origins (CORS), and limits
+    /// which origins may open a WebSocket (see [`Cors`]).
+    pub fn cors(mut self, cors: Cors) -> Self {
+        self.config.cors = Some(cors);
         self
     }
 
