@@ -492,3 +492,44 @@ async fn a_response_sent_to_a_server_is_answered_not_executed() {
     assert_eq!(v["error"]["code"], -32600);
     assert_eq!(v["id"], 5);
 }
+
+#[test]
+fn registering_by_argument_types_needs_one_name_per_argument() {
+    let mut r = Router::new();
+    let err = r
+        .register_sync_args("add", &["a"], |(a, b): (i64, i64), _| {
+            Ok::<_, rpc_runtime::protocol::ErrorObjectOwned>(a + b)
+        })
+        .unwrap_err();
+    assert_eq!(
+        err,
+        RegisterError::ArgumentNames {
+            method: "add".into(),
+            arity: 2,
+            names: 1
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "method \"add\" takes 2 arguments but 1 names were given"
+    );
+    assert!(!r.has_method("add"));
+    let err = r
+        .register_async_args("none", &["x"], |(): (), _| async {
+            Ok::<_, rpc_runtime::protocol::ErrorObjectOwned>(())
+        })
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        RegisterError::ArgumentNames {
+            arity: 0,
+            names: 1,
+            ..
+        }
+    ));
+    r.register_sync_args("add", &["a", "b"], |(a, b): (i64, i64), _| {
+        Ok::<_, rpc_runtime::protocol::ErrorObjectOwned>(a + b)
+    })
+    .unwrap();
+    assert_eq!(r.methods()[0].params, ["a", "b"]);
+}

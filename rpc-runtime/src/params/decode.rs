@@ -34,6 +34,11 @@ pub trait FromParams<'de>: Sized {
     /// A [`ParamsError`] naming the parameter at fault.
     fn from_params(params: Params<'de>, names: &[&'static str]) -> Result<Self, ParamsError>;
 
+    /// How many arguments, when fixed: a method registered with the wrong
+    /// number of names is refused at registration.
+    #[doc(hidden)]
+    const ARITY: Option<usize> = None;
+
     /// Decodes the arguments straight from the params value of a request
     /// being parsed, so the params are read once, in the same pass as the
     /// rest of the request.
@@ -52,6 +57,8 @@ pub trait FromParams<'de>: Sized {
 }
 
 impl<'de> FromParams<'de> for () {
+    const ARITY: Option<usize> = Some(0);
+
     fn from_params(params: Params<'de>, _names: &[&'static str]) -> Result<Self, ParamsError> {
         let Some(json) = params.as_json() else {
             return Ok(());
@@ -344,6 +351,8 @@ trait Arguments<'de>: Sized {
 macro_rules! from_params_impls {
     ($( ($($T:ident),+) )+) => {$(
         impl<'de, $($T: Deserialize<'de>),+> FromParams<'de> for ($($T,)+) {
+            const ARITY: Option<usize> = Some([$(stringify!($T)),+].len());
+
             fn from_params(params: Params<'de>, names: &[&'static str]) -> Result<Self, ParamsError> {
                 Arguments::decode(params, names, false)
             }
@@ -357,6 +366,8 @@ macro_rules! from_params_impls {
         }
 
         impl<'de, $($T: Deserialize<'de>),+> FromParams<'de> for Variadic<($($T,)+)> {
+            const ARITY: Option<usize> = Some([$(stringify!($T)),+].len());
+
             fn from_params(params: Params<'de>, names: &[&'static str]) -> Result<Self, ParamsError> {
                 Arguments::decode(params, names, true).map(Variadic)
             }

@@ -33,6 +33,16 @@ pub enum RegisterError {
     /// An empty name.
     #[error("a method name must not be empty")]
     Empty,
+    /// The argument names given do not match the number of arguments.
+    #[error("method \"{method}\" takes {arity} arguments but {names} names were given")]
+    ArgumentNames {
+        /// The method.
+        method: String,
+        /// How many arguments its handler takes.
+        arity: usize,
+        /// How many names were given.
+        names: usize,
+    },
     /// An alias names a method that is not registered.
     #[error("cannot alias \"{alias}\" to unknown method \"{target}\"")]
     UnknownTarget {
@@ -179,6 +189,7 @@ impl Router {
         T: Serialize + 'static,
         E: Into<MethodError> + 'static,
     {
+        check_arity::<A>(name, names)?;
         let handler = Handler::Sync(Arc::new(ArgsMethod::new(names, handler)));
         Ok(self.insert(name, handler, false)?.with_params(names))
     }
@@ -252,6 +263,7 @@ impl Router {
         T: Serialize + 'static,
         E: Into<MethodError> + 'static,
     {
+        check_arity::<A>(name, names)?;
         let handler = Handler::Async(Arc::new(ArgsMethod::new(names, handler)));
         Ok(self.insert(name, handler, false)?.with_params(names))
     }
@@ -389,6 +401,21 @@ impl Router {
     #[must_use]
     pub fn has_method(&self, name: &str) -> bool {
         self.methods.contains_key(name)
+    }
+}
+
+/// One JSON name per argument, or the named form could not work.
+fn check_arity<A: for<'de> FromParams<'de>>(
+    name: &str,
+    names: &[&'static str],
+) -> Result<(), RegisterError> {
+    match A::ARITY {
+        Some(arity) if arity != names.len() => Err(RegisterError::ArgumentNames {
+            method: name.to_owned(),
+            arity,
+            names: names.len(),
+        }),
+        _ => Ok(()),
     }
 }
 
