@@ -132,8 +132,9 @@ pub(crate) trait AsyncMethod: Send + Sync {
         text: &'a str,
         name: &str,
         ctx: &Context,
+        admit: &dyn Fn() -> Result<(), MethodError>,
     ) -> Option<(Option<Id<'a>>, BoxFuture<MethodOutput>)> {
-        let _ = (text, name, ctx);
+        let _ = (text, name, ctx, admit);
         None
     }
 }
@@ -167,8 +168,14 @@ where
         text: &'a str,
         name: &str,
         ctx: &Context,
+        admit: &dyn Fn() -> Result<(), MethodError>,
     ) -> Option<(Option<Id<'a>>, BoxFuture<MethodOutput>)> {
         let call = read_call::<A>(text, name, self.names)?;
+        // Checked once the request is known to be valid, as the general
+        // path checks it: before anything of the method runs.
+        if let Err(refused) = admit() {
+            return Some((call.id, Box::pin(std::future::ready(Err(refused)))));
+        }
         let args = call.args;
         // The request is valid by now, so a panic starting it is answered
         // with its id, as the general path answers it.
@@ -258,8 +265,26 @@ impl MethodInfo {
     }
 }
 
+/// A check run before a call (see [`Router::before_call`](crate::Router::before_call)).
+pub(crate) type Guard = dyn Fn(&str, &Context) -> Result<(), MethodError> + Send + Sync;
+
 #[derive(Clone)]
 pub(crate) struct Method {
     pub(crate) handler: Handler,
     pub(crate) info: MethodInfo,
+    /// Every check that must pass before the method runs: those of the
+    /// router it was registered on, and of each router it was merged into.
+    pub(crate) guards: Vec<Arc<Guard>>,
+}
+
+impl Method {
+    /// Runs the method's guards; the first refusal is the call's answer. A
+    /// guard that panics refuses with `-32603`.
+    pub(crate) fn admit(&self, ctx: &Context) -> Result<(), MethodError> {
+        for guard in &self.guards {
+            catch_unwind(AssertUnwindSafe(|| guard(&self.info.name, ctx)))
+                .unwrap_or_else(|panic| panicked(panic).map(drop))?;
+        }
+        Ok(())
+    }
 }

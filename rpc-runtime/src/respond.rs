@@ -5,14 +5,14 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::error::MethodError;
-use crate::method::{MethodInfo, MethodOutput};
+use crate::method::{Method, MethodInfo, MethodOutput};
 use crate::protocol::response::{begin_success, end_success};
 use crate::protocol::{write_error_response, Id, Version};
 use crate::Context;
 
 /// What a synchronous handler needs to answer one call into `out`.
 pub(crate) struct Responder<'r> {
-    pub(crate) info: &'r MethodInfo,
+    pub(crate) method: &'r Method,
     pub(crate) expose_internal_errors: bool,
     pub(crate) ctx: &'r Context,
     pub(crate) out: &'r mut String,
@@ -31,7 +31,7 @@ impl Responder<'_> {
         // The span costs a tenth of a small call, so it is only made when
         // someone could see it.
         if tracing::level_enabled!(tracing::Level::TRACE) {
-            let span = tracing::trace_span!("rpc.call", method = %self.info.name);
+            let span = tracing::trace_span!("rpc.call", method = %self.method.info.name);
             span.in_scope(|| self.run(version, id, handler));
         } else {
             self.run(version, id, handler);
@@ -45,16 +45,24 @@ impl Responder<'_> {
         handler: impl FnOnce(&Context, &mut String) -> Result<(), MethodError>,
     ) {
         let Responder {
-            info,
+            method,
             expose_internal_errors,
             ctx,
             out,
         } = self;
+        let info = &method.info;
         let start = out.len();
         out.reserve(64);
         begin_success(out, version);
-        let outcome = catch_unwind(AssertUnwindSafe(|| handler(ctx, out)))
-            .unwrap_or_else(|panic| panicked(panic).map(drop));
+        let outcome = if method.guards.is_empty() {
+            catch_unwind(AssertUnwindSafe(|| handler(ctx, out)))
+                .unwrap_or_else(|panic| panicked(panic).map(drop))
+        } else {
+            method.admit(ctx).and_then(|()| {
+                catch_unwind(AssertUnwindSafe(|| handler(ctx, out)))
+                    .unwrap_or_else(|panic| panicked(panic).map(drop))
+            })
+        };
         let Some(id) = log_outcome(info, id, outcome.as_ref().err()) else {
             out.truncate(start);
             return;

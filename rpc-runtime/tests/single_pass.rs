@@ -43,7 +43,16 @@ fn single_pass_router() -> Router {
         },
     )
     .unwrap();
-    r
+    r.before_call(refuse_none)
+}
+
+/// Both routers refuse `none` before it runs.
+fn refuse_none(method: &str, _ctx: &Context) -> Result<(), rpc_runtime::MethodError> {
+    if method == "none" {
+        Err(rpc_runtime::protocol::ErrorObject::new(4001, "refused").into())
+    } else {
+        Ok(())
+    }
 }
 
 /// The same methods, each decoding its raw params itself.
@@ -83,7 +92,7 @@ fn general_router() -> Router {
         }
     })
     .unwrap();
-    r
+    r.before_call(refuse_none)
 }
 
 fn answer(router: &Router, text: &str) -> Option<String> {

@@ -123,7 +123,7 @@ impl Router {
         name: &str,
         ctx: &Context,
     ) -> Option<impl Future<Output = Option<String>> + 'a> {
-        let (id, future) = handler.start_text(text, name, ctx)?;
+        let (id, future) = handler.start_text(text, name, ctx, &|| method.admit(ctx))?;
         Some(async move {
             self.finish_async(method, Version::V2, id.as_ref(), Ok(future))
                 .await
@@ -137,7 +137,7 @@ impl Router {
         out: &'r mut String,
     ) -> Responder<'r> {
         Responder {
-            info: &method.info,
+            method,
             expose_internal_errors: self.config.expose_internal_errors,
             ctx,
             out,
@@ -230,7 +230,10 @@ impl Router {
         let Handler::Async(handler) = &method.handler else {
             return None;
         };
-        let started = catch_unwind(AssertUnwindSafe(|| handler.start(request.params, ctx)));
+        let started = match method.admit(ctx) {
+            Ok(()) => catch_unwind(AssertUnwindSafe(|| handler.start(request.params, ctx))),
+            Err(refused) => Ok(Box::pin(std::future::ready(Err(refused))) as BoxFuture<_>),
+        };
         self.finish_async(method, request.version, request.id.as_ref(), started)
             .await
     }

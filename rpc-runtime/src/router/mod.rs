@@ -12,7 +12,8 @@ use serde::Serialize;
 
 use crate::error::MethodError;
 use crate::method::{
-    into_output, write_json, ArgsMethod, BoxFuture, Handler, Method, MethodInfo, MethodOutput,
+    into_output, write_json, ArgsMethod, BoxFuture, Guard, Handler, Method, MethodInfo,
+    MethodOutput,
 };
 use crate::params::{FromParams, Params};
 use crate::{Context, RouterConfig};
@@ -79,6 +80,9 @@ pub struct Router {
     /// than the rest of a lookup.
     methods: FxHashMap<Arc<str>, Method>,
     config: RouterConfig,
+    /// The checks set with [`before_call`](Self::before_call): every method
+    /// registered or merged here carries them.
+    guards: Vec<Arc<Guard>>,
     /// What the methods' documentation says, for `rpc.discover`; kept
     /// beside the table so dispatch never looks at it.
     #[cfg(feature = "openrpc")]
@@ -151,6 +155,7 @@ impl Router {
             },
         ));
         self.insert(name, handler, false)
+            .map(|method| &mut method.info)
     }
 
     /// Registers a synchronous method by its argument types: the handler
@@ -191,7 +196,7 @@ impl Router {
     {
         check_arity::<A>(name, names)?;
         let handler = Handler::Sync(Arc::new(ArgsMethod::new(names, handler)));
-        Ok(self.insert(name, handler, false)?.with_params(names))
+        Ok(self.insert(name, handler, false)?.info.with_params(names))
     }
 
     /// Registers a method whose handler is asynchronous.
@@ -227,6 +232,7 @@ impl Router {
             Box::pin(handler(params, ctx).map(into_output)) as BoxFuture<MethodOutput>
         }));
         self.insert(name, handler, false)
+            .map(|method| &mut method.info)
     }
 
     /// Registers an asynchronous method by its argument types: the handler
@@ -265,7 +271,7 @@ impl Router {
     {
         check_arity::<A>(name, names)?;
         let handler = Handler::Async(Arc::new(ArgsMethod::new(names, handler)));
-        Ok(self.insert(name, handler, false)?.with_params(names))
+        Ok(self.insert(name, handler, false)?.info.with_params(names))
     }
 
     /// Registers a method under a name in the reserved `rpc.` space; for the
@@ -284,6 +290,7 @@ impl Router {
             Ok(())
         };
         self.insert(name, Handler::Sync(Arc::new(handler)), true)
+            .map(|method| &mut method.info)
     }
 
     /// Makes `alias` call the same handler as `target`.
@@ -304,7 +311,11 @@ impl Router {
         let handler = method.handler.clone();
         let params = method.info.params.clone();
         let notification = method.info.notification;
-        let info = self.insert(alias, handler, false)?;
+        let guards = method.guards.clone();
+        let method = self.insert(alias, handler, false)?;
+        // The alias is the same method: the same checks guard it.
+        method.guards = guards;
+        let info = &mut method.info;
         info.params = params;
         info.notification = notification;
         info.alias_of = Some(target.to_owned());
@@ -316,7 +327,7 @@ impl Router {
         name: &str,
         handler: Handler,
         reserved_ok: bool,
-    ) -> Result<&mut MethodInfo, RegisterError> {
+    ) -> Result<&mut Method, RegisterError> {
         check_name(name, reserved_ok)?;
         if self.methods.contains_key(name) {
             return Err(RegisterError::Duplicate(name.to_owned()));
@@ -325,11 +336,12 @@ impl Router {
             name: name.to_owned(),
             ..MethodInfo::default()
         };
-        let method = self
-            .methods
-            .entry(Arc::from(name))
-            .or_insert(Method { handler, info });
-        Ok(&mut method.info)
+        let method = self.methods.entry(Arc::from(name)).or_insert(Method {
+            handler,
+            info,
+            guards: self.guards.clone(),
+        });
+        Ok(method)
     }
 
     /// Puts `prefix` before every method name (`"math."` turns `add` into
@@ -341,6 +353,7 @@ impl Router {
         let mut out = Router {
             methods: FxHashMap::with_capacity_and_hasher(self.methods.len(), Default::default()),
             config: self.config,
+            guards: self.guards,
             #[cfg(feature = "openrpc")]
             doc: self.doc,
         };
@@ -373,12 +386,59 @@ impl Router {
         {
             return Err(RegisterError::Duplicate(name.to_string()));
         }
-        self.methods.extend(other.methods);
+        self.methods
+            .extend(other.methods.into_iter().map(|(name, mut method)| {
+                // Merged methods keep their own router's checks and take on
+                // this one's too.
+                method.guards.extend(self.guards.iter().cloned());
+                (name, method)
+            }));
         #[cfg(feature = "openrpc")]
         if let Some(doc) = other.doc {
             self.attach_doc(doc);
         }
         Ok(())
+    }
+
+    /// Runs `check` before every call to a method of this router, those
+    /// registered before and after alike: it sees the method's name and the
+    /// call's context, and an `Err` answers the call in place of the method,
+    /// whatever its params (a notification gets no answer either way). The
+    /// request is parsed and its method found first, so malformed requests
+    /// and unknown methods are answered as usual. For authentication, rate
+    /// limits, or an audit log.
+    ///
+    /// The checks travel with the methods: merging this router into another
+    /// keeps them, and the other router's checks are added. Several checks
+    /// all have to pass, in the order they were set. A check that panics
+    /// refuses with `-32603`.
+    ///
+    /// ```
+    /// use rpc_runtime::{protocol::{ErrorObject, ErrorObjectOwned}, Context, MethodError, Router};
+    /// # futures_executor::block_on(async {
+    /// struct User(String);
+    /// let mut router = Router::new().before_call(|method, ctx| {
+    ///     if method == "login" || ctx.get::<User>().is_some() {
+    ///         Ok(())
+    ///     } else {
+    ///         Err(ErrorObject::new(4001, "log in first").into())
+    ///     }
+    /// });
+    /// router.register_sync_args("secret", &[], |(): (), _ctx| Ok::<_, ErrorObjectOwned>(42)).unwrap();
+    /// let reply = router.handle(r#"{"jsonrpc":"2.0","method":"secret","id":1}"#, &Context::new()).await;
+    /// assert_eq!(reply.as_deref(), Some(r#"{"jsonrpc":"2.0","error":{"code":4001,"message":"log in first"},"id":1}"#));
+    /// # });
+    /// ```
+    pub fn before_call<F>(mut self, check: F) -> Self
+    where
+        F: Fn(&str, &Context) -> Result<(), MethodError> + Send + Sync + 'static,
+    {
+        let guard: Arc<Guard> = Arc::new(check);
+        for method in self.methods.values_mut() {
+            method.guards.push(Arc::clone(&guard));
+        }
+        self.guards.push(guard);
+        self
     }
 
     /// The registered method names, sorted.
