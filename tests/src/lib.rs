@@ -1,8 +1,13 @@
 //! Shared support for the end-to-end tests: the methods the JSON-RPC 2.0
-//! specification's examples assume, and the specification's own examples as
-//! test vectors with the comparison rules their file states.
+//! specification's examples assume, the specification's own examples as
+//! test vectors with the comparison rules their file states, and a caller
+//! that records what generated clients send.
 // Test support: a panic is how a failed check reports itself.
 #![allow(clippy::missing_panics_doc, clippy::expect_used, clippy::unwrap_used)]
+
+mod recording;
+
+pub use recording::Recording;
 
 use rpc_runtime::protocol::ErrorObjectOwned;
 use rpc_runtime::Router;

@@ -3,60 +3,10 @@
 //! failures that are not application errors.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::{Arc, Mutex};
-
-use rpc_runtime::client::{BatchRequest, BatchResponse, Caller, ClientError, LocalCaller};
+use rpc_runtime::client::{Caller, ClientError, LocalCaller};
 use rpc_runtime::params::EncodedParams;
 use rpc_runtime::{rpc, InternalError, Router};
-use serde::de::DeserializeOwned;
-
-/// Each method name and params JSON sent, in order.
-type Sent = Arc<Mutex<Vec<(String, Option<String>)>>>;
-
-/// A caller that records what it sends, then passes it on.
-#[derive(Clone)]
-struct Recording {
-    inner: LocalCaller,
-    sent: Sent,
-}
-
-impl Recording {
-    fn new(router: Router) -> Self {
-        Self {
-            inner: LocalCaller::new(router),
-            sent: Arc::default(),
-        }
-    }
-
-    fn last(&self) -> (String, Option<String>) {
-        self.sent.lock().unwrap().last().cloned().unwrap()
-    }
-
-    fn record(&self, method: &str, params: &EncodedParams) {
-        let json = params.as_json().map(str::to_owned);
-        self.sent.lock().unwrap().push((method.to_owned(), json));
-    }
-}
-
-impl Caller for Recording {
-    async fn call<R: DeserializeOwned>(
-        &self,
-        method: &str,
-        params: EncodedParams,
-    ) -> Result<R, ClientError> {
-        self.record(method, &params);
-        self.inner.call(method, params).await
-    }
-
-    async fn notify(&self, method: &str, params: EncodedParams) -> Result<(), ClientError> {
-        self.record(method, &params);
-        self.inner.notify(method, params).await
-    }
-
-    async fn batch(&self, batch: BatchRequest) -> Result<BatchResponse, ClientError> {
-        self.inner.batch(batch).await
-    }
-}
+use tests::Recording;
 
 /// People, sent by name.
 #[rpc(

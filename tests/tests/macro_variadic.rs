@@ -3,13 +3,9 @@
 //! array, and left out it is empty.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::{Arc, Mutex};
-
-use rpc_runtime::client::{BatchRequest, BatchResponse, Caller, ClientError, LocalCaller};
-use rpc_runtime::params::EncodedParams;
 use rpc_runtime::{rpc, Context, Router};
-use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
+use tests::Recording;
 
 #[rpc]
 trait Arithmetic {
@@ -108,39 +104,9 @@ async fn bad_params_name_the_variadic_parameter() {
     }
 }
 
-/// Passes calls on to a `LocalCaller`, keeping each call's params JSON.
-#[derive(Clone)]
-struct Recording {
-    inner: LocalCaller,
-    sent: Arc<Mutex<Vec<String>>>,
-}
-
-impl Caller for Recording {
-    async fn call<R: DeserializeOwned>(
-        &self,
-        method: &str,
-        params: EncodedParams,
-    ) -> Result<R, ClientError> {
-        let json = params.as_json().unwrap_or("<none>").to_owned();
-        self.sent.lock().unwrap().push(json);
-        self.inner.call(method, params).await
-    }
-
-    async fn notify(&self, method: &str, params: EncodedParams) -> Result<(), ClientError> {
-        self.inner.notify(method, params).await
-    }
-
-    async fn batch(&self, batch: BatchRequest) -> Result<BatchResponse, ClientError> {
-        self.inner.batch(batch).await
-    }
-}
-
 #[tokio::test]
 async fn the_client_sends_the_elements_as_params_of_their_own() {
-    let recording = Recording {
-        inner: LocalCaller::new(Calc.into_router()),
-        sent: Arc::default(),
-    };
+    let recording = Recording::new(Calc.into_router());
     let client = ArithmeticClient::new(recording.clone());
     assert_eq!(client.sum(vec![1, 2, 4]).await.unwrap(), 7);
     assert_eq!(client.sum(Vec::new()).await.unwrap(), 0);
@@ -148,8 +114,10 @@ async fn the_client_sends_the_elements_as_params_of_their_own() {
     let words = vec!["a".to_owned(), "b".to_owned()];
     assert_eq!(client.joined("-".into(), words).await.unwrap(), "a-b");
     // Flattened when positional, an array when named.
+    let sent: Vec<Option<String>> = recording.sent().into_iter().map(|(_, p)| p).collect();
+    let sent: Vec<&str> = sent.iter().flatten().map(String::as_str).collect();
     assert_eq!(
-        *recording.sent.lock().unwrap(),
+        sent,
         [
             "[1,2,4]",
             "[]",
