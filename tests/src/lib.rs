@@ -7,7 +7,7 @@
 
 mod recording;
 
-pub use recording::Recording;
+pub use recording::{Recording, Sent};
 
 use rpc_runtime::protocol::ErrorObjectOwned;
 use rpc_runtime::Router;
