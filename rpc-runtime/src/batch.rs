@@ -44,15 +44,15 @@ pub(crate) fn answer_now(
 ) -> Option<String> {
     let mut out = String::with_capacity(entries.len() * 48 + 2);
     out.push('[');
-    for entry in entries {
+    for entry in &entries {
         let mark = out.len();
         if mark > 1 {
             out.push(',');
         }
         let comma = out.len() - mark;
-        // Only a request that needs waiting is handed back; the caller
+        // Only a request that needs waiting is left unanswered; the caller
         // checked that none does.
-        let _ = router.answer_now(entry, ctx, &mut out);
+        router.answer_now(entry, ctx, &mut out);
         if out.len() == mark + comma {
             out.truncate(mark);
         }
@@ -76,9 +76,10 @@ async fn run_mixed<'a>(
     let mut waiting = Vec::new();
     for (index, entry) in entries.into_iter().enumerate() {
         let mut out = String::new();
-        match router.answer_now(entry, ctx, &mut out) {
-            Ok(()) => answers[index] = (!out.is_empty()).then_some(out),
-            Err(request) => waiting.push((index, request)),
+        if router.answer_now(&entry, ctx, &mut out) {
+            answers[index] = (!out.is_empty()).then_some(out);
+        } else if let Some(request) = entry.into_request() {
+            waiting.push((index, request));
         }
     }
     let mut waiting = waiting.into_iter();

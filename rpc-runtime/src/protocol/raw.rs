@@ -44,10 +44,11 @@ pub(crate) enum RawItem<'a> {
     NotAnObject,
 }
 
-/// A whole message: one object, an array of items, or another JSON value.
-pub(crate) enum RawMessage<'a> {
+/// A whole message: one object, an array of items (each already turned
+/// into a `T`), or another JSON value.
+pub(crate) enum RawMessage<'a, T> {
     Object(RawObject<'a>),
-    Array(Vec<RawItem<'a>>),
+    Array(Vec<T>),
     Other,
 }
 
@@ -60,13 +61,20 @@ pub(crate) enum RawError {
 }
 
 /// Parses `text` into its raw members; arrays longer than `max_len` stop
-/// the parse early rather than being read in full.
-pub(crate) fn parse(text: &str, max_len: usize) -> Result<RawMessage<'_>, RawError> {
+/// the parse early rather than being read in full. Each member of an array
+/// is handed to `item` as soon as it is read, so a batch is built in one go
+/// rather than converted afterwards.
+pub(crate) fn parse<'de, T>(
+    text: &'de str,
+    max_len: usize,
+    item: impl Fn(RawItem<'de>) -> T,
+) -> Result<RawMessage<'de, T>, RawError> {
     let too_long = Cell::new(false);
     let mut de = serde_json::Deserializer::from_str(text);
     let parsed = TopSeed {
         max_len,
         too_long: &too_long,
+        item,
     }
     .deserialize(&mut de)
     .and_then(|m| {
@@ -82,13 +90,14 @@ pub(crate) fn parse(text: &str, max_len: usize) -> Result<RawMessage<'_>, RawErr
     })
 }
 
-struct TopSeed<'c> {
+struct TopSeed<'c, F> {
     max_len: usize,
     too_long: &'c Cell<bool>,
+    item: F,
 }
 
-impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
-    type Value = RawMessage<'de>;
+impl<'de, T, F: Fn(RawItem<'de>) -> T> DeserializeSeed<'de> for TopSeed<'_, F> {
+    type Value = RawMessage<'de, T>;
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
@@ -110,7 +119,7 @@ trait OtherValue {
     const OTHER: Self;
 }
 
-impl OtherValue for RawMessage<'_> {
+impl<T> OtherValue for RawMessage<'_, T> {
     const OTHER: Self = RawMessage::Other;
 }
 
@@ -118,8 +127,8 @@ impl OtherValue for RawItem<'_> {
     const OTHER: Self = RawItem::NotAnObject;
 }
 
-impl<'de> Visitor<'de> for TopSeed<'_> {
-    type Value = RawMessage<'de>;
+impl<'de, T, F: Fn(RawItem<'de>) -> T> Visitor<'de> for TopSeed<'_, F> {
+    type Value = RawMessage<'de, T>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON-RPC message")
@@ -138,7 +147,7 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
                 self.too_long.set(true);
                 return Err(de::Error::custom("batch too long"));
             }
-            items.push(item);
+            items.push((self.item)(item));
         }
         Ok(RawMessage::Array(items))
     }

@@ -72,6 +72,17 @@ pub enum Entry<'a> {
     Invalid(InvalidEntry<'a>),
 }
 
+impl<'a> Entry<'a> {
+    /// The request, if this entry is one.
+    #[must_use]
+    pub fn into_request(self) -> Option<Request<'a>> {
+        match self {
+            Entry::Request(request) => Some(request),
+            _ => None,
+        }
+    }
+}
+
 /// A parsed message: one entry, or a batch of them.
 #[derive(Clone, Debug)]
 pub enum Message<'a> {
@@ -134,7 +145,14 @@ fn invalid_request(reason: Cow<'static, str>) -> ErrorObjectOwned {
 /// When the text is not JSON, not an object or array, an empty array, or a
 /// batch longer than [`ParseOptions::max_batch_len`].
 pub fn parse_message(text: &str, opts: ParseOptions) -> Result<Message<'_>, MessageError> {
-    let parsed = raw::parse(text, opts.max_batch_len).map_err(|e| match e {
+    let member = |item| match item {
+        RawItem::Object(obj) => entry(obj, opts),
+        RawItem::NotAnObject => Entry::Invalid(InvalidEntry {
+            id: Id::null(),
+            reason: Cow::Borrowed("a batch member must be an object"),
+        }),
+    };
+    let parsed = raw::parse(text, opts.max_batch_len, member).map_err(|e| match e {
         raw::RawError::Syntax(msg) => MessageError::Parse(msg),
         raw::RawError::TooLong => MessageError::BatchTooLong {
             limit: opts.max_batch_len,
@@ -143,18 +161,7 @@ pub fn parse_message(text: &str, opts: ParseOptions) -> Result<Message<'_>, Mess
     match parsed {
         RawMessage::Object(obj) => Ok(Message::Single(entry(obj, opts))),
         RawMessage::Array(items) if items.is_empty() => Err(MessageError::EmptyBatch),
-        RawMessage::Array(items) => Ok(Message::Batch(
-            items
-                .into_iter()
-                .map(|item| match item {
-                    RawItem::Object(obj) => entry(obj, opts),
-                    RawItem::NotAnObject => Entry::Invalid(InvalidEntry {
-                        id: Id::null(),
-                        reason: Cow::Borrowed("a batch member must be an object"),
-                    }),
-                })
-                .collect(),
-        )),
+        RawMessage::Array(entries) => Ok(Message::Batch(entries)),
         RawMessage::Other => Err(MessageError::NotStructured),
     }
 }

@@ -50,7 +50,7 @@ pub enum ResponseError {
 /// # Errors
 /// When the text is not JSON, or not exactly one valid response object.
 pub fn parse_response(text: &str) -> Result<Response<'_>, ResponseError> {
-    match raw::parse(text, usize::MAX) {
+    match raw::parse(text, usize::MAX, |item| item) {
         Ok(RawMessage::Object(obj)) => from_raw(&obj),
         Ok(_) => Err(invalid("a response must be a JSON object")),
         Err(raw::RawError::Syntax(e)) => Err(ResponseError::Unparsable(e)),
@@ -64,15 +64,13 @@ pub fn parse_response(text: &str) -> Result<Response<'_>, ResponseError> {
 /// # Errors
 /// When the text is not JSON, or a member is not a valid response.
 pub fn parse_responses(text: &str) -> Result<Vec<Response<'_>>, ResponseError> {
-    match raw::parse(text, usize::MAX) {
+    let member = |item| match item {
+        RawItem::Object(obj) => from_raw(&obj),
+        RawItem::NotAnObject => Err(invalid("a batch response member must be an object")),
+    };
+    match raw::parse(text, usize::MAX, member) {
         Ok(RawMessage::Object(obj)) => Ok(vec![from_raw(&obj)?]),
-        Ok(RawMessage::Array(items)) => items
-            .into_iter()
-            .map(|item| match item {
-                RawItem::Object(obj) => from_raw(&obj),
-                RawItem::NotAnObject => Err(invalid("a batch response member must be an object")),
-            })
-            .collect(),
+        Ok(RawMessage::Array(items)) => items.into_iter().collect(),
         Ok(RawMessage::Other) => Err(invalid("a response must be an object or an array")),
         Err(raw::RawError::Syntax(e)) => Err(ResponseError::Unparsable(e)),
         Err(raw::RawError::TooLong) => Err(invalid("response too long")),

@@ -67,8 +67,8 @@ pub(crate) fn handle_frame_now(
             if router.needs_waiting(&entry) {
                 return Handled::Later;
             }
-            // Only a request that needs waiting is handed back: checked above.
-            let _ = router.answer_now(entry, ctx, &mut out);
+            // Only a request that needs waiting is left unanswered: checked above.
+            router.answer_now(&entry, ctx, &mut out);
             (!out.is_empty()).then_some(out)
         }
         Ok(Message::Batch(entries)) => {
