@@ -280,7 +280,15 @@ pub(crate) struct Method {
 impl Method {
     /// Runs the method's guards; the first refusal is the call's answer. A
     /// guard that panics refuses with `-32603`.
+    #[inline]
     pub(crate) fn admit(&self, ctx: &Context) -> Result<(), MethodError> {
+        if self.guards.is_empty() {
+            return Ok(());
+        }
+        self.run_guards(ctx)
+    }
+
+    fn run_guards(&self, ctx: &Context) -> Result<(), MethodError> {
         for guard in &self.guards {
             catch_unwind(AssertUnwindSafe(|| guard(&self.info.name, ctx)))
                 .unwrap_or_else(|panic| panicked(panic).map(drop))?;

@@ -54,15 +54,10 @@ impl Responder<'_> {
         let start = out.len();
         out.reserve(64);
         begin_success(out, version);
-        let outcome = if method.guards.is_empty() {
+        let outcome = method.admit(ctx).and_then(|()| {
             catch_unwind(AssertUnwindSafe(|| handler(ctx, out)))
                 .unwrap_or_else(|panic| panicked(panic).map(drop))
-        } else {
-            method.admit(ctx).and_then(|()| {
-                catch_unwind(AssertUnwindSafe(|| handler(ctx, out)))
-                    .unwrap_or_else(|panic| panicked(panic).map(drop))
-            })
-        };
+        });
         let Some(id) = log_outcome(info, id, outcome.as_ref().err()) else {
             out.truncate(start);
             return;

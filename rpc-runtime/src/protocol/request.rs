@@ -74,6 +74,13 @@ pub enum Entry<'a> {
 
 impl<'a> Entry<'a> {
     /// The request, if this entry is one.
+    ///
+    /// ```
+    /// use rpc_runtime::protocol::{parse_message, Message, ParseOptions};
+    /// let Ok(Message::Single(entry)) = parse_message(
+    ///     r#"{"jsonrpc":"2.0","method":"ping","id":1}"#, ParseOptions::default()) else { panic!() };
+    /// assert_eq!(entry.into_request().unwrap().method, "ping");
+    /// ```
     #[must_use]
     pub fn into_request(self) -> Option<Request<'a>> {
         match self {

@@ -19,6 +19,17 @@ use crate::protocol::{
 use crate::respond::{log_outcome, panicked, write_error, Responder};
 use crate::{batch, Context};
 
+/// What [`Router::answer_single_pass`] did with a message.
+pub(crate) enum SinglePass<'t> {
+    /// Answered (nothing written for a notification).
+    Answered,
+    /// A call to this asynchronous method, named as written in the text: it
+    /// is still to be read and started.
+    Async(&'t str, &'t Method, &'t dyn AsyncMethod),
+    /// The general path must answer it.
+    General,
+}
+
 impl Router {
     /// How a parse of one message should go under this configuration.
     #[must_use]
@@ -33,20 +44,14 @@ impl Router {
     /// response text, or `None` when no response is due.
     pub async fn handle(&self, text: &str, ctx: &Context) -> Option<String> {
         let mut out = String::new();
-        if let Some((name, method)) = self.single_pass_target(text) {
-            match &method.handler {
-                Handler::Sync(handler) => {
-                    if handler.answer_text(text, name, self.responder(method, ctx, &mut out)) {
-                        return (!out.is_empty()).then_some(out);
-                    }
-                }
-                Handler::Async(handler) => {
-                    if let Some(reply) = self.start_single_pass(method, &**handler, text, name, ctx)
-                    {
-                        return reply.await;
-                    }
+        match self.answer_single_pass(text, ctx, &mut out) {
+            SinglePass::Answered => return (!out.is_empty()).then_some(out),
+            SinglePass::Async(name, method, handler) => {
+                if let Some(reply) = self.start_single_pass(method, handler, text, name, ctx) {
+                    return reply.await;
                 }
             }
+            SinglePass::General => {}
         }
         match parse_message(text, self.parse_options()) {
             // Answered inline rather than through `handle_message`: a single
@@ -70,28 +75,44 @@ impl Router {
     }
 
     /// Answers `text` into `out` when it is a plain single request to a
-    /// method registered with its argument types, reading it in one pass;
-    /// `false`, with nothing run, when it needs the general path.
-    #[cfg(feature = "ws")]
-    pub(crate) fn answer_single_pass(&self, text: &str, ctx: &Context, out: &mut String) -> bool {
-        let Some((name, method)) = self.single_pass_target(text) else {
-            return false;
+    /// synchronous method registered with its argument types, reading it in
+    /// one pass. A request to an asynchronous method is only found (by one
+    /// scan and one lookup), for the caller to start or hand to a task.
+    pub(crate) fn answer_single_pass<'t>(
+        &'t self,
+        text: &'t str,
+        ctx: &Context,
+        out: &mut String,
+    ) -> SinglePass<'t> {
+        let Some(name) = single_pass::method_name(text) else {
+            return SinglePass::General;
         };
-        let Handler::Sync(handler) = &method.handler else {
-            return false;
+        let Some(method) = self.methods.get(name) else {
+            return SinglePass::General;
         };
-        handler.answer_text(text, name, self.responder(method, ctx, out))
+        match &method.handler {
+            Handler::Sync(handler) => {
+                if handler.answer_text(text, name, self.responder(method, ctx, out)) {
+                    SinglePass::Answered
+                } else {
+                    SinglePass::General
+                }
+            }
+            Handler::Async(handler) => SinglePass::Async(name, method, &**handler),
+        }
     }
 
-    /// The async twin of [`answer_single_pass`](Self::answer_single_pass):
-    /// `None`, with nothing started, when `text` needs the general path.
+    /// Reads `text` in one pass when it is a plain single request to an
+    /// asynchronous method, and answers it; `None`, with nothing started,
+    /// when `text` needs the general path.
     #[cfg(feature = "ws")]
     pub(crate) async fn call_async_single_pass(
         &self,
         text: &str,
         ctx: &Context,
     ) -> Option<Option<String>> {
-        let (name, method) = self.single_pass_target(text)?;
+        let name = single_pass::method_name(text)?;
+        let method = self.methods.get(name)?;
         let Handler::Async(handler) = &method.handler else {
             return None;
         };
@@ -99,21 +120,6 @@ impl Router {
             self.start_single_pass(method, &**handler, text, name, ctx)?
                 .await,
         )
-    }
-
-    /// The method a single request in `text` names, found by a scan that
-    /// the method's own single-pass parser then checks.
-    pub(crate) fn single_pass_target<'t>(&self, text: &'t str) -> Option<(&'t str, &Method)> {
-        let name = single_pass::method_name(text)?;
-        Some((name, self.methods.get(name)?))
-    }
-
-    /// Whether `text` is a single request to an asynchronous method, by
-    /// the same scan; such a message is worth handing to a task at once.
-    #[cfg(feature = "ws")]
-    pub(crate) fn names_async_method(&self, text: &str) -> bool {
-        self.single_pass_target(text)
-            .is_some_and(|(_, method)| matches!(method.handler, Handler::Async(_)))
     }
 
     /// Reads `text` in one pass and starts the call; the future answers it.

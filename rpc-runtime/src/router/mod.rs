@@ -3,6 +3,9 @@
 
 mod dispatch;
 
+#[cfg(feature = "ws")]
+pub(crate) use dispatch::SinglePass;
+
 use std::future::Future;
 use std::sync::Arc;
 

@@ -249,6 +249,12 @@ impl ServerBuilder {
 
     /// Lets browsers call from pages of other origins (CORS), and limits
     /// which origins may open a WebSocket (see [`Cors`]).
+    ///
+    /// ```
+    /// use rpc_runtime::{server::{Cors, Server}, Router};
+    /// let server = Server::builder().cors(Cors::any_origin()).build(Router::new());
+    /// assert!(server.config().cors.is_some());
+    /// ```
     pub fn cors(mut self, cors: Cors) -> Self {
         self.config.cors = Some(cors);
         self

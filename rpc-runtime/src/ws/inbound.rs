@@ -8,6 +8,7 @@ use super::writer::Outgoing;
 use crate::protocol::{
     codes, parse_message, write_error_response, Entry, ErrorObject, Id, Message, Version,
 };
+use crate::router::SinglePass;
 use crate::{Context, Router};
 
 /// Whether the requests of a frame may run.
@@ -49,13 +50,14 @@ pub(crate) fn handle_frame_now(
         return Handled::Later;
     }
     let mut out = String::new();
-    if router.answer_single_pass(text, ctx, &mut out) {
-        return Handled::Done((!out.is_empty()).then(|| outgoing(out, binary)));
-    }
-    // A call to an asynchronous method is read in one pass by the task that
-    // awaits it; parsing it here as well would be wasted.
-    if router.names_async_method(text) {
-        return Handled::Later;
+    match router.answer_single_pass(text, ctx, &mut out) {
+        SinglePass::Answered => {
+            return Handled::Done((!out.is_empty()).then(|| outgoing(out, binary)));
+        }
+        // A call to an asynchronous method is read in one pass by the task
+        // that awaits it; parsing it here as well would be wasted.
+        SinglePass::Async(..) => return Handled::Later,
+        SinglePass::General => {}
     }
     let reply = match parse_message(text, router.parse_options()) {
         Err(error) => Some(rejected(&error)),
