@@ -182,7 +182,8 @@ impl<'de> Visitor<'de> for ItemSeed {
     }
 }
 
-enum Field {
+/// The members JSON-RPC gives a meaning to, by name; any other is `Other`.
+pub(crate) enum Field {
     Jsonrpc,
     Method,
     Params,

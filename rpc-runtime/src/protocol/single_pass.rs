@@ -22,6 +22,7 @@ use std::marker::PhantomData;
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
+use super::raw::Field;
 use super::Id;
 use crate::params::{FromParams, Params};
 
@@ -166,27 +167,27 @@ impl<'de, A: FromParams<'de>> Visitor<'de> for CallVisitor<'_, '_, A> {
             id: None,
             args: None,
         };
-        while let Some(member) = map.next_key::<Member>()? {
+        while let Some(member) = map.next_key::<Field>()? {
             match member {
-                Member::Jsonrpc if !version => {
+                Field::Jsonrpc if !version => {
                     version = true;
                     if map.next_value::<&str>()? != "2.0" {
                         return Err(decline());
                     }
                 }
-                Member::Method if !method => {
+                Field::Method if !method => {
                     method = true;
                     if map.next_value::<&str>()? != self.method {
                         return Err(decline());
                     }
                 }
-                Member::Params if found.args.is_none() => {
+                Field::Params if found.args.is_none() => {
                     found.args = Some(map.next_value_seed(ArgsSeed {
                         names: self.names,
                         _args: PhantomData,
                     })?);
                 }
-                Member::Id if found.id.is_none() => found.id = Some(map.next_value()?),
+                Field::Id if found.id.is_none() => found.id = Some(map.next_value()?),
                 _ => return Err(decline()),
             }
         }
@@ -208,40 +209,6 @@ impl<'de, A: FromParams<'de>> DeserializeSeed<'de> for ArgsSeed<'_, A> {
 
     fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<A, D::Error> {
         A::from_deserializer(deserializer, self.names)
-    }
-}
-
-enum Member {
-    Jsonrpc,
-    Method,
-    Params,
-    Id,
-    Other,
-}
-
-impl<'de> de::Deserialize<'de> for Member {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_identifier(MemberVisitor)
-    }
-}
-
-struct MemberVisitor;
-
-impl Visitor<'_> for MemberVisitor {
-    type Value = Member;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a member name")
-    }
-
-    fn visit_str<E: de::Error>(self, key: &str) -> Result<Member, E> {
-        Ok(match key {
-            "jsonrpc" => Member::Jsonrpc,
-            "method" => Member::Method,
-            "params" => Member::Params,
-            "id" => Member::Id,
-            _ => Member::Other,
-        })
     }
 }
 
