@@ -1,12 +1,14 @@
 //! `Router::handle` on arbitrary bytes: never a panic, every reply is a
 //! JSON-RPC response (or a batch of them), and the single-pass path answers
-//! exactly as the general one.
+//! exactly as the general one, and as both do through a layer that passes
+//! every call on.
 #![no_main]
 
 use futures_util::FutureExt as _;
 use libfuzzer_sys::fuzz_target;
 use rpc_runtime::protocol::ErrorObjectOwned;
-use rpc_runtime::{Context, Router};
+use rpc_runtime::middleware::{Call, CallService, Next};
+use rpc_runtime::{Context, MethodOutput, Router};
 use std::sync::OnceLock;
 
 fn router() -> &'static Router {
@@ -50,12 +52,30 @@ fn single_pass_router() -> &'static Router {
     })
 }
 
+/// A layer that only passes each call on.
+struct PassOn(Next);
+
+impl CallService for PassOn {
+    fn call<'a>(&'a self, call: Call<'a>) -> impl std::future::Future<Output = MethodOutput> + Send + 'a {
+        self.0.call(call)
+    }
+}
+
+/// `single_pass_router()` behind a layer: every call takes the general path
+/// through the middleware seam.
+fn layered_router() -> &'static Router {
+    static ROUTER: OnceLock<Router> = OnceLock::new();
+    ROUTER.get_or_init(|| single_pass_router().clone().layer(tower_layer::layer_fn(PassOn)))
+}
+
 fuzz_target!(|data: &[u8]| {
     // Transports answer invalid UTF-8 with a parse error before the router.
     let Ok(text) = std::str::from_utf8(data) else { return };
     let reply = router().handle(text, &Context::new()).now_or_never().expect("handlers finish at once");
     let single_pass = single_pass_router().handle(text, &Context::new()).now_or_never().expect("handlers finish at once");
     assert_eq!(reply, single_pass, "the two paths disagree on {text:?}");
+    let layered = layered_router().handle(text, &Context::new()).now_or_never().expect("handlers finish at once");
+    assert_eq!(reply, layered, "the layered path disagrees on {text:?}");
     if let Some(reply) = reply {
         // Ids are echoed exactly as written, so a reply may hold a number no
         // f64 can hold (`1e99999`); check it with the toolkit's own response

@@ -3,9 +3,24 @@
 //! per-connection context. The HTTP and WebSocket servers are built on it
 //! (feature `server`).
 //!
-//! A JSON-RPC exchange is text in, text out: [`Router::handle`] takes one
-//! message and returns the response text, or nothing. Transports only move
-//! text between a socket and the router.
+//! A JSON-RPC exchange is text in, text out: [`Router::message`] (awaited:
+//! [`Router::handle`]) takes one message and returns the response text, or
+//! nothing. Transports only frame and move text between a socket and the
+//! router; [middleware](middleware) wraps the one path every call takes.
+//!
+//! Where a request goes: the transport hands each message, with the
+//! connection's [`Context`], to [`Router::message`]. A plain call to a
+//! method registered by argument types is read there in one pass, its
+//! params decoded straight into the argument types (routers without
+//! layers); any other message is parsed once, its responses handed to the
+//! transport's [`ResponseSink`] (a bidirectional connection's waiting
+//! calls), and each call, alone or in a batch (members run concurrently),
+//! passes the router's [layers](Router::layer) to the method table, where
+//! its handler runs guarded (a panic is that call's `-32603`, a slow one
+//! meets the call timeout). The answer, or the [`Refusal`] a transport
+//! asked for (busy, closing, too large...), is written here with the
+//! request's id and handed back at once ([`Answer::Now`]) or as a future
+//! ([`Answer::Later`]).
 //!
 //! ```
 //! use rpc_runtime::{protocol::ErrorObjectOwned, Context, Router};
@@ -33,17 +48,15 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
-mod batch;
 pub mod client;
 mod config;
 mod context;
 mod error;
-mod method;
+pub mod middleware;
 #[cfg(feature = "openrpc")]
 pub mod openrpc;
 pub mod params;
 pub mod protocol;
-mod respond;
 mod router;
 #[cfg(feature = "server")]
 pub mod server;
@@ -53,8 +66,10 @@ pub mod ws;
 pub use config::RouterConfig;
 pub use context::{Context, ContextBuilder, RequestHead};
 pub use error::{InternalError, MethodError, RpcError};
-pub use method::{into_output, BoxFuture, MethodInfo, MethodOutput};
-pub use router::{RegisterError, Router, RESERVED_PREFIX};
+pub use router::{
+    into_output, Answer, BoxFuture, Inbound, MethodInfo, MethodOutput, Refusal, RegisterError,
+    ResponseSink, Router, RESERVED_PREFIX,
+};
 
 #[cfg(feature = "macros")]
 pub use rpc_macros::{rpc, RpcError};

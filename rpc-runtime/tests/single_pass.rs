@@ -1,14 +1,17 @@
 //! The single-pass path (methods registered by argument types) against the
-//! general path (the same methods decoding their own params): every text
-//! must get byte-for-byte the same answer from both, for synchronous and
-//! asynchronous methods.
+//! general path (the same methods decoding their own params), and both
+//! through a layer that only passes calls on (which turns the single pass
+//! off): every text must get byte-for-byte the same answer from all four,
+//! for synchronous and asynchronous methods, and a refusing check must
+//! answer alike on both paths.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use futures_util::FutureExt as _;
 use proptest::prelude::*;
+use rpc_runtime::middleware::{Call, CallService, Next};
 use rpc_runtime::params::Variadic;
 use rpc_runtime::protocol::ErrorObjectOwned;
-use rpc_runtime::{Context, Router};
+use rpc_runtime::{Context, MethodOutput, Router};
 
 /// `add(a, b?)`, `none()`, `name(s)` and `boom()`, by argument types.
 fn single_pass_router() -> Router {
@@ -43,10 +46,10 @@ fn single_pass_router() -> Router {
         },
     )
     .unwrap();
-    r.before_call(refuse_none)
+    r
 }
 
-/// Both routers refuse `none` before it runs.
+/// A check that refuses `none` before it runs.
 fn refuse_none(method: &str, _ctx: &Context) -> Result<(), rpc_runtime::MethodError> {
     if method == "none" {
         Err(rpc_runtime::protocol::ErrorObject::new(4001, "refused").into())
@@ -92,7 +95,44 @@ fn general_router() -> Router {
         }
     })
     .unwrap();
-    r.before_call(refuse_none)
+    r
+}
+
+/// A layer that only passes each call on.
+struct PassOn(Next);
+
+impl CallService for PassOn {
+    fn call<'a>(
+        &'a self,
+        call: Call<'a>,
+    ) -> impl std::future::Future<Output = MethodOutput> + Send + 'a {
+        self.0.call(call)
+    }
+}
+
+/// Every text gets one answer from the single-pass and the general router,
+/// with no layer and with one that passes calls on, and from both with a
+/// refusing check where `none` is concerned.
+fn assert_all_agree(text: &str) -> Result<(), TestCaseError> {
+    let fast = answer(&single_pass_router(), text);
+    prop_assert_eq!(&fast, &answer(&general_router(), text), "general: {}", text);
+    let layered = |router: Router| router.layer(tower_layer::layer_fn(PassOn));
+    prop_assert_eq!(
+        &fast,
+        &answer(&layered(single_pass_router()), text),
+        "layered single pass: {}",
+        text
+    );
+    prop_assert_eq!(
+        &fast,
+        &answer(&layered(general_router()), text),
+        "layered general: {}",
+        text
+    );
+    let checked_fast = answer(&single_pass_router().before_call(refuse_none), text);
+    let checked_general = answer(&general_router().before_call(refuse_none), text);
+    prop_assert_eq!(checked_fast, checked_general, "checked: {}", text);
+    Ok(())
 }
 
 fn answer(router: &Router, text: &str) -> Option<String> {
@@ -266,20 +306,17 @@ proptest! {
 
     #[test]
     fn both_paths_answer_every_text_alike(text in message()) {
-        let (fast, general) = (single_pass_router(), general_router());
-        prop_assert_eq!(answer(&fast, &text), answer(&general, &text), "{}", text);
+        assert_all_agree(&text)?;
     }
 
     #[test]
     fn both_paths_answer_near_plain_requests_alike(text in near_plain_request()) {
-        let (fast, general) = (single_pass_router(), general_router());
-        prop_assert_eq!(answer(&fast, &text), answer(&general, &text), "{}", text);
+        assert_all_agree(&text)?;
     }
 
     #[test]
     fn both_paths_answer_plain_requests_alike(text in plain_request()) {
-        let (fast, general) = (single_pass_router(), general_router());
-        prop_assert_eq!(answer(&fast, &text), answer(&general, &text), "{}", text);
+        assert_all_agree(&text)?;
     }
 }
 
@@ -313,6 +350,14 @@ fn the_usual_requests_are_answered() {
     ];
     for (text, want) in cases {
         assert_eq!(answer(&fast, text).as_deref(), want, "{text}");
+    }
+    let refused = r#"{"jsonrpc":"2.0","method":"none","id":5}"#;
+    let want = r#"{"jsonrpc":"2.0","error":{"code":4001,"message":"refused"},"id":5}"#;
+    for router in [single_pass_router(), general_router()] {
+        assert_eq!(
+            answer(&router.before_call(refuse_none), refused).as_deref(),
+            Some(want)
+        );
     }
 }
 

@@ -1,23 +1,31 @@
-//! Dispatch: a message in, its answer out. A plain single request to a
-//! method registered by argument types is read in one pass; everything else
-//! is parsed once into entries that are answered in place, or awaited when
-//! their handler is asynchronous.
+//! Dispatch behind the core entry. A plain single request to a method
+//! registered by argument types is read in one pass (when the router has no
+//! layers: they must see the params raw); everything else is parsed once
+//! into entries that are answered in place, or awaited when a handler or a
+//! layer waits.
 
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
 
 use futures_util::FutureExt as _;
 use tracing::Instrument as _;
 
+use super::batch;
+use super::call::{BatchPosition, Call};
+use super::method::{AsyncMethod, Handler, Method, MethodOutput};
+use super::refusal::Refusal;
+use super::respond::{log_outcome, panicked, write_error, Responder};
 use super::Router;
 use crate::error::MethodError;
-use crate::method::{AsyncMethod, BoxFuture, Handler, Method, MethodOutput};
 use crate::protocol::{
     parse_message, single_pass, write_error_response, write_success_response, Entry, ErrorObject,
-    Id, Message, ParseOptions, Request, Version,
+    Id, Message, MessageError, ParseOptions, Request, Response, Version,
 };
-use crate::respond::{log_outcome, panicked, write_error, Responder};
-use crate::{batch, Context};
+use crate::Context;
+
+/// Hands a response in a message to the call waiting for it.
+pub(crate) type Deliver<'d> = dyn Fn(&Response<'_>) + Sync + 'd;
 
 /// What [`Router::answer_single_pass`] did with a message.
 pub(crate) enum SinglePass<'t> {
@@ -40,50 +48,78 @@ impl Router {
         }
     }
 
-    /// Handles one message (a single request or a batch) and returns the
-    /// response text, or `None` when no response is due.
-    pub async fn handle(&self, text: &str, ctx: &Context) -> Option<String> {
-        let mut out = String::new();
-        match self.answer_single_pass(text, ctx, &mut out) {
-            SinglePass::Answered => return (!out.is_empty()).then_some(out),
-            SinglePass::Async(name, method, handler) => {
-                if let Some(reply) = self.start_single_pass(method, handler, text, name, ctx) {
-                    return reply.await;
+    /// Answers a message: in one pass if `single_pass` and it can be, else
+    /// parsed once, its responses delivered, its calls run or refused.
+    pub(crate) async fn answer_general(
+        &self,
+        text: &str,
+        ctx: &Context,
+        refusal: Option<&Refusal>,
+        deliver: Option<&Deliver<'_>>,
+        single_pass: bool,
+    ) -> Option<String> {
+        if single_pass && refusal.is_none() {
+            let mut out = String::new();
+            match self.answer_single_pass(text, ctx, &mut out) {
+                SinglePass::Answered => return (!out.is_empty()).then_some(out),
+                SinglePass::Async(name, method, handler) => {
+                    if let Some(reply) = self.start_single_pass(method, handler, text, name, ctx) {
+                        return reply.await;
+                    }
                 }
+                SinglePass::General => {}
             }
-            SinglePass::General => {}
         }
         match parse_message(text, self.parse_options()) {
-            // Answered inline rather than through `handle_message`: a single
-            // call to a synchronous handler then costs no nested future and
-            // no copy of the parsed request.
+            Ok(Message::Single(Entry::Response(response))) if deliver.is_some() => {
+                if let Some(deliver) = deliver {
+                    deliver(&response);
+                }
+                None
+            }
+            // Answered inline: a single call to a synchronous handler then
+            // costs no nested future and no copy of the parsed request.
             Ok(Message::Single(entry)) => {
-                if self.answer_now(&entry, ctx, &mut out) {
+                let mut out = String::new();
+                if self.answer_now(&entry, ctx, refusal, &mut out) {
                     (!out.is_empty()).then_some(out)
                 } else {
-                    self.call_async(entry.into_request()?, ctx).await
+                    self.call_later(entry.into_request()?, ctx, None).await
                 }
             }
-            Ok(Message::Batch(entries)) => batch::run(self, entries, ctx).await,
-            Err(error) => {
-                tracing::debug!(target: "rpc_runtime::rejected", %error, "message rejected");
-                let mut out = String::with_capacity(96);
-                write_error_response(&mut out, Version::V2, &Id::null(), &error.to_error_object());
-                Some(out)
+            Ok(Message::Batch(mut entries)) => {
+                if let Some(deliver) = deliver {
+                    entries.retain(|entry| match entry {
+                        Entry::Response(response) => {
+                            deliver(response);
+                            false
+                        }
+                        _ => true,
+                    });
+                    if entries.is_empty() {
+                        return None;
+                    }
+                }
+                batch::run(self, entries, ctx, refusal).await
             }
+            Err(error) => Some(rejected(&error)),
         }
     }
 
     /// Answers `text` into `out` when it is a plain single request to a
     /// synchronous method registered with its argument types, reading it in
     /// one pass. A request to an asynchronous method is only found (by one
-    /// scan and one lookup), for the caller to start or hand to a task.
+    /// scan and one lookup), for the caller to start. A router with layers
+    /// never takes this path: they must see every call with its params raw.
     pub(crate) fn answer_single_pass<'t>(
         &'t self,
         text: &'t str,
         ctx: &Context,
         out: &mut String,
     ) -> SinglePass<'t> {
+        if !self.layers.is_empty() {
+            return SinglePass::General;
+        }
         let Some(name) = single_pass::method_name(text) else {
             return SinglePass::General;
         };
@@ -99,27 +135,8 @@ impl Router {
                 }
             }
             Handler::Async(handler) => SinglePass::Async(name, method, &**handler),
+            Handler::Nested(_) => SinglePass::General,
         }
-    }
-
-    /// Reads `text` in one pass when it is a plain single request to an
-    /// asynchronous method, and answers it; `None`, with nothing started,
-    /// when `text` needs the general path.
-    #[cfg(feature = "ws")]
-    pub(crate) async fn call_async_single_pass(
-        &self,
-        text: &str,
-        ctx: &Context,
-    ) -> Option<Option<String>> {
-        let name = single_pass::method_name(text)?;
-        let method = self.methods.get(name)?;
-        let Handler::Async(handler) = &method.handler else {
-            return None;
-        };
-        Some(
-            self.start_single_pass(method, &**handler, text, name, ctx)?
-                .await,
-        )
     }
 
     /// Reads `text` in one pass and starts the call; the future answers it.
@@ -132,9 +149,10 @@ impl Router {
         name: &str,
         ctx: &Context,
     ) -> Option<impl Future<Output = Option<String>> + 'a> {
-        let (id, future) = handler.start_text(text, name, ctx, &|| method.admit(ctx))?;
+        let (id, future) = handler.start_text(text, name, ctx)?;
         Some(async move {
-            self.finish_async(method, Version::V2, id.as_ref(), Ok(future))
+            let started: std::thread::Result<Pending<'_>> = Ok(future);
+            self.finish(&method.info.name, Version::V2, id.as_ref(), started)
                 .await
         })
     }
@@ -153,46 +171,32 @@ impl Router {
         }
     }
 
-    /// Handles an already parsed message.
-    pub async fn handle_message(&self, message: Message<'_>, ctx: &Context) -> Option<String> {
-        match message {
-            Message::Single(entry) => self.handle_entry(entry, ctx).await,
-            Message::Batch(entries) => batch::run(self, entries, ctx).await,
-        }
-    }
-
-    /// Handles one member of a message.
-    pub(crate) async fn handle_entry(&self, entry: Entry<'_>, ctx: &Context) -> Option<String> {
-        let mut out = String::new();
-        if self.answer_now(&entry, ctx, &mut out) {
-            (!out.is_empty()).then_some(out)
-        } else {
-            self.call_async(entry.into_request()?, ctx).await
-        }
-    }
-
-    /// Runs one valid request; `None` for a notification.
-    pub async fn call(&self, request: Request<'_>, ctx: &Context) -> Option<String> {
-        self.handle_entry(Entry::Request(request), ctx).await
-    }
-
-    /// Whether answering `entry` means awaiting an asynchronous handler.
-    pub(crate) fn needs_waiting(&self, entry: &Entry<'_>) -> bool {
+    /// Whether answering `entry` means awaiting a handler or the layers.
+    pub(crate) fn needs_waiting(&self, entry: &Entry<'_>, refusal: Option<&Refusal>) -> bool {
         match entry {
-            Entry::Request(request) => self
-                .methods
-                .get(&*request.method)
-                .is_some_and(|m| matches!(m.handler, Handler::Async(_))),
+            Entry::Request(request) if refusal.is_none() => {
+                !self.layers.is_empty()
+                    || self
+                        .methods
+                        .get(&*request.method)
+                        .is_some_and(|m| !matches!(m.handler, Handler::Sync(_)))
+            }
             _ => false,
         }
     }
 
     /// Appends the answer to an entry that needs no waiting (an invalid
-    /// entry, an unknown method, a synchronous handler) to `out`, nothing for a
-    /// notification; `false`, with nothing written, for a request whose
-    /// handler is asynchronous. The entry is only borrowed: moving parsed
-    /// entries about cost a batch more than answering some of them.
-    pub(crate) fn answer_now(&self, entry: &Entry<'_>, ctx: &Context, out: &mut String) -> bool {
+    /// entry, a refused call, an unknown method, a synchronous handler) to
+    /// `out`, nothing for a notification; `false`, with nothing written, for
+    /// a request that must be awaited. The entry is only borrowed: moving
+    /// parsed entries about cost a batch more than answering some of them.
+    pub(crate) fn answer_now(
+        &self,
+        entry: &Entry<'_>,
+        ctx: &Context,
+        refusal: Option<&Refusal>,
+        out: &mut String,
+    ) -> bool {
         let request = match entry {
             Entry::Request(request) => request,
             Entry::Invalid(invalid) => {
@@ -210,6 +214,15 @@ impl Router {
                 return true;
             }
         };
+        if let Some(refusal) = refusal {
+            if let Some(id) = &request.id {
+                write_error_response(out, request.version, id, &refusal.error_object());
+            }
+            return true;
+        }
+        if !self.layers.is_empty() {
+            return false;
+        }
         let Some(method) = self.methods.get(&*request.method) else {
             tracing::debug!(target: "rpc_runtime::call", method = %request.method, "method not found");
             if let Some(id) = &request.id {
@@ -227,36 +240,61 @@ impl Router {
                 );
                 true
             }
-            Handler::Async(_) => false,
+            Handler::Async(_) | Handler::Nested(_) => false,
         }
     }
 
-    /// Runs a request whose handler is asynchronous.
-    pub(crate) async fn call_async(&self, request: Request<'_>, ctx: &Context) -> Option<String> {
-        let method = self.methods.get(&*request.method)?;
-        let Handler::Async(handler) = &method.handler else {
-            return None;
+    /// Runs a request that must be awaited: through the layers when there
+    /// are any, else straight to its asynchronous (or nested) method.
+    pub(crate) async fn call_later(
+        &self,
+        request: Request<'_>,
+        ctx: &Context,
+        batch: Option<BatchPosition>,
+    ) -> Option<String> {
+        let Request {
+            version,
+            method,
+            params,
+            id,
+        } = request;
+        if self.layers.is_empty() {
+            if let Some(found) = self.methods.get(&*method) {
+                if let Handler::Async(handler) = &found.handler {
+                    let started = catch_unwind(AssertUnwindSafe(|| handler.start(params, ctx)))
+                        .map(|future| future as Pending<'_>);
+                    return self
+                        .finish(&found.info.name, version, id.as_ref(), started)
+                        .await;
+                }
+            }
+        }
+        let name = method.clone();
+        let call = Call {
+            method,
+            params,
+            id: id.clone(),
+            version,
+            ctx,
+            batch,
+            router: Some(self),
         };
-        let started = match method.admit(ctx) {
-            Ok(()) => catch_unwind(AssertUnwindSafe(|| handler.start(request.params, ctx))),
-            Err(refused) => Ok(Box::pin(std::future::ready(Err(refused))) as BoxFuture<_>),
-        };
-        self.finish_async(method, request.version, request.id.as_ref(), started)
-            .await
+        let started = catch_unwind(AssertUnwindSafe(|| self.serve(call)));
+        self.finish(&name, version, id.as_ref(), started).await
     }
 
     /// Runs a started call (or the panic that starting it raised) and
     /// writes its answer; `None` for a notification.
-    async fn finish_async(
+    async fn finish(
         &self,
-        method: &Method,
+        method: &str,
         version: Version,
         id: Option<&Id<'_>>,
-        started: std::thread::Result<BoxFuture<MethodOutput>>,
+        started: std::thread::Result<Pending<'_>>,
     ) -> Option<String> {
-        let span = tracing::trace_span!("rpc.call", method = %method.info.name);
-        let output = self.run_async(started).instrument(span).await;
-        let id = log_outcome(&method.info, id, output.as_ref().err())?;
+        let span = tracing::trace_span!("rpc.call", %method);
+        let output = self.run_guarded(started).instrument(span).await;
+        let id = log_outcome(method, id, output.as_ref().err())?;
         let mut out = String::with_capacity(64);
         match output {
             Ok(result) => {
@@ -274,10 +312,9 @@ impl Router {
         Some(out)
     }
 
-    async fn run_async(
-        &self,
-        started: std::thread::Result<BoxFuture<MethodOutput>>,
-    ) -> MethodOutput {
+    /// Awaits a call under the call timeout; a panic anywhere in it (a
+    /// handler, a layer) is that call's `-32603`.
+    async fn run_guarded(&self, started: std::thread::Result<Pending<'_>>) -> MethodOutput {
         let future = match started {
             Ok(future) => AssertUnwindSafe(future).catch_unwind(),
             Err(panic) => return panicked(panic),
@@ -294,6 +331,17 @@ impl Router {
             None => future.await.unwrap_or_else(panicked),
         }
     }
+}
+
+/// A call under way.
+type Pending<'a> = Pin<Box<dyn Future<Output = MethodOutput> + Send + 'a>>;
+
+#[cold]
+fn rejected(error: &MessageError) -> String {
+    tracing::debug!(target: "rpc_runtime::rejected", %error, "message rejected");
+    let mut out = String::with_capacity(96);
+    write_error_response(&mut out, Version::V2, &Id::null(), &error.to_error_object());
+    out
 }
 
 #[cold]

@@ -1,10 +1,32 @@
-//! The method table and the single entry point every transport calls
-//! (dispatch itself is in [`dispatch`]).
+//! The method table, and the one path every call takes through it.
+//!
+//! Where a request goes: a transport hands each message it reads to the
+//! core entry ([`Router::message`], in [`entry`]) with the connection's
+//! [`Context`]. A plain call to a method registered by argument types, on a
+//! router without layers, is read there in one pass ([`dispatch`], with the
+//! single-pass parser of `protocol`). Any other message is parsed once; its
+//! responses go to the transport's [`ResponseSink`], and each call (alone or
+//! in a [`batch`], run concurrently) passes the router's layers
+//! ([`service`]: a [`Call`] through every [`CallService`]) to the method
+//! table, where its handler runs guarded ([`respond`]: a panic is that
+//! call's `-32603`). The answer is written with the request's id and
+//! handed back, now or as a future; refusals ([`Refusal`]) are written here
+//! too, so no transport writes a JSON-RPC body of its own.
 
+mod batch;
+mod call;
 mod dispatch;
+mod entry;
+mod method;
+mod refusal;
+mod respond;
+mod service;
 
-#[cfg(feature = "ws")]
-pub(crate) use dispatch::SinglePass;
+pub use call::{BatchPosition, Call};
+pub use entry::{Answer, Inbound, ResponseSink};
+pub use method::{into_output, BoxFuture, MethodInfo, MethodOutput};
+pub use refusal::Refusal;
+pub use service::{CallFuture, CallService, Next};
 
 use std::future::Future;
 use std::sync::Arc;
@@ -14,12 +36,10 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::error::MethodError;
-use crate::method::{
-    into_output, write_json, ArgsMethod, BoxFuture, Guard, Handler, Method, MethodInfo,
-    MethodOutput,
-};
 use crate::params::{FromParams, Params};
 use crate::{Context, RouterConfig};
+use method::{write_json, ArgsMethod, Handler, Method};
+use service::{Layers, Nested};
 
 /// The prefix the specification reserves for its own methods.
 pub const RESERVED_PREFIX: &str = "rpc.";
@@ -83,9 +103,8 @@ pub struct Router {
     /// than the rest of a lookup.
     methods: FxHashMap<Arc<str>, Method>,
     config: RouterConfig,
-    /// The checks set with [`before_call`](Self::before_call): every method
-    /// registered or merged here carries them.
-    guards: Vec<Arc<Guard>>,
+    /// The middleware every call passes (see [`layer`](Self::layer)).
+    layers: Layers,
     /// What the methods' documentation says, for `rpc.discover`; kept
     /// beside the table so dispatch never looks at it.
     #[cfg(feature = "openrpc")]
@@ -314,10 +333,7 @@ impl Router {
         let handler = method.handler.clone();
         let params = method.info.params.clone();
         let notification = method.info.notification;
-        let guards = method.guards.clone();
         let method = self.insert(alias, handler, false)?;
-        // The alias is the same method: the same checks guard it.
-        method.guards = guards;
         let info = &mut method.info;
         info.params = params;
         info.notification = notification;
@@ -339,11 +355,10 @@ impl Router {
             name: name.to_owned(),
             ..MethodInfo::default()
         };
-        let method = self.methods.entry(Arc::from(name)).or_insert(Method {
-            handler,
-            info,
-            guards: self.guards.clone(),
-        });
+        let method = self
+            .methods
+            .entry(Arc::from(name))
+            .or_insert(Method { handler, info });
         Ok(method)
     }
 
@@ -356,7 +371,7 @@ impl Router {
         let mut out = Router {
             methods: FxHashMap::with_capacity_and_hasher(self.methods.len(), Default::default()),
             config: self.config,
-            guards: self.guards,
+            layers: self.layers,
             #[cfg(feature = "openrpc")]
             doc: self.doc,
         };
@@ -389,32 +404,89 @@ impl Router {
         {
             return Err(RegisterError::Duplicate(name.to_string()));
         }
-        self.methods
-            .extend(other.methods.into_iter().map(|(name, mut method)| {
-                // Merged methods keep their own router's checks and take on
-                // this one's too.
-                method.guards.extend(self.guards.iter().cloned());
-                (name, method)
-            }));
         #[cfg(feature = "openrpc")]
-        if let Some(doc) = other.doc {
+        if let Some(doc) = other.doc.clone() {
             self.attach_doc(doc);
+        }
+        if other.layers.is_empty() {
+            self.methods.extend(other.methods);
+            return Ok(());
+        }
+        // Its methods keep its layers: a call to one passes this router's
+        // layers, then those, then reaches the method.
+        let infos: Vec<(Arc<str>, MethodInfo)> = other
+            .methods
+            .iter()
+            .map(|(name, method)| (Arc::clone(name), method.info.clone()))
+            .collect();
+        let other = Arc::new(other);
+        for (name, info) in infos {
+            let nested = Nested {
+                router: Arc::clone(&other),
+                target: Arc::clone(&name),
+            };
+            let handler = Handler::Nested(Arc::new(nested));
+            self.methods.insert(name, Method { handler, info });
         }
         Ok(())
     }
 
-    /// Runs `check` before every call to a method of this router, those
-    /// registered before and after alike: it sees the method's name and the
-    /// call's context, and an `Err` answers the call in place of the method,
-    /// whatever its params (a notification gets no answer either way). The
-    /// request is parsed and its method found first, so malformed requests
-    /// and unknown methods are answered as usual. For authentication, rate
+    /// Adds a middleware layer: every call this router dispatches passes
+    /// it, a single call, each member of a batch and each notification,
+    /// over every transport, unknown methods included. Layers run in the
+    /// order they are added, the first added outermost (as
+    /// `tower::ServiceBuilder` orders them); each wraps the [`Next`] service
+    /// in a [`CallService`] of its own. They apply to the methods registered
+    /// before and after, and travel with them: merged into another router,
+    /// these methods pass that router's layers, then these.
+    ///
+    /// A router with layers answers every call through them, so the
+    /// single-pass reading of plain calls (which decodes params before any
+    /// layer could see them) is off; a layer that panics fails only its call,
+    /// with `-32603`.
+    ///
+    /// ```
+    /// use rpc_runtime::middleware::{check, Call};
+    /// use rpc_runtime::{protocol::{ErrorObject, ErrorObjectOwned}, Context, MethodError, Router};
+    /// # futures_executor::block_on(async {
+    /// // An asynchronous check: it could ask a database.
+    /// let mut router = Router::new().layer(check(|call: &Call<'_>| {
+    ///     let token = call.context().get::<String>();
+    ///     async move {
+    ///         match token {
+    ///             Some(_) => Ok(()),
+    ///             None => Err(MethodError::from(ErrorObject::new(4001, "log in first"))),
+    ///         }
+    ///     }
+    /// }));
+    /// router.register_sync_args("secret", &[], |(): (), _| Ok::<_, ErrorObjectOwned>(42)).unwrap();
+    /// let ctx = Context::new();
+    /// let text = r#"{"jsonrpc":"2.0","method":"secret","id":1}"#;
+    /// assert!(router.handle(text, &ctx).await.unwrap().contains("4001"));
+    /// ctx.insert("token".to_owned());
+    /// assert_eq!(router.handle(text, &ctx).await.unwrap(), r#"{"jsonrpc":"2.0","result":42,"id":1}"#);
+    /// # });
+    /// ```
+    pub fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: tower_layer::Layer<Next> + Send + Sync + 'static,
+        L::Service: CallService,
+    {
+        self.layers.push(layer);
+        self
+    }
+
+    /// Runs `check` before every call to a registered method of this
+    /// router: it sees the method's name and the call's context, and an
+    /// `Err` answers the call in place of the method, whatever its params (a
+    /// notification gets no answer either way). Malformed requests and
+    /// unknown methods are answered as usual. For authentication, rate
     /// limits, or an audit log.
     ///
-    /// The checks travel with the methods: merging this router into another
-    /// keeps them, and the other router's checks are added. Several checks
-    /// all have to pass, in the order they were set. A check that panics
-    /// refuses with `-32603`.
+    /// A check is a [layer](Self::layer) ([`middleware::check`](crate::middleware::check)
+    /// with a synchronous function): several run in the order they were
+    /// set, they travel with the methods through [`merge`](Self::merge),
+    /// and one that panics refuses with `-32603`.
     ///
     /// ```
     /// use rpc_runtime::{protocol::{ErrorObject, ErrorObjectOwned}, Context, MethodError, Router};
@@ -427,21 +499,18 @@ impl Router {
     ///         Err(ErrorObject::new(4001, "log in first").into())
     ///     }
     /// });
-    /// router.register_sync_args("secret", &[], |(): (), _ctx| Ok::<_, ErrorObjectOwned>(42)).unwrap();
+    /// router.register_sync_args("secret", &[], |(): (), _| Ok::<_, ErrorObjectOwned>(42)).unwrap();
     /// let reply = router.handle(r#"{"jsonrpc":"2.0","method":"secret","id":1}"#, &Context::new()).await;
     /// assert_eq!(reply.as_deref(), Some(r#"{"jsonrpc":"2.0","error":{"code":4001,"message":"log in first"},"id":1}"#));
     /// # });
     /// ```
-    pub fn before_call<F>(mut self, check: F) -> Self
+    pub fn before_call<F>(self, check: F) -> Self
     where
         F: Fn(&str, &Context) -> Result<(), MethodError> + Send + Sync + 'static,
     {
-        let guard: Arc<Guard> = Arc::new(check);
-        for method in self.methods.values_mut() {
-            method.guards.push(Arc::clone(&guard));
-        }
-        self.guards.push(guard);
-        self
+        self.layer(crate::middleware::check(move |call: &Call<'_>| {
+            std::future::ready(check(call.method(), call.context()))
+        }))
     }
 
     /// The registered method names, sorted.

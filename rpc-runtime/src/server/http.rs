@@ -26,8 +26,7 @@ use super::config::ServerConfig;
 use super::connection::OpenConnection;
 use super::cors::Verdict;
 use super::{discovery, method_map, ws};
-use crate::protocol::{codes, write_error_response, ErrorObject, Id, Version};
-use crate::{Context, RequestHead, Router};
+use crate::{Context, Refusal, RequestHead, Router};
 
 /// The error type of a request body, boxed.
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -60,14 +59,10 @@ impl HttpState {
         } else {
             "POST"
         });
-        let too_large = error_body(
-            codes::TOO_LARGE,
-            &format!(
-                "Request body too large: the limit is {} bytes",
-                config.max_body_size
-            ),
-        );
-        let parse_error = error_body(codes::PARSE_ERROR, "Parse error");
+        let too_large = error_body(&Refusal::TooLarge {
+            limit: config.max_body_size,
+        });
+        let parse_error = error_body(&Refusal::NotUtf8);
         Self {
             router: Arc::new(router),
             config,
@@ -257,32 +252,20 @@ fn json(status: StatusCode, body: Bytes) -> Response<RpcBody> {
     response
 }
 
-/// A JSON-RPC error response (id `null`) as bytes.
-pub(crate) fn error_body(code: i32, message: &str) -> Bytes {
-    let mut out = String::with_capacity(64 + message.len());
-    write_error_response(
-        &mut out,
-        Version::V2,
-        &Id::null(),
-        &ErrorObject::new(code, message),
-    );
-    Bytes::from(out)
+/// A refusal's JSON-RPC error response (id `null`), as the core writes it.
+pub(crate) fn error_body(refusal: &Refusal) -> Bytes {
+    Bytes::from(refusal.response())
 }
 
 /// A rejection: the HTTP status and a JSON-RPC error body that says why.
-pub(crate) fn reject(status: StatusCode, code: i32, message: &str) -> Response<RpcBody> {
-    json(status, error_body(code, message))
+pub(crate) fn reject(status: StatusCode, refusal: &Refusal) -> Response<RpcBody> {
+    json(status, error_body(refusal))
 }
 
 #[cold]
 fn not_allowed(state: &HttpState, method: &Method) -> Response<RpcBody> {
     tracing::debug!(target: TARGET, %method, "method not allowed");
-    let mut response = json(
-        StatusCode::METHOD_NOT_ALLOWED,
-        Bytes::from_static(
-            br#"{"jsonrpc":"2.0","error":{"code":-32600,"message":"Method not allowed: send JSON-RPC requests with POST"},"id":null}"#,
-        ),
-    );
+    let mut response = reject(StatusCode::METHOD_NOT_ALLOWED, &Refusal::MethodNotAllowed);
     response.headers_mut().insert(ALLOW, state.allow.clone());
     response
 }
@@ -290,11 +273,9 @@ fn not_allowed(state: &HttpState, method: &Method) -> Response<RpcBody> {
 #[cold]
 fn unsupported_type(content_type: Option<&HeaderValue>) -> Response<RpcBody> {
     tracing::debug!(target: TARGET, content_type = ?content_type, "unsupported content type");
-    json(
+    reject(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        Bytes::from_static(
-            br#"{"jsonrpc":"2.0","error":{"code":-32600,"message":"Unsupported content type: expected application/json"},"id":null}"#,
-        ),
+        &Refusal::UnsupportedContentType,
     )
 }
 
@@ -307,21 +288,13 @@ fn too_large(state: &HttpState, size_at_least: u64) -> Response<RpcBody> {
 #[cold]
 fn body_timed_out(limit: Duration) -> Response<RpcBody> {
     tracing::debug!(target: TARGET, limit_ms = limit.as_millis(), "body read timed out");
-    reject(
-        StatusCode::REQUEST_TIMEOUT,
-        codes::INVALID_REQUEST,
-        &format!("Request body not received within {} ms", limit.as_millis()),
-    )
+    reject(StatusCode::REQUEST_TIMEOUT, &Refusal::BodyTimeout { limit })
 }
 
 #[cold]
 fn body_failed(error: &BoxError) -> Response<RpcBody> {
     tracing::debug!(target: TARGET, %error, "body could not be read");
-    reject(
-        StatusCode::BAD_REQUEST,
-        codes::INVALID_REQUEST,
-        "The request body could not be read",
-    )
+    reject(StatusCode::BAD_REQUEST, &Refusal::BodyUnreadable)
 }
 
 #[cfg(test)]
@@ -355,10 +328,13 @@ mod tests {
 
     #[test]
     fn error_bodies_are_json_rpc() {
-        let body = error_body(codes::TOO_LARGE, "too \"big\"");
+        let body = error_body(&Refusal::TooLarge { limit: 7 });
         let value: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-        assert_eq!(value["error"]["code"], codes::TOO_LARGE);
-        assert_eq!(value["error"]["message"], "too \"big\"");
+        assert_eq!(value["error"]["code"], crate::protocol::codes::TOO_LARGE);
+        assert_eq!(
+            value["error"]["message"],
+            "Request body too large: the limit is 7 bytes"
+        );
         assert!(value["id"].is_null());
     }
 }

@@ -24,9 +24,8 @@ use tokio_tungstenite::WebSocketStream;
 use super::body::RpcBody;
 use super::connection::{OpenConnection, Phase};
 use super::http::{reject, HttpState, Origin};
-use crate::protocol::codes;
 use crate::ws::{CloseReason, Connection};
-use crate::{Context, RequestHead};
+use crate::{Context, Refusal, RequestHead};
 
 const TARGET: &str = "rpc_runtime::ws";
 
@@ -51,8 +50,7 @@ pub(crate) async fn upgrade<B>(
         tracing::debug!(target: TARGET, peer = ?origin.peer, "upgrade refused: unsupported WebSocket version");
         let mut response = reject(
             StatusCode::UPGRADE_REQUIRED,
-            codes::INVALID_REQUEST,
-            "WebSocket version 13 is required",
+            &Refusal::BadUpgrade("WebSocket version 13 is required"),
         );
         response
             .headers_mut()
@@ -66,16 +64,14 @@ pub(crate) async fn upgrade<B>(
         tracing::debug!(target: TARGET, peer = ?origin.peer, "upgrade refused: no Sec-WebSocket-Key");
         return reject(
             StatusCode::BAD_REQUEST,
-            codes::INVALID_REQUEST,
-            "a WebSocket upgrade needs a Sec-WebSocket-Key header",
+            &Refusal::BadUpgrade("a WebSocket upgrade needs a Sec-WebSocket-Key header"),
         );
     };
     let Ok(accept) = HeaderValue::from_str(&accept) else {
         // A base64 digest is always a valid header value.
         return reject(
             StatusCode::BAD_REQUEST,
-            codes::INVALID_REQUEST,
-            "bad Sec-WebSocket-Key",
+            &Refusal::BadUpgrade("bad Sec-WebSocket-Key"),
         );
     };
     let head = detached_head(&request);

@@ -15,11 +15,11 @@ use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
-use super::inbound::{handle_frame, handle_frame_now, send, Admit, Handled};
+use super::inbound::{dispatch, outgoing, reply_later, send};
 use super::peer::Shared;
 use super::writer::{write_loop, Outgoing};
 use super::{CloseReason, Peer, Side, WsConfig};
-use crate::{Context, ContextBuilder, Router};
+use crate::{Answer, Context, ContextBuilder, Refusal, Router};
 use futures_util::future::Either;
 use tokio::sync::mpsc::error::TrySendError;
 
@@ -225,23 +225,23 @@ where
     let mut sent_before = 0;
     let mut last_ping = Instant::now();
 
-    // A frame nothing in which needs waiting is answered in place and its
-    // reply queued at once; only the others become futures (and a reply
-    // that finds the queue full waits in one).
+    // A frame the core answers at once has its reply queued at once; only
+    // frames whose calls wait become futures (and a reply that finds the
+    // queue full waits in one).
     macro_rules! dispatch {
-        ($text:expr, $binary:expr, $admit:expr) => {{
-            let text = $text;
-            match handle_frame_now(&text, $binary, $admit, router, ctx, shared) {
-                Handled::Done(None) => {}
-                Handled::Done(Some(reply)) => {
-                    if let Err(TrySendError::Full(reply)) = shared.queue.try_send(reply) {
+        ($text:expr, $binary:expr, $refusal:expr) => {{
+            let binary = $binary;
+            match dispatch($text, binary, $refusal, router, ctx, shared) {
+                Answer::Now(None) => {}
+                Answer::Now(Some(reply)) => {
+                    if let Err(TrySendError::Full(reply)) =
+                        shared.queue.try_send(outgoing(reply, binary))
+                    {
                         running.push(Either::Right(send(shared, reply)));
                     }
                 }
-                Handled::Later => {
-                    running.push(Either::Left(handle_frame(
-                        text, $binary, $admit, router, ctx, shared,
-                    )));
+                Answer::Later(answer) => {
+                    running.push(Either::Left(reply_later(answer, binary, shared)));
                 }
             }
         }};
@@ -280,22 +280,22 @@ where
                 // Past the limit this reads only because responses are awaited;
                 // calls read meanwhile still run, up to twice the limit, and
                 // beyond that are refused rather than buffered.
-                let admit = match phase {
-                    Phase::Open if running.len() < config.max_in_flight.saturating_mul(2) => Admit::Run,
-                    Phase::Open => Admit::Busy,
-                    _ => Admit::Closing,
+                let refusal = match phase {
+                    Phase::Open if running.len() < config.max_in_flight.saturating_mul(2) => None,
+                    Phase::Open => Some(Refusal::Busy),
+                    _ => Some(Refusal::Closing),
                 };
                 let now = Instant::now();
                 last_heard = now;
                 match frame {
                     Some(Ok(Message::Text(text))) => {
                         last_active = now;
-                        dispatch!(text, false, admit);
+                        dispatch!(text, false, refusal);
                     }
                     Some(Ok(Message::Binary(bytes))) => {
                         last_active = now;
                         match Utf8Bytes::try_from(bytes) {
-                            Ok(text) => dispatch!(text, true, admit),
+                            Ok(text) => dispatch!(text, true, refusal),
                             Err(_) => {
                                 let reason = CloseReason::Error("a binary frame that is not UTF-8".to_owned());
                                 phase = closing_now(shared, config, reason, 1007, "binary frame is not UTF-8").await;

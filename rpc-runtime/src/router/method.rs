@@ -9,10 +9,11 @@ use std::sync::Arc;
 use futures_util::FutureExt as _;
 use serde::Serialize;
 
+use super::respond::{panicked, Responder};
+use super::service::Nested;
 use crate::error::MethodError;
 use crate::params::{FromParams, Params};
 use crate::protocol::{single_pass, Id, Version};
-use crate::respond::{panicked, Responder};
 use crate::Context;
 
 /// A boxed, sendable future.
@@ -132,9 +133,8 @@ pub(crate) trait AsyncMethod: Send + Sync {
         text: &'a str,
         name: &str,
         ctx: &Context,
-        admit: &dyn Fn() -> Result<(), MethodError>,
     ) -> Option<(Option<Id<'a>>, BoxFuture<MethodOutput>)> {
-        let _ = (text, name, ctx, admit);
+        let _ = (text, name, ctx);
         None
     }
 }
@@ -168,14 +168,8 @@ where
         text: &'a str,
         name: &str,
         ctx: &Context,
-        admit: &dyn Fn() -> Result<(), MethodError>,
     ) -> Option<(Option<Id<'a>>, BoxFuture<MethodOutput>)> {
         let call = read_call::<A>(text, name, self.names)?;
-        // Checked once the request is known to be valid, as the general
-        // path checks it: before anything of the method runs.
-        if let Err(refused) = admit() {
-            return Some((call.id, Box::pin(std::future::ready(Err(refused)))));
-        }
         let args = call.args;
         // The request is valid by now, so a panic starting it is answered
         // with its id, as the general path answers it.
@@ -192,6 +186,8 @@ where
 pub(crate) enum Handler {
     Sync(Arc<dyn SyncMethod>),
     Async(Arc<dyn AsyncMethod>),
+    /// Merged from a router with layers of its own.
+    Nested(Arc<Nested>),
 }
 
 /// Serializes a handler's result, or erases its error.
@@ -265,34 +261,8 @@ impl MethodInfo {
     }
 }
 
-/// A check run before a call (see [`Router::before_call`](crate::Router::before_call)).
-pub(crate) type Guard = dyn Fn(&str, &Context) -> Result<(), MethodError> + Send + Sync;
-
 #[derive(Clone)]
 pub(crate) struct Method {
     pub(crate) handler: Handler,
     pub(crate) info: MethodInfo,
-    /// Every check that must pass before the method runs: those of the
-    /// router it was registered on, and of each router it was merged into.
-    pub(crate) guards: Vec<Arc<Guard>>,
-}
-
-impl Method {
-    /// Runs the method's guards; the first refusal is the call's answer. A
-    /// guard that panics refuses with `-32603`.
-    #[inline]
-    pub(crate) fn admit(&self, ctx: &Context) -> Result<(), MethodError> {
-        if self.guards.is_empty() {
-            return Ok(());
-        }
-        self.run_guards(ctx)
-    }
-
-    fn run_guards(&self, ctx: &Context) -> Result<(), MethodError> {
-        for guard in &self.guards {
-            catch_unwind(AssertUnwindSafe(|| guard(&self.info.name, ctx)))
-                .unwrap_or_else(|panic| panicked(panic).map(drop))?;
-        }
-        Ok(())
-    }
 }

@@ -2,6 +2,8 @@
 
 use futures_util::stream::{FuturesUnordered, StreamExt as _};
 
+use super::call::BatchPosition;
+use super::refusal::Refusal;
 use crate::protocol::Entry;
 use crate::{Context, Router};
 
@@ -15,9 +17,10 @@ pub(crate) async fn run<'a>(
     router: &'a Router,
     entries: Vec<Entry<'a>>,
     ctx: &'a Context,
+    refusal: Option<&Refusal>,
 ) -> Option<String> {
-    if !entries.iter().any(|e| router.needs_waiting(e)) {
-        return answer_now(router, entries, ctx);
+    if !entries.iter().any(|e| router.needs_waiting(e, refusal)) {
+        return answer_now(router, &entries, ctx, refusal);
     }
     let mut out = String::with_capacity(entries.len() * 48 + 2);
     out.push('[');
@@ -37,14 +40,15 @@ pub(crate) async fn run<'a>(
 
 /// Answers a batch none of whose members needs waiting, straight into the
 /// reply; `None` when every member was a notification.
-pub(crate) fn answer_now(
+fn answer_now(
     router: &Router,
-    entries: Vec<Entry<'_>>,
+    entries: &[Entry<'_>],
     ctx: &Context,
+    refusal: Option<&Refusal>,
 ) -> Option<String> {
     let mut out = String::with_capacity(entries.len() * 48 + 2);
     out.push('[');
-    for entry in &entries {
+    for entry in entries {
         let mark = out.len();
         if mark > 1 {
             out.push(',');
@@ -52,7 +56,7 @@ pub(crate) fn answer_now(
         let comma = out.len() - mark;
         // Only a request that needs waiting is left unanswered; the caller
         // checked that none does.
-        router.answer_now(entry, ctx, &mut out);
+        router.answer_now(entry, ctx, refusal, &mut out);
         if out.len() == mark + comma {
             out.truncate(mark);
         }
@@ -72,11 +76,13 @@ async fn run_mixed<'a>(
     ctx: &'a Context,
 ) -> Vec<Option<String>> {
     let limit = router.config().batch_concurrency.max(1);
-    let mut answers: Vec<Option<String>> = vec![None; entries.len()];
+    let len = entries.len();
+    let mut answers: Vec<Option<String>> = vec![None; len];
     let mut waiting = Vec::new();
     for (index, entry) in entries.into_iter().enumerate() {
         let mut out = String::new();
-        if router.answer_now(&entry, ctx, &mut out) {
+        // A refused batch never waits: the caller checked.
+        if router.answer_now(&entry, ctx, None, &mut out) {
             answers[index] = (!out.is_empty()).then_some(out);
         } else if let Some(request) = entry.into_request() {
             waiting.push((index, request));
@@ -84,7 +90,10 @@ async fn run_mixed<'a>(
     }
     let mut waiting = waiting.into_iter();
     let mut running = FuturesUnordered::new();
-    let start = |(index, request)| async move { (index, router.call_async(request, ctx).await) };
+    let start = |(index, request)| async move {
+        let position = BatchPosition { index, len };
+        (index, router.call_later(request, ctx, Some(position)).await)
+    };
     running.extend(waiting.by_ref().take(limit).map(start));
     while let Some((index, answer)) = running.next().await {
         answers[index] = answer;

@@ -4,8 +4,8 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use super::method::{Method, MethodOutput};
 use crate::error::MethodError;
-use crate::method::{Method, MethodInfo, MethodOutput};
 use crate::protocol::response::{begin_success, end_success};
 use crate::protocol::{write_error_response, Id, Version};
 use crate::Context;
@@ -54,11 +54,9 @@ impl Responder<'_> {
         let start = out.len();
         out.reserve(64);
         begin_success(out, version);
-        let outcome = method.admit(ctx).and_then(|()| {
-            catch_unwind(AssertUnwindSafe(|| handler(ctx, out)))
-                .unwrap_or_else(|panic| panicked(panic).map(drop))
-        });
-        let Some(id) = log_outcome(info, id, outcome.as_ref().err()) else {
+        let outcome = catch_unwind(AssertUnwindSafe(|| handler(ctx, out)))
+            .unwrap_or_else(|panic| panicked(panic).map(drop));
+        let Some(id) = log_outcome(&info.name, id, outcome.as_ref().err()) else {
             out.truncate(start);
             return;
         };
@@ -86,12 +84,12 @@ pub(crate) fn write_error(
 
 /// Logs a failed call; returns the id to answer, `None` for a notification.
 pub(crate) fn log_outcome<'i>(
-    info: &MethodInfo,
+    method: &str,
     id: Option<&'i Id<'_>>,
     error: Option<&MethodError>,
 ) -> Option<&'i Id<'i>> {
     if let Some(error) = error {
-        tracing::debug!(target: "rpc_runtime::call", method = %info.name, code = error.object.code,
+        tracing::debug!(target: "rpc_runtime::call", %method, code = error.object.code,
             detail = error.detail.as_deref().unwrap_or(""), notification = id.is_none(), "call failed");
     }
     id

@@ -1,0 +1,99 @@
+//! Why a transport refuses a message or its calls, and the JSON-RPC error
+//! each refusal is answered with: written here, once, for every transport.
+
+use std::time::Duration;
+
+use crate::protocol::{codes, write_error_response, ErrorObject, ErrorObjectOwned, Id, Version};
+
+/// A message, or the calls in it, that a transport will not run. The core
+/// writes the answer, so every transport says the same thing the same way.
+///
+/// [`Busy`](Self::Busy) and [`Closing`](Self::Closing) refuse each call of a
+/// message that was read (given to
+/// [`Inbound::refuse`](crate::Inbound::refuse)): every request is answered
+/// with the error and its own id, responses in it still reach their callers.
+/// The others refuse a message that could not be read at all; its answer,
+/// [`response`](Self::response), has id `null`.
+///
+/// ```
+/// use rpc_runtime::Refusal;
+/// let refusal = Refusal::TooLarge { limit: 1024 };
+/// assert_eq!(refusal.error_object().code, -32002);
+/// assert_eq!(
+///     refusal.response(),
+///     r#"{"jsonrpc":"2.0","error":{"code":-32002,"message":"Request body too large: the limit is 1024 bytes"},"id":null}"#
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// Too many calls in flight on the connection (`-32001`).
+    Busy,
+    /// The connection is closing (`-32001`).
+    Closing,
+    /// An HTTP method other than `POST` (`-32600`; HTTP 405).
+    MethodNotAllowed,
+    /// A content type other than JSON (`-32600`; HTTP 415).
+    UnsupportedContentType,
+    /// A message over the size limit, in bytes (`-32002`; HTTP 413).
+    TooLarge {
+        /// The limit.
+        limit: usize,
+    },
+    /// A body that did not arrive in time (`-32600`; HTTP 408).
+    BodyTimeout {
+        /// How long the body had.
+        limit: Duration,
+    },
+    /// A body that could not be read (`-32600`; HTTP 400).
+    BodyUnreadable,
+    /// A message that is not UTF-8 text (`-32700`).
+    NotUtf8,
+    /// A WebSocket upgrade request that cannot be served, and why
+    /// (`-32600`; HTTP 400, or 426 for a version other than 13).
+    BadUpgrade(&'static str),
+}
+
+impl Refusal {
+    /// The error object the refusal is answered with.
+    #[must_use]
+    pub fn error_object(&self) -> ErrorObjectOwned {
+        match self {
+            Refusal::Busy => ErrorObject::new(
+                codes::SERVER_BUSY,
+                "Server busy: too many calls in flight on this connection",
+            ),
+            Refusal::Closing => ErrorObject::new(codes::SERVER_BUSY, "The connection is closing"),
+            Refusal::MethodNotAllowed => ErrorObject::new(
+                codes::INVALID_REQUEST,
+                "Method not allowed: send JSON-RPC requests with POST",
+            ),
+            Refusal::UnsupportedContentType => ErrorObject::new(
+                codes::INVALID_REQUEST,
+                "Unsupported content type: expected application/json",
+            ),
+            Refusal::TooLarge { limit } => ErrorObject::new(
+                codes::TOO_LARGE,
+                format!("Request body too large: the limit is {limit} bytes"),
+            ),
+            Refusal::BodyTimeout { limit } => ErrorObject::new(
+                codes::INVALID_REQUEST,
+                format!("Request body not received within {} ms", limit.as_millis()),
+            ),
+            Refusal::BodyUnreadable => {
+                ErrorObject::new(codes::INVALID_REQUEST, "The request body could not be read")
+            }
+            Refusal::NotUtf8 => ErrorObject::parse_error(),
+            Refusal::BadUpgrade(reason) => ErrorObject::new(codes::INVALID_REQUEST, *reason),
+        }
+    }
+
+    /// The whole answer to a refused message: a JSON-RPC 2.0 error response
+    /// with id `null`.
+    #[must_use]
+    pub fn response(&self) -> String {
+        let mut out = String::with_capacity(128);
+        write_error_response(&mut out, Version::V2, &Id::null(), &self.error_object());
+        out
+    }
+}
