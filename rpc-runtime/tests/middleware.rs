@@ -152,16 +152,14 @@ struct Mark<S> {
 }
 
 impl<S: CallService> CallService for Mark<S> {
-    fn call<'a>(&'a self, call: Call<'a>) -> impl Future<Output = MethodOutput> + Send + 'a {
-        async move {
-            self.trail.lock().unwrap().push(format!("{} in", self.name));
-            let outcome = self.next.call(call).await;
-            self.trail
-                .lock()
-                .unwrap()
-                .push(format!("{} out", self.name));
-            outcome
-        }
+    async fn call<'a>(&'a self, call: Call<'a>) -> MethodOutput {
+        self.trail.lock().unwrap().push(format!("{} in", self.name));
+        let outcome = self.next.call(call).await;
+        self.trail
+            .lock()
+            .unwrap()
+            .push(format!("{} out", self.name));
+        outcome
     }
 }
 
@@ -222,28 +220,26 @@ async fn layers_run_in_the_order_added_the_first_outermost() {
 struct Rewrite(Next);
 
 impl CallService for Rewrite {
-    fn call<'a>(&'a self, call: Call<'a>) -> impl Future<Output = MethodOutput> + Send + 'a {
-        async move {
-            let mut call = call;
-            match call.method() {
-                "old" => {
-                    call.set_method("add");
-                    self.0.call(call).await
-                }
-                "sum" => {
-                    // Params of the layer's own making, borrowed for the call.
-                    let doubled: Box<RawValue> = RawValue::from_string(format!(
-                        "[{0},{0}]",
-                        call.params().as_json().unwrap_or("0")
-                    ))
-                    .unwrap();
-                    let mut call = call;
-                    call.set_method("raw_total");
-                    call.set_params(Params::from_raw(&doubled).unwrap());
-                    self.0.call(call).await
-                }
-                _ => self.0.call(call).await,
+    async fn call<'a>(&'a self, call: Call<'a>) -> MethodOutput {
+        let mut call = call;
+        match call.method() {
+            "old" => {
+                call.set_method("add");
+                self.0.call(call).await
             }
+            "sum" => {
+                // Params of the layer's own making, borrowed for the call.
+                let doubled: Box<RawValue> = RawValue::from_string(format!(
+                    "[{0},{0}]",
+                    call.params().as_json().unwrap_or("0")
+                ))
+                .unwrap();
+                let mut call = call;
+                call.set_method("raw_total");
+                call.set_params(Params::from_raw(&doubled).unwrap());
+                self.0.call(call).await
+            }
+            _ => self.0.call(call).await,
         }
     }
 }
@@ -290,12 +286,10 @@ impl CallService for Fragile {
 struct FragileLater(Next);
 
 impl CallService for FragileLater {
-    fn call<'a>(&'a self, call: Call<'a>) -> impl Future<Output = MethodOutput> + Send + 'a {
-        async move {
-            tokio::task::yield_now().await;
-            assert_ne!(call.method(), "later", "a bug in the layer");
-            self.0.call(call).await
-        }
+    async fn call<'a>(&'a self, call: Call<'a>) -> MethodOutput {
+        tokio::task::yield_now().await;
+        assert_ne!(call.method(), "later", "a bug in the layer");
+        self.0.call(call).await
     }
 }
 
@@ -336,11 +330,9 @@ struct Gate {
 }
 
 impl CallService for Gate {
-    fn call<'a>(&'a self, call: Call<'a>) -> impl Future<Output = MethodOutput> + Send + 'a {
-        async move {
-            self.open.notified().await;
-            self.next.call(call).await
-        }
+    async fn call<'a>(&'a self, call: Call<'a>) -> MethodOutput {
+        self.open.notified().await;
+        self.next.call(call).await
     }
 }
 
