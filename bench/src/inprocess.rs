@@ -7,7 +7,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt as _;
-use rpc_runtime::{Context, Router};
+use rpc_runtime::middleware::{Call, CallService, Next};
+use rpc_runtime::{Context, MethodOutput, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -58,6 +59,7 @@ impl Results {
 /// median. Every case's output is checked once before it is timed.
 pub(crate) fn run(loops: usize, per_loop: Duration) -> Result<Results, BoxError> {
     let router = servers::ours::router()?;
+    let pass_on = router.clone().layer(tower_layer::layer_fn(PassOn));
     let module = servers::jsonrpsee::module()?;
     let ctx = Context::new();
     let batch = format!("[{}]", vec![POSITIONAL; BATCH_LEN].join(","));
@@ -82,6 +84,11 @@ pub(crate) fn run(loops: usize, per_loop: Duration) -> Result<Results, BoxError>
 
     check(&ours(&router, &ctx, POSITIONAL), ANSWER, "ours positional")?;
     check(&ours(&router, &ctx, NAMED), ANSWER, "ours named")?;
+    check(
+        &ours(&pass_on, &ctx, POSITIONAL),
+        ANSWER,
+        "ours, no-op layer",
+    )?;
     check(
         &ours(&router, &ctx, POSITIONAL_DECODING),
         ANSWER,
@@ -123,6 +130,15 @@ pub(crate) fn run(loops: usize, per_loop: Duration) -> Result<Results, BoxError>
             form: Form::Positional,
         },
         Row {
+            name: "positional, through one no-op layer",
+            ns_per_call: Some(time(
+                &|n| (0..n).for_each(|_| drop(black_box(ours(&pass_on, &ctx, POSITIONAL)))),
+                1,
+            )),
+            jsonrpsee_ns_per_call: None,
+            form: Form::Positional,
+        },
+        Row {
             name: "named `add{a,b}`",
             ns_per_call: Some(time(
                 &|n| (0..n).for_each(|_| drop(black_box(ours(&router, &ctx, NAMED)))),
@@ -157,6 +173,18 @@ pub(crate) fn run(loops: usize, per_loop: Duration) -> Result<Results, BoxError>
         floor_named_ns,
         loops,
     })
+}
+
+/// A layer that only passes each call on: the cost of the seam itself.
+struct PassOn(Next);
+
+impl CallService for PassOn {
+    fn call<'a>(
+        &'a self,
+        call: Call<'a>,
+    ) -> impl std::future::Future<Output = MethodOutput> + Send + 'a {
+        self.0.call(call)
+    }
 }
 
 fn ours(router: &Router, ctx: &Context, text: &str) -> String {
