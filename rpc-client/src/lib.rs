@@ -48,6 +48,7 @@
 mod headers;
 pub mod http;
 pub mod id;
+pub mod middleware;
 mod tls;
 pub mod ws;
 
