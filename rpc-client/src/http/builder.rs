@@ -14,8 +14,8 @@ use rpc_runtime::client::BoxError;
 use tower_layer::{Identity, Stack};
 
 use super::{HttpClient, HttpTransport, Shared};
-use crate::middleware::ClientLayers;
 use crate::id::{DecimalIds, IdGenerator};
+use crate::middleware::ClientLayers;
 use crate::tls::TlsOptions;
 
 /// The default [`HttpClientBuilder::request_timeout`]: 60 seconds.

@@ -236,7 +236,11 @@ impl HttpClient {
     /// call's own error comes from [`BatchResponse::get`].
     pub async fn batch(&self, batch: BatchRequest) -> Result<BatchResponse, ClientError> {
         match &self.layers {
-            None => self.shared.batch(self.extra_headers.as_deref(), batch).await,
+            None => {
+                self.shared
+                    .batch(self.extra_headers.as_deref(), batch)
+                    .await
+            }
             Some(layers) => layers
                 .call(self.layered(ClientRequest::batch(batch)))
                 .await?

@@ -1,7 +1,6 @@
 //! [`HttpTransport`]: the innermost service of an [`HttpClient`]'s layers.
 
 use std::fmt;
-use std::future::Future;
 use std::sync::Arc;
 
 use http::HeaderMap;
@@ -51,27 +50,20 @@ impl fmt::Debug for HttpTransport {
 pub(super) struct ExtraHeaders(pub(super) Arc<HeaderMap>);
 
 impl ClientService for HttpTransport {
-    fn call(
-        &self,
-        request: ClientRequest,
-    ) -> impl Future<Output = Result<ClientResponse, ClientError>> + Send {
-        async move {
-            let (message, extensions) = request.into_parts();
-            let extra = extensions.get::<ExtraHeaders>().map(|h| &*h.0);
-            let shared = &self.shared;
-            match message {
-                Message::Call { method, params } => shared
-                    .request::<Box<RawValue>>(extra, &method, params)
-                    .await
-                    .map(ClientResponse::Result),
-                Message::Notification { method, params } => shared
-                    .notify(extra, &method, params)
-                    .await
-                    .map(|()| ClientResponse::Notified),
-                Message::Batch(batch) => {
-                    shared.batch(extra, batch).await.map(ClientResponse::Batch)
-                }
-            }
+    async fn call(&self, request: ClientRequest) -> Result<ClientResponse, ClientError> {
+        let (message, extensions) = request.into_parts();
+        let extra = extensions.get::<ExtraHeaders>().map(|h| &*h.0);
+        let shared = &self.shared;
+        match message {
+            Message::Call { method, params } => shared
+                .request::<Box<RawValue>>(extra, &method, params)
+                .await
+                .map(ClientResponse::Result),
+            Message::Notification { method, params } => shared
+                .notify(extra, &method, params)
+                .await
+                .map(|()| ClientResponse::Notified),
+            Message::Batch(batch) => shared.batch(extra, batch).await.map(ClientResponse::Batch),
         }
     }
 }

@@ -20,12 +20,12 @@
 //!
 //! Built in:
 //!
-//! - [`LoggingLayer`]: one `INFO` event per call, target `rpc_client::calls`;
-//! - [`TimeoutLayer`]: [`ClientError::Timeout`](crate::ClientError::Timeout)
+//! - [`LoggingLayer`][]: one `INFO` event per call, target `rpc_client::calls`;
+//! - [`TimeoutLayer`][]: [`ClientError::Timeout`](crate::ClientError::Timeout)
 //!   past a limit;
-//! - [`MetricsLayer`]: `rpc.client.calls` and `rpc.client.duration` through
+//! - [`MetricsLayer`][]: `rpc.client.calls` and `rpc.client.duration` through
 //!   the `metrics` facade;
-//! - [`RetryLayer`]: retries idempotent calls after transient failures,
+//! - [`RetryLayer`][]: retries idempotent calls after transient failures,
 //!   with exponential backoff and full jitter.
 //!
 //! ```

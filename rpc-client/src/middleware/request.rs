@@ -81,6 +81,7 @@ pub(crate) enum Message {
 
 impl ClientRequest {
     /// A call of `method` with `params`.
+    #[must_use]
     pub fn call(method: impl Into<String>, params: EncodedParams) -> Self {
         Self::new(Message::Call {
             method: method.into(),
@@ -95,6 +96,7 @@ impl ClientRequest {
     /// let request = ClientRequest::notification("log", rpc_client::EncodedParams::none());
     /// assert_eq!(request.kind(), RequestKind::Notification);
     /// ```
+    #[must_use]
     pub fn notification(method: impl Into<String>, params: EncodedParams) -> Self {
         Self::new(Message::Notification {
             method: method.into(),
@@ -114,6 +116,7 @@ impl ClientRequest {
     /// assert_eq!(request.method(), None);
     /// assert_eq!(request.methods().collect::<Vec<_>>(), ["a", "b"]);
     /// ```
+    #[must_use]
     pub fn batch(batch: BatchRequest) -> Self {
         Self::new(Message::Batch(batch))
     }

@@ -2,7 +2,6 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::future::Future;
 use std::sync::Arc;
 
 use rpc_runtime::client::ClientError;
@@ -48,10 +47,13 @@ pub struct RetryLayer {
 }
 
 /// Which methods may be sent twice.
+/// A test of a method name.
+type Predicate = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
 #[derive(Clone, Default)]
 struct Idempotent {
     methods: HashSet<String>,
-    predicates: Vec<Arc<dyn Fn(&str) -> bool + Send + Sync>>,
+    predicates: Vec<Predicate>,
 }
 
 impl Idempotent {
@@ -146,7 +148,9 @@ impl<S> Retry<S> {
     /// Whether `request` may be sent more than once.
     fn may_retry(&self, request: &ClientRequest) -> bool {
         match request.kind() {
-            RequestKind::Call => request.method().is_some_and(|m| self.idempotent.contains(m)),
+            RequestKind::Call => request
+                .method()
+                .is_some_and(|m| self.idempotent.contains(m)),
             RequestKind::Batch => request.as_batch().is_some_and(|batch| {
                 batch.call_count() == batch.len()
                     && batch.methods().all(|m| self.idempotent.contains(m))
@@ -157,35 +161,30 @@ impl<S> Retry<S> {
 }
 
 impl<S: ClientService> ClientService for Retry<S> {
-    fn call(
-        &self,
-        request: ClientRequest,
-    ) -> impl Future<Output = Result<ClientResponse, ClientError>> + Send {
-        async move {
-            if self.policy.max_retries == 0 || !self.may_retry(&request) {
+    async fn call(&self, request: ClientRequest) -> Result<ClientResponse, ClientError> {
+        if self.policy.max_retries == 0 || !self.may_retry(&request) {
+            return self.inner.call(request).await;
+        }
+        let mut retry = 0;
+        loop {
+            if retry == self.policy.max_retries {
                 return self.inner.call(request).await;
             }
-            let mut retry = 0;
-            loop {
-                if retry == self.policy.max_retries {
-                    return self.inner.call(request).await;
+            match self.inner.call(request.clone()).await {
+                Err(error) if is_retryable(&error) => {
+                    let wait = self.policy.backoff(retry);
+                    tracing::debug!(
+                        target: super::CALLS_TARGET,
+                        method = %request.method_label(),
+                        retry = retry + 1,
+                        ?wait,
+                        %error,
+                        "retrying"
+                    );
+                    tokio::time::sleep(wait).await;
+                    retry += 1;
                 }
-                match self.inner.call(request.clone()).await {
-                    Err(error) if is_retryable(&error) => {
-                        let wait = self.policy.backoff(retry);
-                        tracing::debug!(
-                            target: super::CALLS_TARGET,
-                            method = %request.method_label(),
-                            retry = retry + 1,
-                            ?wait,
-                            %error,
-                            "retrying"
-                        );
-                        tokio::time::sleep(wait).await;
-                        retry += 1;
-                    }
-                    outcome => return outcome,
-                }
+                outcome => return outcome,
             }
         }
     }

@@ -1,6 +1,5 @@
 //! [`TimeoutLayer`]: a time limit on each call.
 
-use std::future::Future;
 use std::time::Duration;
 
 use rpc_runtime::client::ClientError;
@@ -57,14 +56,9 @@ pub struct Timeout<S> {
 }
 
 impl<S: ClientService> ClientService for Timeout<S> {
-    fn call(
-        &self,
-        request: ClientRequest,
-    ) -> impl Future<Output = Result<ClientResponse, ClientError>> + Send {
-        async move {
-            tokio::time::timeout(self.limit, self.inner.call(request))
-                .await
-                .unwrap_or(Err(ClientError::Timeout(self.limit)))
-        }
+    async fn call(&self, request: ClientRequest) -> Result<ClientResponse, ClientError> {
+        tokio::time::timeout(self.limit, self.inner.call(request))
+            .await
+            .unwrap_or(Err(ClientError::Timeout(self.limit)))
     }
 }
