@@ -627,8 +627,11 @@ async fn logging_layer_names_transport_errors() {
 
 // ---- metrics: a debugging recorder, installed for this thread ----
 
+/// Sorted `(key, value)` labels.
+type Labels = Vec<(String, String)>;
+
 /// (name, labels) → value, for the recorder's counters and histograms.
-fn snapshot(recorder: &DebuggingRecorder) -> Vec<(String, Vec<(String, String)>, DebugValue)> {
+fn snapshot(recorder: &DebuggingRecorder) -> Vec<(String, Labels, DebugValue)> {
     recorder
         .snapshotter()
         .snapshot()
@@ -646,7 +649,7 @@ fn snapshot(recorder: &DebuggingRecorder) -> Vec<(String, Vec<(String, String)>,
         .collect()
 }
 
-fn labels(method: &str, outcome: &str, code: Option<i32>) -> Vec<(String, String)> {
+fn labels(method: &str, outcome: &str, code: Option<i32>) -> Labels {
     let mut labels = vec![
         ("outcome".to_owned(), outcome.to_owned()),
         ("rpc.method".to_owned(), method.to_owned()),
