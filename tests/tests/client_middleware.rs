@@ -31,7 +31,7 @@ use rpc_client::middleware::{
 use rpc_client::{BatchRequest, Caller, ClientError, EncodedParams, HttpClient, WsClient};
 use rpc_runtime::protocol::{ErrorObject, ErrorObjectOwned};
 use rpc_runtime::ws::WsConfig;
-use rpc_runtime::{Context, Router};
+use rpc_runtime::{rpc, Context, Router, RpcError};
 use serde_json::json;
 use servers::{serve, Answer};
 use tokio::net::TcpListener;
@@ -718,5 +718,78 @@ async fn metrics_layer_counts_and_times_calls_on_http_and_ws() {
         .await
         .unwrap();
     assert_metrics(&ws).await;
+    ws.close().await;
+}
+
+// ---- generated stubs call through `Caller`, so through the layers ----
+
+/// Why a greeting failed.
+#[derive(Debug, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize, RpcError)]
+pub enum GreetError {
+    /// Nobody to greet.
+    #[error("no name")]
+    #[rpc(code = 3001)]
+    NoName,
+}
+
+/// A greeter.
+#[rpc(namespace = "greeter")]
+pub trait Greeter {
+    /// Greets `name`.
+    async fn greet(&self, name: String) -> Result<String, GreetError>;
+}
+
+struct Polite;
+
+impl Greeter for Polite {
+    async fn greet(&self, name: String) -> Result<String, GreetError> {
+        if name.is_empty() {
+            return Err(GreetError::NoName);
+        }
+        Ok(format!("hello {name}"))
+    }
+}
+
+async fn greet_through<C: Caller>(client: GreeterClient<C>, log: &Mutex<Vec<String>>) {
+    assert_eq!(client.greet("ann".to_owned()).await.unwrap(), "hello ann");
+    match client.greet(String::new()).await {
+        Err(ClientError::Application(error)) => assert_eq!(error, GreetError::NoName),
+        other => panic!("expected the typed error, got {other:?}"),
+    }
+    assert_eq!(
+        *log.lock().unwrap(),
+        [
+            "outer > call greeter.greet",
+            "inner > call greeter.greet",
+            "inner < ok",
+            "outer < ok",
+            "outer > call greeter.greet",
+            "inner > call greeter.greet",
+            "inner < rpc_error",
+            "outer < rpc_error",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn generated_stubs_go_through_the_layers_on_http_and_ws() {
+    let server = serve(Answer::router(Polite.into_router())).await;
+    let (outer, inner, log) = marks();
+    let http = HttpClient::builder(&server.url())
+        .layer(outer)
+        .layer(inner)
+        .build()
+        .unwrap();
+    greet_through(GreeterClient::new(http), &log).await;
+
+    let ws_server = WsServer::start(Polite.into_router(), WsConfig::default()).await;
+    let (outer, inner, log) = marks();
+    let ws = WsClient::builder(&ws_server.url)
+        .layer(outer)
+        .layer(inner)
+        .connect()
+        .await
+        .unwrap();
+    greet_through(GreeterClient::new(ws.clone()), &log).await;
     ws.close().await;
 }
