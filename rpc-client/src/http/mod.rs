@@ -51,7 +51,9 @@ use transport::ExtraHeaders;
 /// Connections are pooled and kept alive, so many calls share one TCP (and
 /// TLS) connection. The client is cheap to clone: clones share the pool,
 /// the settings and the id generator, and may be used from many tasks at
-/// once. It implements [`Caller`], so generated stubs work over it.
+/// once. It implements [`Caller`], so generated stubs work over it. Layers
+/// given to [`HttpClientBuilder::layer`] wrap every call, notification and
+/// batch it sends (see [`middleware`](crate::middleware)).
 ///
 /// ```
 /// use rpc_client::{HttpClient, PositionalParams};

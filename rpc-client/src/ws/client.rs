@@ -22,7 +22,9 @@ use crate::tls::TlsOptions;
 /// whatever order they come. The server may call the methods given to
 /// [`WsClientBuilder::serve`]. When the connection drops, every pending call
 /// fails at once with [`ClientError::Closed`]; with a
-/// [`ReconnectPolicy`] new calls get a new connection.
+/// [`ReconnectPolicy`] new calls get a new connection. Layers given to
+/// [`WsClientBuilder::layer`] wrap every call, notification and batch it
+/// sends (see [`middleware`](crate::middleware)).
 ///
 /// ```no_run
 /// use rpc_client::{Caller, WsClient};
@@ -95,14 +97,13 @@ impl Shared {
     /// The current connection's handle; while reconnecting, waits for the
     /// next one (within the request timeout).
     pub(super) async fn peer(&self) -> Result<Peer, ClientError> {
-        let shared = self;
-        if let Some(peer) = &*shared.peer.borrow() {
+        if let Some(peer) = &*self.peer.borrow() {
             if !peer.is_closed() {
                 return Ok(peer.clone());
             }
         }
-        let mut peers = shared.peer.subscribe();
-        let mut states = shared.state.subscribe();
+        let mut peers = self.peer.subscribe();
+        let mut states = self.state.subscribe();
         let wait = async {
             loop {
                 if let Some(peer) = &*peers.borrow_and_update() {
@@ -126,7 +127,7 @@ impl Shared {
                 .map_err(|_| ClientError::Closed("the client was closed".to_owned()))?;
             }
         };
-        match shared.config.request_timeout {
+        match self.config.request_timeout {
             Some(limit) => tokio::time::timeout(limit, wait)
                 .await
                 .map_err(|_| ClientError::Timeout(limit))?,
