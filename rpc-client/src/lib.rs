@@ -43,11 +43,46 @@
 //!
 //! Wire events are logged with `tracing` under the target
 //! [`http::LOG_TARGET`] (`rpc_client::http`) and `rpc_client::ws`.
+//!
+//! # Client middleware
+//!
+//! Both builders take RPC-level layers ([`middleware`]) with `.layer(..)`,
+//! in the `tower::Layer` style: each sees every outgoing call,
+//! notification and batch (the method names, the encoded params) and its
+//! outcome, and may wrap it. The first layer added is the outermost. They
+//! apply to the inherent methods and through [`Caller`], so to generated
+//! stubs too. A client without layers pays nothing for them. Built in:
+//!
+//! - [`middleware::LoggingLayer`]: one `INFO` event per call under the
+//!   target `rpc_client::calls` (method, outcome, error code, elapsed time);
+//! - [`middleware::TimeoutLayer`]: [`ClientError::Timeout`] past a limit;
+//! - [`middleware::MetricsLayer`]: the counter `rpc.client.calls` and the
+//!   histogram `rpc.client.duration` (seconds) through the `metrics`
+//!   facade, labelled as the OpenTelemetry RPC conventions say;
+//! - [`middleware::RetryLayer`]: retries the calls marked idempotent after
+//!   a transport failure, a timeout or an HTTP 429/5xx, with exponential
+//!   backoff and full jitter.
+//!
+//! ```
+//! use std::time::Duration;
+//! use rpc_client::middleware::{LoggingLayer, MetricsLayer, RetryLayer, RetryPolicy, TimeoutLayer};
+//! use rpc_client::HttpClient;
+//!
+//! let client = HttpClient::builder("http://127.0.0.1:8080")
+//!     .layer(LoggingLayer::new())
+//!     .layer(MetricsLayer::new())
+//!     .layer(RetryLayer::new(RetryPolicy::default()).idempotent(["get_balance"]))
+//!     .layer(TimeoutLayer::new(Duration::from_secs(2)))
+//!     .build()
+//!     .unwrap();
+//! # let _ = client;
+//! ```
 #![deny(missing_docs)]
 
 mod headers;
 pub mod http;
 pub mod id;
+pub mod middleware;
 mod tls;
 pub mod ws;
 

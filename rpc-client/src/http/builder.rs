@@ -11,9 +11,11 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rpc_runtime::client::BoxError;
+use tower_layer::{Identity, Stack};
 
-use super::{HttpClient, Shared};
+use super::{HttpClient, HttpTransport, Shared};
 use crate::id::{DecimalIds, IdGenerator};
+use crate::middleware::ClientLayers;
 use crate::tls::TlsOptions;
 
 /// The default [`HttpClientBuilder::request_timeout`]: 60 seconds.
@@ -51,6 +53,9 @@ pub enum BuildError {
 
 /// Builds an [`HttpClient`]; start with [`HttpClient::builder`].
 ///
+/// `L` is the stack of [layers](crate::middleware) given to
+/// [`layer`](Self::layer); [`Identity`] (none) to begin with.
+///
 /// ```
 /// use std::time::Duration;
 /// use rpc_client::{id::UuidIds, HttpClient};
@@ -66,7 +71,8 @@ pub enum BuildError {
 /// assert_eq!(client.endpoint().host(), Some("rpc.example.com"));
 /// ```
 #[must_use = "a builder does nothing until `build` is called"]
-pub struct HttpClientBuilder {
+pub struct HttpClientBuilder<L = Identity> {
+    layers: L,
     url: String,
     connect_timeout: Option<Duration>,
     request_timeout: Duration,
@@ -83,7 +89,7 @@ pub struct HttpClientBuilder {
     error: Option<BuildError>,
 }
 
-impl fmt::Debug for HttpClientBuilder {
+impl<L> fmt::Debug for HttpClientBuilder<L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpClientBuilder")
             .field("url", &self.url)
@@ -101,6 +107,7 @@ impl HttpClientBuilder {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         Self {
+            layers: Identity::new(),
             url: url.to_owned(),
             connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
@@ -113,6 +120,43 @@ impl HttpClientBuilder {
             pool_idle_timeout: Some(Duration::from_secs(90)),
             pool_max_idle_per_host: usize::MAX,
             error: None,
+        }
+    }
+}
+
+impl<L> HttpClientBuilder<L> {
+    /// Adds a [layer](crate::middleware) around every call, notification
+    /// and batch the client sends. Layers are ordered as
+    /// `tower::ServiceBuilder` orders them: the first added is the
+    /// outermost (it sees the request first and the outcome last).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rpc_client::middleware::{LoggingLayer, TimeoutLayer};
+    /// use rpc_client::HttpClient;
+    ///
+    /// let client = HttpClient::builder("http://127.0.0.1:8080")
+    ///     .layer(LoggingLayer::new())
+    ///     .layer(TimeoutLayer::new(Duration::from_secs(1)))
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = client;
+    /// ```
+    pub fn layer<N>(self, layer: N) -> HttpClientBuilder<Stack<N, L>> {
+        HttpClientBuilder {
+            layers: Stack::new(layer, self.layers),
+            url: self.url,
+            connect_timeout: self.connect_timeout,
+            request_timeout: self.request_timeout,
+            headers: self.headers,
+            max_response_size: self.max_response_size,
+            tls: self.tls,
+            ids: self.ids,
+            http2: self.http2,
+            http2_prior_knowledge: self.http2_prior_knowledge,
+            pool_idle_timeout: self.pool_idle_timeout,
+            pool_max_idle_per_host: self.pool_max_idle_per_host,
+            error: self.error,
         }
     }
 
@@ -265,7 +309,10 @@ impl HttpClientBuilder {
     /// # Errors
     /// An invalid URL or header, a certificate or key that cannot be read,
     /// or a TLS configuration rustls refuses.
-    pub fn build(self) -> Result<HttpClient, BuildError> {
+    pub fn build(self) -> Result<HttpClient, BuildError>
+    where
+        L: ClientLayers<HttpTransport>,
+    {
         if let Some(error) = self.error {
             return Err(error);
         }
@@ -311,17 +358,16 @@ impl HttpClientBuilder {
             .http2_only(self.http2_prior_knowledge)
             .build(connector);
 
-        Ok(HttpClient {
-            shared: Arc::new(Shared {
-                endpoint,
-                client,
-                headers: self.headers,
-                connect_timeout: self.connect_timeout,
-                request_timeout: self.request_timeout,
-                max_response_size: self.max_response_size,
-                ids: self.ids,
-            }),
-            extra_headers: None,
-        })
+        let shared = Arc::new(Shared {
+            endpoint,
+            client,
+            headers: self.headers,
+            connect_timeout: self.connect_timeout,
+            request_timeout: self.request_timeout,
+            max_response_size: self.max_response_size,
+            ids: self.ids,
+        });
+        let layers = self.layers.wrap(HttpTransport::new(Arc::clone(&shared)));
+        Ok(HttpClient::from_parts(shared, layers))
     }
 }

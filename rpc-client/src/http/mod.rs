@@ -17,7 +17,9 @@
 //! | connect or request timeout | [`ClientError::Timeout`] |
 
 mod builder;
+mod calls;
 mod exchange;
+mod transport;
 mod wire;
 
 use std::fmt;
@@ -30,28 +32,28 @@ use http_body_util::Full;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
-use rpc_runtime::client::{
-    decode_batch_response, decode_response, write_batch_request, BatchRequest, BatchResponse,
-    Caller, ClientError,
-};
+use rpc_runtime::client::{BatchRequest, BatchResponse, Caller, ClientError};
 use rpc_runtime::params::EncodedParams;
-use rpc_runtime::protocol::{write_notification, write_request};
 use serde::de::DeserializeOwned;
 
 pub use builder::{
     BuildError, HttpClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_SIZE,
     DEFAULT_REQUEST_TIMEOUT,
 };
+pub use transport::HttpTransport;
 pub use wire::TARGET as LOG_TARGET;
 
-use exchange::status_error;
+use crate::middleware::{BoxClientService, ClientRequest, ClientService};
+use transport::ExtraHeaders;
 
 /// A JSON-RPC client over HTTP or HTTPS.
 ///
 /// Connections are pooled and kept alive, so many calls share one TCP (and
 /// TLS) connection. The client is cheap to clone: clones share the pool,
 /// the settings and the id generator, and may be used from many tasks at
-/// once. It implements [`Caller`], so generated stubs work over it.
+/// once. It implements [`Caller`], so generated stubs work over it. Layers
+/// given to [`HttpClientBuilder::layer`] wrap every call, notification and
+/// batch it sends (see [`middleware`](crate::middleware)).
 ///
 /// ```
 /// use rpc_client::{HttpClient, PositionalParams};
@@ -83,6 +85,8 @@ pub struct HttpClient {
     shared: Arc<Shared>,
     /// Headers added by [`HttpClient::with_headers`].
     extra_headers: Option<Arc<HeaderMap>>,
+    /// The layers over an [`HttpTransport`], if any were given.
+    layers: Option<BoxClientService>,
 }
 
 pub(crate) struct Shared {
@@ -105,6 +109,7 @@ impl fmt::Debug for HttpClient {
                 &self.extra_headers.as_deref().map(wire::Redacted),
             )
             .field("request_timeout", &self.shared.request_timeout)
+            .field("layers", &self.layers.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -166,6 +171,7 @@ impl HttpClient {
         Self {
             shared: Arc::clone(&self.shared),
             extra_headers: Some(Arc::new(merged)),
+            layers: self.layers.clone(),
         }
     }
 
@@ -178,19 +184,17 @@ impl HttpClient {
         method: &str,
         params: EncodedParams,
     ) -> Result<R, ClientError> {
-        let id = self.shared.ids.next_id();
-        let mut body = String::new();
-        write_request(&mut body, method, params.as_json(), Some(&id));
-        let reply = self.post(method, body).await?;
-        if !reply.status.is_success() {
-            return Err(status_error(reply.status, reply.body));
+        match &self.layers {
+            None => {
+                self.shared
+                    .request(self.extra_headers.as_deref(), method, params)
+                    .await
+            }
+            Some(layers) => layers
+                .call(self.layered(ClientRequest::call(method, params)))
+                .await?
+                .into_result(),
         }
-        if reply.body.trim().is_empty() {
-            return Err(ClientError::InvalidResponse(
-                "no response to a call".to_owned(),
-            ));
-        }
-        decode_response(&reply.body, &id)
     }
 
     /// Sends a notification: a call without an id, which gets no answer.
@@ -199,21 +203,17 @@ impl HttpClient {
     /// # Errors
     /// A transport failure, a timeout, or a non-2xx status.
     pub async fn notify(&self, method: &str, params: EncodedParams) -> Result<(), ClientError> {
-        let mut body = String::new();
-        write_notification(&mut body, method, params.as_json());
-        let reply = self.post(method, body).await?;
-        if !reply.status.is_success() {
-            return Err(status_error(reply.status, reply.body));
+        match &self.layers {
+            None => {
+                self.shared
+                    .notify(self.extra_headers.as_deref(), method, params)
+                    .await
+            }
+            Some(layers) => layers
+                .call(self.layered(ClientRequest::notification(method, params)))
+                .await?
+                .into_notified(),
         }
-        if !reply.body.trim().is_empty() {
-            tracing::debug!(
-                target: LOG_TARGET,
-                method,
-                body = reply.body,
-                "ignoring a body sent in answer to a notification"
-            );
-        }
-        Ok(())
     }
 
     /// Sends a batch of calls and notifications as one request; each call's
@@ -237,29 +237,34 @@ impl HttpClient {
     /// As for [`request`](Self::request), for the batch as a whole; one
     /// call's own error comes from [`BatchResponse::get`].
     pub async fn batch(&self, batch: BatchRequest) -> Result<BatchResponse, ClientError> {
-        if batch.is_empty() {
-            return decode_batch_response("[]", &[]);
-        }
-        let (body, ids) = write_batch_request(&batch, || self.shared.ids.next_id());
-        let what = batch.methods().collect::<Vec<_>>().join(",");
-        let reply = self.post(&what, body).await?;
-        if !reply.status.is_success() {
-            return Err(status_error(reply.status, reply.body));
-        }
-        if reply.body.trim().is_empty() {
-            if ids.is_empty() {
-                return decode_batch_response("[]", &[]);
+        match &self.layers {
+            None => {
+                self.shared
+                    .batch(self.extra_headers.as_deref(), batch)
+                    .await
             }
-            return Err(ClientError::InvalidResponse(
-                "no response to a batch with calls".to_owned(),
-            ));
+            Some(layers) => layers
+                .call(self.layered(ClientRequest::batch(batch)))
+                .await?
+                .into_batch(),
         }
-        decode_batch_response(&reply.body, &ids)
+    }
+
+    /// `request` with this client's extra headers attached for the
+    /// transport.
+    fn layered(&self, mut request: ClientRequest) -> ClientRequest {
+        if let Some(headers) = &self.extra_headers {
+            request
+                .extensions_mut()
+                .insert(ExtraHeaders(Arc::clone(headers)));
+        }
+        request
     }
 
     /// Posts a hand-made message (anything: a request, a batch, even
     /// invalid JSON) and returns the response body as it came, empty for a
-    /// `204 No Content`.
+    /// `204 No Content`. It does not pass through the client's
+    /// [layers](crate::middleware).
     ///
     /// ```no_run
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -288,6 +293,14 @@ impl HttpClient {
         self.shared
             .post(self.extra_headers.as_deref(), what, body)
             .await
+    }
+
+    pub(super) fn from_parts(shared: Arc<Shared>, layers: Option<BoxClientService>) -> Self {
+        Self {
+            shared,
+            extra_headers: None,
+            layers,
+        }
     }
 }
 

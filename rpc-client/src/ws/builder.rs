@@ -7,11 +7,16 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use rpc_runtime::client::ClientError;
 use rpc_runtime::ws::WsConfig;
 use rpc_runtime::Router;
+use tower_layer::{Identity, Stack};
 
-use super::{ReconnectPolicy, WsClient};
+use super::{ReconnectPolicy, WsClient, WsTransport};
+use crate::middleware::ClientLayers;
 use crate::tls::TlsOptions;
 
 /// Options for a [`WsClient`]; start with [`WsClient::builder`].
+///
+/// `L` is the stack of [layers](crate::middleware) given to
+/// [`layer`](Self::layer); [`Identity`] (none) to begin with.
 ///
 /// `ws://` URLs connect in the clear, `wss://` URLs over TLS (rustls).
 ///
@@ -31,9 +36,9 @@ use crate::tls::TlsOptions;
 ///     .await?;
 /// # Ok(()) }
 /// ```
-#[derive(Debug)]
 #[must_use = "a builder does nothing until `connect` is called"]
-pub struct WsClientBuilder {
+pub struct WsClientBuilder<L = Identity> {
+    pub(crate) layers: L,
     pub(crate) url: String,
     pub(crate) headers: HeaderMap,
     /// The first invalid option, reported by `connect`.
@@ -45,9 +50,21 @@ pub struct WsClientBuilder {
     pub(crate) tls: TlsOptions,
 }
 
+impl<L> fmt::Debug for WsClientBuilder<L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WsClientBuilder")
+            .field("url", &self.url)
+            .field("config", &self.config)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("reconnect", &self.reconnect)
+            .finish_non_exhaustive()
+    }
+}
+
 impl WsClientBuilder {
     pub(crate) fn new(url: &str) -> Self {
         Self {
+            layers: Identity::new(),
             url: url.to_owned(),
             headers: HeaderMap::new(),
             error: None,
@@ -56,6 +73,40 @@ impl WsClientBuilder {
             router: Arc::new(Router::new()),
             reconnect: None,
             tls: TlsOptions::default(),
+        }
+    }
+}
+
+impl<L> WsClientBuilder<L> {
+    /// Adds a [layer](crate::middleware) around every call, notification
+    /// and batch the client sends (not around the calls the server makes
+    /// to it). Layers are ordered as `tower::ServiceBuilder` orders them:
+    /// the first added is the outermost.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use rpc_client::middleware::{LoggingLayer, TimeoutLayer};
+    /// use rpc_client::WsClient;
+    /// # async fn demo() -> Result<(), rpc_client::ClientError> {
+    /// let client = WsClient::builder("ws://127.0.0.1:9944/")
+    ///     .layer(LoggingLayer::new())
+    ///     .layer(TimeoutLayer::new(Duration::from_secs(1)))
+    ///     .connect()
+    ///     .await?;
+    /// # let _ = client;
+    /// # Ok(()) }
+    /// ```
+    pub fn layer<N>(self, layer: N) -> WsClientBuilder<Stack<N, L>> {
+        WsClientBuilder {
+            layers: Stack::new(layer, self.layers),
+            url: self.url,
+            headers: self.headers,
+            error: self.error,
+            config: self.config,
+            connect_timeout: self.connect_timeout,
+            router: self.router,
+            reconnect: self.reconnect,
+            tls: self.tls,
         }
     }
 
@@ -184,7 +235,10 @@ impl WsClientBuilder {
     /// URL or a header is invalid, [`ClientError::HttpStatus`] when it
     /// refuses the upgrade, [`ClientError::Timeout`] after the connect
     /// timeout.
-    pub async fn connect(self) -> Result<WsClient, ClientError> {
+    pub async fn connect(self) -> Result<WsClient, ClientError>
+    where
+        L: ClientLayers<WsTransport>,
+    {
         if let Some(error) = self.error {
             return Err(ClientError::Transport(error.into()));
         }

@@ -11,7 +11,8 @@ use serde::de::DeserializeOwned;
 use tokio::sync::{watch, Notify};
 
 use super::connect::{open, Socket};
-use super::{ConnectionState, ReconnectPolicy, WsClientBuilder};
+use super::{ConnectionState, ReconnectPolicy, WsClientBuilder, WsTransport};
+use crate::middleware::{BoxClientService, ClientLayers, ClientRequest, ClientService};
 use crate::tls::TlsOptions;
 
 /// A JSON-RPC client over one WebSocket.
@@ -21,7 +22,9 @@ use crate::tls::TlsOptions;
 /// whatever order they come. The server may call the methods given to
 /// [`WsClientBuilder::serve`]. When the connection drops, every pending call
 /// fails at once with [`ClientError::Closed`]; with a
-/// [`ReconnectPolicy`] new calls get a new connection.
+/// [`ReconnectPolicy`] new calls get a new connection. Layers given to
+/// [`WsClientBuilder::layer`] wrap every call, notification and batch it
+/// sends (see [`middleware`](crate::middleware)).
 ///
 /// ```no_run
 /// use rpc_client::{Caller, WsClient};
@@ -42,6 +45,8 @@ pub struct WsClient {
 #[derive(Debug)]
 struct Handle {
     shared: Arc<Shared>,
+    /// The layers over a [`WsTransport`], if any were given.
+    layers: Option<BoxClientService>,
 }
 
 impl Drop for Handle {
@@ -51,7 +56,7 @@ impl Drop for Handle {
 }
 
 /// What the client's clones and its supervisor task share.
-struct Shared {
+pub(super) struct Shared {
     url: String,
     headers: HeaderMap,
     config: WsConfig,
@@ -88,6 +93,47 @@ impl Shared {
         self.peer.send_replace(peer);
         self.state.send_replace(state);
     }
+
+    /// The current connection's handle; while reconnecting, waits for the
+    /// next one (within the request timeout).
+    pub(super) async fn peer(&self) -> Result<Peer, ClientError> {
+        if let Some(peer) = &*self.peer.borrow() {
+            if !peer.is_closed() {
+                return Ok(peer.clone());
+            }
+        }
+        let mut peers = self.peer.subscribe();
+        let mut states = self.state.subscribe();
+        let wait = async {
+            loop {
+                if let Some(peer) = &*peers.borrow_and_update() {
+                    if !peer.is_closed() {
+                        return Ok(peer.clone());
+                    }
+                }
+                match &*states.borrow_and_update() {
+                    ConnectionState::Disconnected(reason) => {
+                        return Err(ClientError::Closed(reason.to_string()))
+                    }
+                    ConnectionState::Closed => {
+                        return Err(ClientError::Closed("the client was closed".to_owned()))
+                    }
+                    _ => {}
+                }
+                tokio::select! {
+                    changed = peers.changed() => changed,
+                    changed = states.changed() => changed,
+                }
+                .map_err(|_| ClientError::Closed("the client was closed".to_owned()))?;
+            }
+        };
+        match self.config.request_timeout {
+            Some(limit) => tokio::time::timeout(limit, wait)
+                .await
+                .map_err(|_| ClientError::Timeout(limit))?,
+            None => wait.await,
+        }
+    }
 }
 
 impl WsClient {
@@ -104,7 +150,10 @@ impl WsClient {
         WsClientBuilder::new(url)
     }
 
-    pub(crate) async fn start(builder: WsClientBuilder) -> Result<Self, ClientError> {
+    pub(crate) async fn start<L>(builder: WsClientBuilder<L>) -> Result<Self, ClientError>
+    where
+        L: ClientLayers<WsTransport>,
+    {
         let socket = open(
             &builder.url,
             &builder.headers,
@@ -131,8 +180,9 @@ impl WsClient {
         // Set before returning, so the first call finds the connection.
         shared.set(ConnectionState::Connected, Some(connection.peer()));
         tokio::spawn(supervise(shared.clone(), connection, socket));
+        let layers = builder.layers.wrap(WsTransport::new(Arc::clone(&shared)));
         Ok(Self {
-            handle: Arc::new(Handle { shared }),
+            handle: Arc::new(Handle { shared, layers }),
         })
     }
 
@@ -178,48 +228,6 @@ impl WsClient {
             })
             .await;
     }
-
-    /// The current connection's handle; while reconnecting, waits for the
-    /// next one (within the request timeout).
-    async fn peer(&self) -> Result<Peer, ClientError> {
-        let shared = &self.handle.shared;
-        if let Some(peer) = &*shared.peer.borrow() {
-            if !peer.is_closed() {
-                return Ok(peer.clone());
-            }
-        }
-        let mut peers = shared.peer.subscribe();
-        let mut states = shared.state.subscribe();
-        let wait = async {
-            loop {
-                if let Some(peer) = &*peers.borrow_and_update() {
-                    if !peer.is_closed() {
-                        return Ok(peer.clone());
-                    }
-                }
-                match &*states.borrow_and_update() {
-                    ConnectionState::Disconnected(reason) => {
-                        return Err(ClientError::Closed(reason.to_string()))
-                    }
-                    ConnectionState::Closed => {
-                        return Err(ClientError::Closed("the client was closed".to_owned()))
-                    }
-                    _ => {}
-                }
-                tokio::select! {
-                    changed = peers.changed() => changed,
-                    changed = states.changed() => changed,
-                }
-                .map_err(|_| ClientError::Closed("the client was closed".to_owned()))?;
-            }
-        };
-        match shared.config.request_timeout {
-            Some(limit) => tokio::time::timeout(limit, wait)
-                .await
-                .map_err(|_| ClientError::Timeout(limit))?,
-            None => wait.await,
-        }
-    }
 }
 
 impl Caller for WsClient {
@@ -228,15 +236,37 @@ impl Caller for WsClient {
         method: &str,
         params: EncodedParams,
     ) -> Result<R, ClientError> {
-        self.peer().await?.call(method, params).await
+        match &self.handle.layers {
+            None => self.handle.shared.peer().await?.call(method, params).await,
+            Some(layers) => layers
+                .call(ClientRequest::call(method, params))
+                .await?
+                .into_result(),
+        }
     }
 
     async fn notify(&self, method: &str, params: EncodedParams) -> Result<(), ClientError> {
-        self.peer().await?.notify(method, params).await
+        match &self.handle.layers {
+            None => {
+                self.handle
+                    .shared
+                    .peer()
+                    .await?
+                    .notify(method, params)
+                    .await
+            }
+            Some(layers) => layers
+                .call(ClientRequest::notification(method, params))
+                .await?
+                .into_notified(),
+        }
     }
 
     async fn batch(&self, batch: BatchRequest) -> Result<BatchResponse, ClientError> {
-        self.peer().await?.batch(batch).await
+        match &self.handle.layers {
+            None => self.handle.shared.peer().await?.batch(batch).await,
+            Some(layers) => layers.call(ClientRequest::batch(batch)).await?.into_batch(),
+        }
     }
 }
 

@@ -11,9 +11,11 @@ mod client;
 mod connect;
 mod reconnect;
 mod state;
+mod transport;
 
 pub use builder::WsClientBuilder;
 pub use client::WsClient;
 pub use reconnect::ReconnectPolicy;
 pub use rpc_runtime::ws::{CloseReason, Peer, WsConfig};
 pub use state::ConnectionState;
+pub use transport::WsTransport;

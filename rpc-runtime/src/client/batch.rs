@@ -31,14 +31,14 @@ use crate::protocol::ErrorObjectOwned;
 /// assert_eq!(response.get(b).unwrap(), 40);
 /// # });
 /// ```
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 #[must_use = "a batch does nothing until it is sent with `Caller::batch`"]
 pub struct BatchRequest {
     pub(crate) entries: Vec<BatchEntry>,
     calls: usize,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct BatchEntry {
     pub(crate) method: String,
     pub(crate) params: EncodedParams,
