@@ -5,7 +5,12 @@
 //! The upgraded connection keeps its slot under `max_connections` for as
 //! long as it lives, and follows the server's shutdown: on draining it stops
 //! taking calls, finishes those in flight and sends a close frame (1001); at
-//! the shutdown deadline it is dropped.
+//! the shutdown deadline it is dropped. A socket upgraded through a mounted
+//! [`RpcService`](super::RpcService) follows that service's
+//! [`shutdown`](super::RpcService::shutdown) the same way.
+//!
+//! The upgrade request's head and extensions (hyper's upgrade handle taken
+//! out) stay in the connection's context for its whole life.
 
 use std::sync::Arc;
 
@@ -78,8 +83,25 @@ pub(crate) async fn upgrade<B>(
             "bad Sec-WebSocket-Key",
         );
     };
-    let head = detached_head(&request);
+    let phase = match origin.connection {
+        Some(connection) => connection.phase(),
+        None => {
+            let phase = state.sockets.subscribe();
+            if *phase.borrow() != Phase::Serving {
+                tracing::debug!(target: TARGET, peer = ?origin.peer, "upgrade refused: shutting down");
+                return reject(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    codes::SERVER_BUSY,
+                    "The server is shutting down",
+                );
+            }
+            phase
+        }
+    };
+    // Takes hyper's upgrade handle out of the extensions, which the head
+    // then keeps.
     let on_upgrade = hyper::upgrade::on(&mut request);
+    let head = detached_head(request);
     let state = Arc::clone(state);
     let peer = origin.peer;
     let connection = origin.connection.cloned();
@@ -94,7 +116,7 @@ pub(crate) async fn upgrade<B>(
         // Boxed so the task holds only what the open socket needs, not
         // room for the handshake's state beside it: an idle connection's
         // memory is mostly this future.
-        Box::pin(run_socket(upgraded, state, head, peer, connection)).await;
+        Box::pin(run_socket(upgraded, state, head, peer, phase, connection)).await;
     });
     let mut response = Response::new(RpcBody::empty());
     *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
@@ -105,12 +127,14 @@ pub(crate) async fn upgrade<B>(
     response
 }
 
-/// A copy of the upgrade request's head that owns its bytes.
+/// A copy of the upgrade request's head that owns its bytes, with the
+/// request's extensions.
 ///
 /// hyper hands out header values (and the URI) as slices of the
 /// connection's read buffer; kept in the context as they are, they would
 /// pin that whole buffer (16 KiB) for the life of the socket.
-fn detached_head<B>(request: &Request<B>) -> RequestHead {
+fn detached_head<B>(mut request: Request<B>) -> RequestHead {
+    let extensions = std::mem::take(request.extensions_mut());
     let mut headers = HeaderMap::with_capacity(request.headers().len());
     for (name, value) in request.headers() {
         let name =
@@ -124,6 +148,7 @@ fn detached_head<B>(request: &Request<B>) -> RequestHead {
         uri: uri.to_string().parse().unwrap_or_else(|_| uri.clone()),
         version: request.version(),
         headers,
+        extensions,
     }
 }
 
@@ -133,6 +158,7 @@ async fn run_socket(
     state: Arc<HttpState>,
     head: RequestHead,
     peer: Option<std::net::SocketAddr>,
+    phase: watch::Receiver<Phase>,
     connection: Option<Arc<OpenConnection>>,
 ) {
     let config = state.config.ws.clone();
@@ -149,29 +175,27 @@ async fn run_socket(
     }
     let ctx = driver.context(context);
     tracing::debug!(target: TARGET, ?peer, "WebSocket connection opened");
-    let reason = serve(driver, socket, &state, ctx, connection).await;
+    let reason = serve(driver, socket, &state, ctx, phase, connection).await;
     tracing::debug!(target: TARGET, ?peer, %reason, "WebSocket connection ended");
 }
 
-/// Runs the driver, following the server's shutdown phases when the socket
-/// belongs to this server's connection (`connection`, whose slot is held
-/// until the socket ends).
+/// Runs the driver, following the shutdown `phase`: the server
+/// connection's when the socket belongs to one (`connection`, whose slot is
+/// held until the socket ends), the mounted service's otherwise.
 async fn serve<S>(
     driver: Connection,
     socket: WebSocketStream<S>,
     state: &HttpState,
     ctx: Context,
+    phase: watch::Receiver<Phase>,
     connection: Option<Arc<OpenConnection>>,
 ) -> CloseReason
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let Some(connection) = connection else {
-        // Mounted in another stack: that stack owns shutdown.
-        return driver.run(socket, Arc::clone(&state.router), ctx).await;
-    };
-    let mut draining = connection.phase();
-    let mut closing = connection.phase();
+    let _slot = connection;
+    let mut draining = phase.clone();
+    let mut closing = phase;
     let run = driver.run_until(socket, Arc::clone(&state.router), ctx, async move {
         wait_for(&mut draining, |phase| phase != Phase::Serving).await;
     });
