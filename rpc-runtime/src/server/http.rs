@@ -11,6 +11,7 @@
 use std::convert::Infallible;
 use std::future::Future as _;
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
@@ -56,6 +57,8 @@ pub(crate) struct HttpState {
     /// each holds a receiver, so the count of receivers is the count of
     /// live sockets.
     pub(crate) sockets: watch::Sender<Phase>,
+    /// How many of those sockets are open.
+    pub(crate) sockets_open: AtomicUsize,
     /// Error bodies, rendered once so a rejection costs no formatting.
     too_large: Bytes,
     parse_error: Bytes,
@@ -89,6 +92,7 @@ impl HttpState {
             allow,
             cors,
             sockets,
+            sockets_open: AtomicUsize::new(0),
             too_large,
             parse_error,
         }

@@ -2,6 +2,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -143,7 +144,7 @@ impl RpcService {
         if tokio::time::timeout(grace, sockets.closed()).await.is_ok() {
             return Shutdown::Graceful;
         }
-        let connections = sockets.receiver_count();
+        let connections = self.websockets_active();
         tracing::warn!(target: "rpc_runtime::ws", connections, "shutdown deadline passed: closing WebSocket connections");
         sockets.send_replace(Phase::Closing);
         sockets.closed().await;
@@ -154,7 +155,7 @@ impl RpcService {
     /// its clones) are open now.
     #[must_use]
     pub fn websockets_active(&self) -> usize {
-        self.state.sockets.receiver_count()
+        self.state.sockets_open.load(Ordering::Relaxed)
     }
 
     /// The router being served (with the config's call timeout and batch

@@ -12,6 +12,7 @@
 //! The upgrade request's head and extensions (hyper's upgrade handle taken
 //! out) stay in the connection's context for its whole life.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use http::header::HeaderName;
@@ -83,8 +84,13 @@ pub(crate) async fn upgrade<B>(
             "bad Sec-WebSocket-Key",
         );
     };
-    let phase = match origin.connection {
-        Some(connection) => connection.phase(),
+    let (phase, hold) = match origin.connection {
+        Some(connection) => (
+            connection.phase(),
+            Hold::Connection {
+                _slot: Arc::clone(connection),
+            },
+        ),
         None => {
             let phase = state.sockets.subscribe();
             if *phase.borrow() != Phase::Serving {
@@ -95,7 +101,12 @@ pub(crate) async fn upgrade<B>(
                     "The server is shutting down",
                 );
             }
-            phase
+            (
+                phase,
+                Hold::Mounted {
+                    _count: MountedSocket::open(state),
+                },
+            )
         }
     };
     // Takes hyper's upgrade handle out of the extensions, which the head
@@ -104,7 +115,6 @@ pub(crate) async fn upgrade<B>(
     let head = detached_head(request);
     let state = Arc::clone(state);
     let peer = origin.peer;
-    let connection = origin.connection.cloned();
     tokio::spawn(async move {
         let upgraded = match on_upgrade.await {
             Ok(upgraded) => upgraded,
@@ -116,7 +126,7 @@ pub(crate) async fn upgrade<B>(
         // Boxed so the task holds only what the open socket needs, not
         // room for the handshake's state beside it: an idle connection's
         // memory is mostly this future.
-        Box::pin(run_socket(upgraded, state, head, peer, phase, connection)).await;
+        Box::pin(run_socket(upgraded, state, head, peer, phase, hold)).await;
     });
     let mut response = Response::new(RpcBody::empty());
     *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
@@ -159,7 +169,7 @@ async fn run_socket(
     head: RequestHead,
     peer: Option<std::net::SocketAddr>,
     phase: watch::Receiver<Phase>,
-    connection: Option<Arc<OpenConnection>>,
+    hold: Hold,
 ) {
     let config = state.config.ws.clone();
     let socket = WebSocketStream::from_raw_socket(
@@ -175,33 +185,61 @@ async fn run_socket(
     }
     let ctx = driver.context(context);
     tracing::debug!(target: TARGET, ?peer, "WebSocket connection opened");
-    let reason = serve(driver, socket, &state, ctx, phase, connection).await;
+    let reason = serve(driver, socket, &state, ctx, phase, hold).await;
     tracing::debug!(target: TARGET, ?peer, %reason, "WebSocket connection ended");
 }
 
 /// Runs the driver, following the shutdown `phase`: the server
-/// connection's when the socket belongs to one (`connection`, whose slot is
-/// held until the socket ends), the mounted service's otherwise.
+/// connection's when the socket belongs to one, the mounted service's
+/// otherwise; `hold` (the connection's slot, or the mounted service's count)
+/// is let go when the socket ends.
 async fn serve<S>(
     driver: Connection,
     socket: WebSocketStream<S>,
     state: &HttpState,
     ctx: Context,
     phase: watch::Receiver<Phase>,
-    connection: Option<Arc<OpenConnection>>,
+    hold: Hold,
 ) -> CloseReason
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let _slot = connection;
     let mut draining = phase.clone();
     let mut closing = phase;
     let run = driver.run_until(socket, Arc::clone(&state.router), ctx, async move {
         wait_for(&mut draining, |phase| phase != Phase::Serving).await;
     });
-    tokio::select! {
+    let reason = tokio::select! {
         reason = run => reason,
         () = wait_for(&mut closing, |phase| phase == Phase::Closing) => CloseReason::Shutdown,
+    };
+    // Let go before the last phase receiver is, whose going ends a drain.
+    drop(hold);
+    reason
+}
+
+/// What an upgraded socket holds on to while it lives.
+enum Hold {
+    /// The server connection it was upgraded on: its slot under
+    /// `max_connections`, which the server's shutdown waits for.
+    Connection { _slot: Arc<OpenConnection> },
+    /// Its place in the count of a mounted service's sockets.
+    Mounted { _count: MountedSocket },
+}
+
+/// A socket upgraded through a mounted service, counted while it lives.
+struct MountedSocket(Arc<HttpState>);
+
+impl MountedSocket {
+    fn open(state: &Arc<HttpState>) -> Self {
+        state.sockets_open.fetch_add(1, Ordering::Relaxed);
+        Self(Arc::clone(state))
+    }
+}
+
+impl Drop for MountedSocket {
+    fn drop(&mut self) {
+        self.0.sockets_open.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
