@@ -9,6 +9,7 @@
 //! | the same, but nothing to reply (notification, all-notification batch) | `204`, empty body |
 //! | `GET` with `Accept: application/json`, discovery on (default) | `200`, the OpenRPC document (as `rpc.discover` returns it) |
 //! | another `GET` with the method map on                      | `200`, `{"methods":[{"name":..,"params":[..]},..]}` |
+//! | `OPTIONS` with [`cors`](ServerBuilder::cors) set          | `200`, tower-http's preflight answer |
 //! | any other method                                          | `405`, `Allow: POST` (`GET, POST` with the method map) |
 //! | another or no content type                                | `415` |
 //! | a body over [`max_body_size`](ServerBuilder::max_body_size) | `413` |
