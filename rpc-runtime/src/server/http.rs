@@ -67,6 +67,8 @@ pub(crate) struct HttpState {
 impl HttpState {
     pub(crate) fn new(router: Router, config: ServerConfig) -> Self {
         let mut router = config.apply_to(router);
+        let cors = config.cors.as_ref().map(super::Cors::to_layer);
+        let (sockets, _) = watch::channel(Phase::Serving);
         let method_map = config.method_map.then(|| method_map::render(&router));
         let openrpc = discovery::install(&mut router, &config);
         let allow = HeaderValue::from_static(if config.method_map {
@@ -82,8 +84,6 @@ impl HttpState {
             ),
         );
         let parse_error = error_body(codes::PARSE_ERROR, "Parse error");
-        let cors = config.cors.as_ref().map(super::Cors::to_layer);
-        let (sockets, _) = watch::channel(Phase::Serving);
         Self {
             router: Arc::new(router),
             config,

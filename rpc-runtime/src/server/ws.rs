@@ -30,6 +30,7 @@ use tokio_tungstenite::WebSocketStream;
 use super::body::RpcBody;
 use super::connection::{OpenConnection, Phase};
 use super::http::{reject, HttpState, Origin};
+use super::layer::fixed_error;
 use crate::protocol::codes;
 use crate::ws::{CloseReason, Connection};
 use crate::{Context, RequestHead};
@@ -95,10 +96,9 @@ pub(crate) async fn upgrade<B>(
             let phase = state.sockets.subscribe();
             if *phase.borrow() != Phase::Serving {
                 tracing::debug!(target: TARGET, peer = ?origin.peer, "upgrade refused: shutting down");
-                return reject(
+                return fixed_error(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    codes::SERVER_BUSY,
-                    "The server is shutting down",
+                    r#"{"jsonrpc":"2.0","error":{"code":-32001,"message":"Server busy: shutting down"},"id":null}"#,
                 );
             }
             (
