@@ -30,7 +30,6 @@ use tokio_tungstenite::WebSocketStream;
 use super::body::RpcBody;
 use super::connection::{OpenConnection, Phase};
 use super::http::{reject, HttpState, Origin};
-use super::layer::fixed_error;
 use crate::protocol::codes;
 use crate::ws::{CloseReason, Connection};
 use crate::{Context, RequestHead};
@@ -96,7 +95,7 @@ pub(crate) async fn upgrade<B>(
             let phase = state.sockets.subscribe();
             if *phase.borrow() != Phase::Serving {
                 tracing::debug!(target: TARGET, peer = ?origin.peer, "upgrade refused: shutting down");
-                return fixed_error(
+                return super::layer::fixed_error(
                     StatusCode::SERVICE_UNAVAILABLE,
                     r#"{"jsonrpc":"2.0","error":{"code":-32001,"message":"Server busy: shutting down"},"id":null}"#,
                 );
