@@ -1,18 +1,19 @@
 //! A JSON-RPC API mounted inside an axum app: the API answers at `/rpc`
-//! next to a normal page at `/`, with an axum middleware in front that hands
-//! the caller's address to the handlers.
+//! next to a normal page at `/`; the handlers see the caller's address from
+//! axum's `ConnectInfo`, and WebSocket connections upgraded at `/rpc` are
+//! drained (closed with 1001) on shutdown.
 //!
 //! `cargo run --example axum` serves on 127.0.0.1:3000 until Ctrl-C (then
-//! shuts down gracefully); `cargo run --example axum -- --check` serves on a
+//! shuts down gracefully: WebSockets first, then HTTP); `cargo run --example axum -- --check` serves on a
 //! free port, calls itself over real HTTP, prints each exchange and exits.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Request};
-use axum::middleware;
+use axum::extract::ConnectInfo;
 use axum::routing::get;
 use rpc_runtime::protocol::ErrorObjectOwned;
-use rpc_runtime::server::Server;
+use rpc_runtime::server::{RpcService, Server};
 use rpc_runtime::Router;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
@@ -36,33 +37,26 @@ fn api() -> Result<Router, rpc_runtime::RegisterError> {
     Ok(router)
 }
 
-/// The RPC service reads the peer address from a `SocketAddr` request
-/// extension; axum keeps it in `ConnectInfo`, so copy it over.
-async fn with_peer_addr(
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    mut request: Request,
-) -> Request {
-    request.extensions_mut().insert(addr);
-    request
-}
-
-fn app(router: Router) -> axum::Router {
-    // The server's limits (body size, call timeout, method map) apply to the
-    // mounted service as they would to a standalone server.
-    let rpc = Server::builder()
+/// The RPC service for `router`. The server's limits (body size, call
+/// timeout, method map) apply to the mounted service as they would to a
+/// standalone server; the peer address comes from axum's `ConnectInfo`
+/// (served with `into_make_service_with_connect_info`).
+fn rpc(router: Router) -> RpcService {
+    Server::builder()
         .max_body_size(1024 * 1024)
         .method_map(true)
         .build(router)
-        .service();
-    axum::Router::new()
-        .route_service("/rpc", rpc)
-        .route_layer(middleware::map_request(with_peer_addr))
-        .route(
-            "/",
-            get(|| async {
-                "A normal page. The JSON-RPC API is at POST /rpc; GET /rpc lists its methods.\n"
-            }),
-        )
+        .service()
+        .peer_addr_from(|ext| ext.get::<ConnectInfo<SocketAddr>>().map(|info| info.0))
+}
+
+fn app(rpc: RpcService) -> axum::Router {
+    axum::Router::new().route_service("/rpc", rpc).route(
+        "/",
+        get(|| async {
+            "A normal page. The JSON-RPC API is at POST /rpc; GET /rpc lists its methods.\n"
+        }),
+    )
 }
 
 #[tokio::main]
@@ -75,7 +69,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     })
     .await?;
     let addr = listener.local_addr()?;
-    let app = app(api()?).into_make_service_with_connect_info::<SocketAddr>();
+    let rpc = rpc(api()?);
+    let app = app(rpc.clone()).into_make_service_with_connect_info::<SocketAddr>();
 
     if !check {
         println!("serving on http://{addr}  (Ctrl-C to stop)");
@@ -83,8 +78,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             r#"try: curl -s http://{addr}/rpc -H 'content-type: application/json' -d '{{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}}'"#
         );
         axum::serve(listener, app)
-            .with_graceful_shutdown(async {
+            .with_graceful_shutdown(async move {
                 let _ = tokio::signal::ctrl_c().await;
+                // axum does not track upgraded connections: the service
+                // drains its WebSockets, then axum its HTTP connections.
+                let outcome = rpc.shutdown(Duration::from_secs(10)).await;
+                println!("WebSockets drained: {outcome:?}");
             })
             .await?;
         return Ok(());

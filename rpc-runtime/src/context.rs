@@ -19,6 +19,11 @@ pub struct RequestHead {
     pub version: http::Version,
     /// The request headers.
     pub headers: http::HeaderMap,
+    /// The request's extensions: what the tower layers in front of the
+    /// endpoint inserted (a request id, an authenticated user, ...). hyper's
+    /// own upgrade handle and the server's private per-connection data are
+    /// taken out first. Empty on a request no layer touched.
+    pub extensions: http::Extensions,
 }
 
 impl RequestHead {
@@ -113,6 +118,29 @@ impl Context {
     #[must_use]
     pub fn request_head(&self) -> Option<&RequestHead> {
         self.0.head.as_ref()
+    }
+
+    /// The extensions of the HTTP request (on WebSocket: of the upgrade
+    /// request, for the whole life of the connection): what a tower layer in
+    /// front of the server inserted, such as a request id or the user an
+    /// auth layer found. `None` when the call came without an HTTP request
+    /// (in-process).
+    ///
+    /// ```
+    /// use rpc_runtime::{Context, RequestHead};
+    /// #[derive(Clone, Debug, PartialEq)]
+    /// struct TraceId(u64);
+    ///
+    /// let mut head = RequestHead::default();
+    /// head.extensions.insert(TraceId(7));
+    /// let ctx = Context::builder().request_head(head).build();
+    /// let id = ctx.extensions().and_then(|ext| ext.get::<TraceId>());
+    /// assert_eq!(id, Some(&TraceId(7)));
+    /// assert!(Context::new().extensions().is_none());
+    /// ```
+    #[must_use]
+    pub fn extensions(&self) -> Option<&http::Extensions> {
+        self.0.head.as_ref().map(|head| &head.extensions)
     }
 
     /// The transport's name: `"http"`, `"ws"` or `"in-process"`.

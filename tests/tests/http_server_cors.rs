@@ -1,6 +1,15 @@
 //! Browsers on other origins, over a real socket: preflights, the headers
 //! that let a page read replies, and the WebSocket upgrade guarded by the
 //! same origin list.
+//!
+//! The CORS headers are tower-http's `CorsLayer`'s. Where its documented
+//! behaviour differs from the server's former hand-written CORS, the tests
+//! follow it: a preflight is answered `200` (not `204`); one from an origin
+//! or for a method the policy does not allow is answered too, without the
+//! `Access-Control-Allow-*` header the browser needs to go on (rather than
+//! `403`), which the browser treats as a refusal all the same; methods are
+//! listed `POST,GET`; and `Vary` is one value naming `origin`,
+//! `access-control-request-method` and `access-control-request-headers`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod http_server_support;
@@ -45,6 +54,18 @@ fn header<'r>(reply: &'r http_server_support::Reply, name: &str) -> Option<&'r s
     reply.headers.get(name).map(|v| v.to_str().unwrap())
 }
 
+/// Whether the reply's `Vary` names `Origin` (field names are
+/// case-insensitive, and the list may be one comma-separated value).
+fn varies_on_origin(reply: &http_server_support::Reply) -> bool {
+    reply
+        .headers
+        .get_all("vary")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|name| name.trim().eq_ignore_ascii_case("origin"))
+}
+
 async fn serve(cors: Option<Cors>) -> rpc_runtime::server::ServerHandle {
     let mut builder = Server::builder();
     if let Some(cors) = cors {
@@ -75,11 +96,11 @@ async fn a_listed_origin_gets_its_preflight_and_can_read_replies() {
     let mut client = H1::connect(server.local_addr()).await;
 
     let reply = client.send(preflight(APP, "POST")).await;
-    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(header(&reply, "access-control-allow-origin"), Some(APP));
     assert_eq!(
         header(&reply, "access-control-allow-methods"),
-        Some("POST, GET")
+        Some("POST,GET")
     );
     assert_eq!(
         header(&reply, "access-control-allow-headers"),
@@ -90,7 +111,7 @@ async fn a_listed_origin_gets_its_preflight_and_can_read_replies() {
         Some("true")
     );
     assert_eq!(header(&reply, "access-control-max-age"), Some("60"));
-    assert!(reply.headers.get_all("vary").iter().any(|v| v == "Origin"));
+    assert!(varies_on_origin(&reply), "{:?}", reply.headers);
 
     // The call itself, and an error status, both readable by the page.
     let reply = client
@@ -111,12 +132,15 @@ async fn a_listed_origin_gets_its_preflight_and_can_read_replies() {
 async fn another_origin_is_refused_its_preflight_and_gets_no_headers() {
     let server = serve(Some(Cors::origins([APP]))).await;
     let mut client = H1::connect(server.local_addr()).await;
+    // The preflight is answered without the header that would let the
+    // browser send the call.
     let reply = client.send(preflight(EVIL, "POST")).await;
-    assert_eq!(reply.status, StatusCode::FORBIDDEN);
     assert_eq!(header(&reply, "access-control-allow-origin"), None);
-    // A method the endpoint does not serve is refused too.
+    // A method the endpoint does not serve is not among the allowed ones,
+    // so the browser refuses it.
     let reply = client.send(preflight(APP, "DELETE")).await;
-    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let methods = header(&reply, "access-control-allow-methods").unwrap();
+    assert!(!methods.contains("DELETE"), "{methods}");
     // CORS decides what a page may read, not who may call: the call is
     // answered, without the header that would let the page read it.
     let reply = client
@@ -134,7 +158,7 @@ async fn any_origin_is_a_star_without_credentials() {
     let server = serve(Some(Cors::any_origin())).await;
     let mut client = H1::connect(server.local_addr()).await;
     let reply = client.send(preflight(EVIL, "POST")).await;
-    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(header(&reply, "access-control-allow-origin"), Some("*"));
     assert_eq!(header(&reply, "access-control-allow-credentials"), None);
     let with_credentials = serve(Some(Cors::any_origin().allow_credentials(true))).await;

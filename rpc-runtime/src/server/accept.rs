@@ -11,6 +11,7 @@ use tokio::sync::{watch, Semaphore};
 
 use super::connection::{self, OpenConnection, Phase};
 use super::http::HttpState;
+use super::layer::Layered;
 use super::Shutdown;
 
 const TARGET: &str = "rpc_runtime::http";
@@ -44,6 +45,7 @@ pub(crate) async fn run(
     state: Arc<HttpState>,
     counters: Arc<Counters>,
     mut control: Control,
+    layered: Option<Layered>,
 ) {
     let builder = Arc::new(connection::builder(&state.config));
     let limit = state
@@ -82,7 +84,12 @@ pub(crate) async fn run(
                         counters: Arc::clone(&counters),
                         _permit: permit,
                     };
-                    tokio::spawn(connection::serve(stream, Arc::new(open), Arc::clone(&builder)));
+                    tokio::spawn(connection::serve(
+                        stream,
+                        Arc::new(open),
+                        Arc::clone(&builder),
+                        layered.clone(),
+                    ));
                 }
                 Err(error) => accept_failed(error).await,
             },

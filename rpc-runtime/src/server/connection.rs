@@ -18,6 +18,7 @@ use super::accept::Counters;
 use super::config::ServerConfig;
 use super::first_bytes::FirstBytesDeadline;
 use super::http::{self as endpoint, HttpState, Origin};
+use super::layer::{Layered, LayeredConnection};
 
 const TARGET: &str = "rpc_runtime::http";
 
@@ -74,11 +75,13 @@ pub(crate) fn builder(config: &ServerConfig) -> auto::Builder<TokioExecutor> {
     builder
 }
 
-/// Serves `stream` to its end, following the shutdown phases.
+/// Serves `stream` to its end, following the shutdown phases; through the
+/// server's layers when it has some.
 pub(crate) async fn serve(
     stream: TcpStream,
     open: Arc<OpenConnection>,
     builder: Arc<auto::Builder<TokioExecutor>>,
+    layered: Option<Layered>,
 ) {
     let peer = open.peer;
     // Small replies must not wait for Nagle's algorithm.
@@ -87,6 +90,12 @@ pub(crate) async fn serve(
     }
     let io = FirstBytesDeadline::new(stream, open.state.config.header_read_timeout);
     let mut phase = open.phase.clone();
+    if let Some(service) = layered {
+        let service = LayeredConnection { service, open };
+        let connection = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
+        drive(connection, &mut phase, peer).await;
+        return;
+    }
     let service = service_fn(move |request| {
         let open = Arc::clone(&open);
         async move {

@@ -1,6 +1,7 @@
 //! Cross-origin requests from browsers (CORS): which web origins may call
 //! the server, the answer to a preflight, and the headers that let a page
-//! read a reply.
+//! read a reply. The headers are tower-http's [`CorsLayer`]'s; this module
+//! maps the server's [`Cors`] policy onto it.
 //!
 //! CORS is not access control: a browser still sends a simple request from
 //! any origin, and non-browser clients ignore it. It decides what a page may
@@ -9,22 +10,26 @@
 //! of another origin is refused (`403`), so it cannot ride the user's
 //! cookies into a connection (cross-site WebSocket hijacking).
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use http::header::{
-    HeaderValue, ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS,
-    ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_MAX_AGE,
-    ACCESS_CONTROL_REQUEST_HEADERS, ACCESS_CONTROL_REQUEST_METHOD, ORIGIN, VARY,
-};
-use http::{HeaderMap, Method, Response, StatusCode};
-
-use super::body::RpcBody;
+use http::header::{HeaderValue, ORIGIN};
+use http::{HeaderMap, Method};
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 /// Which web origins may call the server from a browser.
 ///
 /// Off by default: no CORS headers are sent, and a preflight (`OPTIONS`)
 /// is answered `405`, so browsers let only pages of the server's own origin
 /// read replies. Turn it on with [`ServerBuilder::cors`](super::ServerBuilder::cors).
+///
+/// The headers are tower-http's `CorsLayer`'s, set up from this policy:
+/// methods `POST, GET`, any request header the preflight asks for, the
+/// origins below, credentials and max age as set. A preflight is answered
+/// `200`; from an origin (or for a method) the policy does not allow, it
+/// simply lacks the `Access-Control-Allow-*` header that would let the
+/// browser go on. A WebSocket upgrade from an origin not allowed is refused
+/// with `403`.
 ///
 /// ```
 /// use std::time::Duration;
@@ -41,9 +46,9 @@ use super::body::RpcBody;
 #[must_use]
 pub struct Cors {
     /// `None`: any origin.
-    origins: Option<Vec<HeaderValue>>,
+    origins: Option<Arc<[HeaderValue]>>,
     credentials: bool,
-    max_age: HeaderValue,
+    max_age: Duration,
 }
 
 impl Cors {
@@ -53,7 +58,7 @@ impl Cors {
         Self {
             origins: None,
             credentials: false,
-            max_age: HeaderValue::from_static("600"),
+            max_age: Duration::from_secs(600),
         }
     }
 
@@ -85,102 +90,41 @@ impl Cors {
 
     /// How long a browser may cache a preflight's answer. Default 10 minutes.
     pub fn max_age(mut self, max_age: Duration) -> Self {
-        self.max_age = HeaderValue::from(max_age.as_secs());
+        self.max_age = max_age;
         self
     }
 
-    /// What to answer a request with these headers.
-    pub(crate) fn check(&self, headers: &HeaderMap) -> Verdict {
-        let Some(origin) = headers.get(ORIGIN) else {
-            return Verdict::NoOrigin;
-        };
-        let allowed = match &self.origins {
-            None => true,
-            Some(list) => list.iter().any(|o| o == origin),
-        };
-        if !allowed {
-            return Verdict::Denied;
-        }
-        let allow_origin = if self.origins.is_none() && !self.credentials {
-            HeaderValue::from_static("*")
-        } else {
-            origin.clone()
-        };
-        Verdict::Allowed(allow_origin)
-    }
-
-    /// The answer to a preflight (`OPTIONS` with `Access-Control-Request-Method`),
-    /// `None` when the request is not one.
-    pub(crate) fn preflight(
-        &self,
-        method: &Method,
-        headers: &HeaderMap,
-        verdict: &Verdict,
-    ) -> Option<Response<RpcBody>> {
-        if method != Method::OPTIONS {
-            return None;
-        }
-        let requested = headers.get(ACCESS_CONTROL_REQUEST_METHOD)?;
-        let mut response = Response::new(RpcBody::empty());
-        let Verdict::Allowed(allow_origin) = verdict else {
-            tracing::debug!(target: "rpc_runtime::http", origin = ?headers.get(ORIGIN), "CORS preflight from an origin not allowed");
-            *response.status_mut() = StatusCode::FORBIDDEN;
-            return Some(response);
-        };
-        if requested != "POST" && requested != "GET" {
-            *response.status_mut() = StatusCode::FORBIDDEN;
-            return Some(response);
-        }
-        *response.status_mut() = StatusCode::NO_CONTENT;
-        let out = response.headers_mut();
-        self.allow(out, allow_origin);
-        out.insert(
-            ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("POST, GET"),
-        );
-        // Any request header may be sent (`Authorization`, custom ones): a
-        // handler reads them from its context.
-        if let Some(requested) = headers.get(ACCESS_CONTROL_REQUEST_HEADERS) {
-            out.insert(ACCESS_CONTROL_ALLOW_HEADERS, requested.clone());
-            out.append(
-                VARY,
-                HeaderValue::from_static("Access-Control-Request-Headers"),
-            );
-        }
-        out.insert(ACCESS_CONTROL_MAX_AGE, self.max_age.clone());
-        Some(response)
-    }
-
-    /// Lets the page read `response`, when its origin is allowed.
-    pub(crate) fn decorate(&self, response: &mut Response<RpcBody>, verdict: &Verdict) {
-        if let Verdict::Allowed(allow_origin) = verdict {
-            self.allow(response.headers_mut(), allow_origin);
+    /// Whether a request with these headers comes from an origin the policy
+    /// allows (a request without `Origin` is not a cross-origin one).
+    pub(crate) fn allows(&self, headers: &HeaderMap) -> bool {
+        match (headers.get(ORIGIN), &self.origins) {
+            (None, _) | (_, None) => true,
+            (Some(origin), Some(list)) => list.contains(origin),
         }
     }
 
-    fn allow(&self, out: &mut HeaderMap, allow_origin: &HeaderValue) {
-        out.insert(ACCESS_CONTROL_ALLOW_ORIGIN, allow_origin.clone());
-        if allow_origin != "*" {
-            // The answer depends on the caller's origin: caches must know.
-            out.append(VARY, HeaderValue::from_static(ORIGIN_NAME));
-        }
-        if self.credentials {
-            out.insert(
-                ACCESS_CONTROL_ALLOW_CREDENTIALS,
-                HeaderValue::from_static("true"),
-            );
-        }
+    /// The policy as tower-http's layer. Never a combination that layer
+    /// refuses (credentials with a wildcard): with credentials, "any
+    /// origin" mirrors the caller's.
+    pub(crate) fn to_layer(&self) -> CorsLayer {
+        let origin = match &self.origins {
+            None if self.credentials => AllowOrigin::mirror_request(),
+            None => AllowOrigin::any(),
+            Some(list) => {
+                // A predicate, not `AllowOrigin::list`: cloning it is one
+                // reference count, and a `*` in the list is just a value
+                // that never matches rather than a panic.
+                let list = Arc::clone(list);
+                AllowOrigin::predicate(move |origin, _| list.contains(origin))
+            }
+        };
+        CorsLayer::new()
+            .allow_origin(origin)
+            .allow_methods([Method::POST, Method::GET])
+            // Any request header may be sent (`Authorization`, custom ones):
+            // a handler reads them from its context.
+            .allow_headers(AllowHeaders::mirror_request())
+            .allow_credentials(self.credentials)
+            .max_age(self.max_age)
     }
-}
-
-const ORIGIN_NAME: &str = "Origin";
-
-/// What the origin of a request is allowed.
-pub(crate) enum Verdict {
-    /// No `Origin` header: not a cross-origin browser request.
-    NoOrigin,
-    /// Allowed; the value for `Access-Control-Allow-Origin`.
-    Allowed(HeaderValue),
-    /// An origin not on the list.
-    Denied,
 }

@@ -8,8 +8,10 @@
 //! body over the limit, `408` for a body that does not arrive in time, `400`
 //! for a body that could not be read.
 
+use std::convert::Infallible;
 use std::future::Future as _;
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
@@ -19,12 +21,14 @@ use http::header::{HeaderValue, ALLOW, CONTENT_TYPE, ORIGIN};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use hyper::body::Body;
+use tokio::sync::watch;
+use tower::{Layer as _, ServiceExt as _};
+use tower_http::cors::CorsLayer;
 use tracing::Instrument as _;
 
 use super::body::RpcBody;
 use super::config::ServerConfig;
-use super::connection::OpenConnection;
-use super::cors::Verdict;
+use super::connection::{OpenConnection, Phase};
 use super::{discovery, method_map, ws};
 use crate::{Context, Refusal, RequestHead, Router};
 
@@ -44,6 +48,16 @@ pub(crate) struct HttpState {
     /// The OpenRPC document, rendered once; `None` when discovery is off.
     openrpc: Option<Bytes>,
     allow: HeaderValue,
+    /// tower-http's CORS layer for the config's policy; `None` when CORS is
+    /// off.
+    cors: Option<CorsLayer>,
+    /// The shutdown phase of the WebSocket connections upgraded without a
+    /// server connection (through a mounted [`RpcService`](super::RpcService));
+    /// each holds a receiver, so the count of receivers is the count of
+    /// live sockets.
+    pub(crate) sockets: watch::Sender<Phase>,
+    /// How many of those sockets are open.
+    pub(crate) sockets_open: AtomicUsize,
     /// Error bodies, rendered once so a rejection costs no formatting.
     too_large: Bytes,
     parse_error: Bytes,
@@ -52,6 +66,8 @@ pub(crate) struct HttpState {
 impl HttpState {
     pub(crate) fn new(router: Router, config: ServerConfig) -> Self {
         let mut router = config.apply_to(router);
+        let cors = config.cors.as_ref().map(super::Cors::to_layer);
+        let (sockets, _) = watch::channel(Phase::Serving);
         let method_map = config.method_map.then(|| method_map::render(&router));
         let openrpc = discovery::install(&mut router, &config);
         let allow = HeaderValue::from_static(if config.method_map {
@@ -69,6 +85,9 @@ impl HttpState {
             method_map,
             openrpc,
             allow,
+            cors,
+            sockets,
+            sockets_open: AtomicUsize::new(0),
             too_large,
             parse_error,
         }
@@ -97,26 +116,28 @@ where
 {
     let span = tracing::debug_span!(target: TARGET, "http.request",
         method = %request.method(), path = request.uri().path(), status = tracing::field::Empty);
-    let cors = state.config.cors.as_ref().map(|cors| {
-        let verdict = cors.check(request.headers());
-        (cors, verdict)
-    });
-    let response = match &cors {
-        Some((cors, verdict)) => {
-            if let Some(answer) = cors.preflight(request.method(), request.headers(), verdict) {
-                answer
-            } else if matches!(verdict, Verdict::Denied) && ws::is_upgrade(&request) {
+    let response = match (&state.cors, &state.config.cors) {
+        (Some(layer), Some(policy)) => {
+            if ws::is_upgrade(&request) && !policy.allows(request.headers()) {
                 tracing::debug!(target: TARGET, origin = ?request.headers().get(ORIGIN), "WebSocket upgrade from an origin not allowed");
                 forbidden_origin()
             } else {
-                let mut response = respond(state, request, origin)
-                    .instrument(span.clone())
-                    .await;
-                cors.decorate(&mut response, verdict);
-                response
+                // tower-http answers the preflight itself and adds the CORS
+                // headers to the endpoint's response.
+                let span = &span;
+                let endpoint = tower::service_fn(|request| async move {
+                    let response = respond(state, request, origin)
+                        .instrument(span.clone())
+                        .await;
+                    Ok::<_, Infallible>(response)
+                });
+                match layer.layer(endpoint).oneshot(request).await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                }
             }
         }
-        None => {
+        _ => {
             respond(state, request, origin)
                 .instrument(span.clone())
                 .await
@@ -178,6 +199,10 @@ where
         return json(StatusCode::OK, state.parse_error.clone());
     };
 
+    let mut extensions = parts.extensions;
+    // A `Connection: upgrade` on a POST leaves hyper's upgrade handle here:
+    // it is not the handler's to keep.
+    extensions.remove::<hyper::upgrade::OnUpgrade>();
     let mut context = Context::builder()
         .transport("http")
         .request_head(RequestHead {
@@ -185,6 +210,7 @@ where
             uri: parts.uri,
             version: parts.version,
             headers: parts.headers,
+            extensions,
         });
     if let Some(peer) = origin.peer {
         context = context.peer_addr(peer);

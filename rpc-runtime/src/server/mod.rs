@@ -9,6 +9,7 @@
 //! | the same, but nothing to reply (notification, all-notification batch) | `204`, empty body |
 //! | `GET` with `Accept: application/json`, discovery on (default) | `200`, the OpenRPC document (as `rpc.discover` returns it) |
 //! | another `GET` with the method map on                      | `200`, `{"methods":[{"name":..,"params":[..]},..]}` |
+//! | `OPTIONS` with [`cors`](ServerBuilder::cors) set          | `200`, tower-http's preflight answer |
 //! | any other method                                          | `405`, `Allow: POST` (`GET, POST` with the method map) |
 //! | another or no content type                                | `415` |
 //! | a body over [`max_body_size`](ServerBuilder::max_body_size) | `413` |
@@ -21,8 +22,48 @@
 //! beside other routes, mount [`Server::service`] (or [`RpcService`]) in axum
 //! or another tower stack.
 //!
-//! Handlers read the HTTP request head (headers, cookies, URI) and the peer
-//! address through their [`Context`](crate::Context): the basis for auth.
+//! Handlers read the HTTP request head (headers, cookies, URI), the peer
+//! address, and the request's extensions through their
+//! [`Context`](crate::Context): the basis for auth.
+//!
+//! Tower layers: [`ServerBuilder::layer`] wraps the server's HTTP service
+//! (an [`RpcService`]) in any [`tower::Layer`] whose service takes
+//! `http::Request<hyper::body::Incoming>` and answers with an
+//! [`http_body::Body`](hyper::body::Body) of `Bytes` (tower-http's
+//! compression, request id, trace, timeout, auth layers...). Several
+//! `.layer()` calls compose in `tower::ServiceBuilder` order: the first
+//! added is the outermost. The layers see every request, WebSocket
+//! upgrades included (a layer that passes the request on keeps hyper's
+//! upgrade handle in its extensions, which the upgrade needs), and the
+//! server's own limits stay in force around and under them: connection
+//! limit, header timeout and graceful shutdown around, body size and body
+//! timeout under. What a layer inserts into the request's `http::Extensions`
+//! reaches handlers as [`Context::extensions`](crate::Context::extensions):
+//! for an HTTP call its request's, for a WebSocket the upgrade request's,
+//! for every call of the connection. A layer that fails instead of
+//! answering (tower's `Timeout`) gets the client a `500` with a JSON-RPC
+//! error. Without layers requests take the direct path, with nothing boxed.
+//!
+//! ```
+//! use rpc_runtime::{protocol::ErrorObjectOwned, server::Server, Router};
+//!
+//! /// What an auth layer found.
+//! #[derive(Clone)]
+//! struct User(&'static str);
+//!
+//! let mut router = Router::new();
+//! router.register_sync("me", |_params, ctx| {
+//!     let user = ctx.extensions().and_then(|ext| ext.get::<User>()).map(|user| user.0);
+//!     Ok::<_, ErrorObjectOwned>(user.unwrap_or("anonymous"))
+//! }).unwrap();
+//! let server = Server::builder()
+//!     .layer(tower::util::MapRequestLayer::new(|mut request: http::Request<_>| {
+//!         request.extensions_mut().insert(User("ada"));
+//!         request
+//!     }))
+//!     .build(router);
+//! # let _ = server;
+//! ```
 //!
 //! Connections: at most [`max_connections`](ServerBuilder::max_connections)
 //! at once (one over the limit is closed on arrival); a client has
@@ -62,6 +103,7 @@ mod cors;
 mod discovery;
 mod first_bytes;
 mod http;
+mod layer;
 mod method_map;
 mod service;
 mod signal;
@@ -72,8 +114,12 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+use hyper::body::{Body, Incoming};
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::watch;
+use tower::layer::util::{Identity, Stack};
+use tower::Layer;
 
 pub use body::RpcBody;
 pub use config::ServerConfig;
@@ -81,7 +127,8 @@ pub use cors::Cors;
 pub use service::RpcService;
 
 use self::accept::{Control, Counters};
-use self::http::HttpState;
+use self::http::{BoxError, HttpState};
+use self::layer::Layered;
 use crate::Router;
 
 /// A router with its server settings, ready to listen.
@@ -94,6 +141,9 @@ use crate::Router;
 #[must_use = "a server does nothing until it is bound or served"]
 pub struct Server {
     state: Arc<HttpState>,
+    /// The builder's layers around the service, erased; `None` without
+    /// layers (the direct path).
+    layered: Option<Layered>,
 }
 
 impl std::fmt::Debug for Server {
@@ -101,15 +151,18 @@ impl std::fmt::Debug for Server {
         f.debug_struct("Server")
             .field("router", &self.state.router)
             .field("config", &self.state.config)
+            .field("layered", &self.layered.is_some())
             .finish()
     }
 }
 
 impl Server {
-    /// Starts a server with the default [`ServerConfig`].
+    /// Starts a server with the default [`ServerConfig`] and no layers.
     pub fn builder() -> ServerBuilder {
         ServerBuilder {
             config: ServerConfig::default(),
+            layer: Identity::new(),
+            layered: false,
         }
     }
 
@@ -144,6 +197,7 @@ impl Server {
             Arc::clone(&self.state),
             Arc::clone(&counters),
             control,
+            self.layered.clone(),
         ));
         tracing::info!(target: "rpc_runtime::http", %local_addr, "listening");
         Ok(ServerHandle {
@@ -157,7 +211,8 @@ impl Server {
     }
 
     /// The server as a tower service, sharing this server's router and
-    /// limits.
+    /// limits (not its [`layer`](ServerBuilder::layer)s: in another stack,
+    /// put them in that stack).
     pub fn service(&self) -> RpcService {
         RpcService::from_state(Arc::clone(&self.state))
     }
@@ -175,8 +230,10 @@ impl Server {
     }
 }
 
-/// Sets a [`Server`]'s limits; [`build`](ServerBuilder::build) it with a
-/// router.
+/// Sets a [`Server`]'s limits and [`layer`](ServerBuilder::layer)s;
+/// [`build`](ServerBuilder::build) it with a router.
+///
+/// `L` is the stack of layers added so far ([`Identity`] for none).
 ///
 /// ```
 /// use std::time::Duration;
@@ -191,13 +248,61 @@ impl Server {
 /// assert_eq!(server.config().max_connections, 100);
 /// assert_eq!(server.router().config().max_batch_len, 20);
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[must_use = "call `build` to get the server"]
-pub struct ServerBuilder {
+pub struct ServerBuilder<L = Identity> {
     config: ServerConfig,
+    layer: L,
+    /// Whether [`layer`](Self::layer) was called: without it the server
+    /// takes the direct path, with nothing erased.
+    layered: bool,
 }
 
-impl ServerBuilder {
+impl<L> std::fmt::Debug for ServerBuilder<L> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerBuilder")
+            .field("config", &self.config)
+            .field("layered", &self.layered)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<L> ServerBuilder<L> {
+    /// Wraps the server's HTTP service in `layer`, inside the layers added
+    /// before (as `tower::ServiceBuilder::layer` does: the first added is
+    /// the outermost). The innermost layer wraps an [`RpcService`]; the
+    /// outermost must be a `tower::Service<http::Request<hyper::body::Incoming>>`
+    /// that is `Clone + Send + Sync`, with a `Send` future and a response
+    /// body of `Bytes` (see [`build`](Self::build)). The layered service is
+    /// built once, in `build`, and cloned for each request.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rpc_runtime::{server::Server, Router};
+    /// use tower::util::MapRequestLayer;
+    ///
+    /// #[derive(Clone)]
+    /// struct Tenant(String);
+    ///
+    /// let server = Server::builder()
+    ///     .layer(MapRequestLayer::new(|mut request: http::Request<_>| {
+    ///         let tenant = request.headers().get("x-tenant").and_then(|v| v.to_str().ok());
+    ///         let tenant = Tenant(tenant.unwrap_or("public").to_owned());
+    ///         request.extensions_mut().insert(tenant);
+    ///         request
+    ///     }))
+    ///     .max_body_size(64 * 1024)
+    ///     .build(Router::new());
+    /// assert_eq!(server.config().max_body_size, 64 * 1024);
+    /// ```
+    pub fn layer<T>(self, layer: T) -> ServerBuilder<Stack<T, L>> {
+        ServerBuilder {
+            config: self.config,
+            layer: Stack::new(layer, self.layer),
+            layered: true,
+        }
+    }
+
     /// The largest request body, in bytes (default 10 MiB); larger is `413`.
     pub fn max_body_size(mut self, bytes: usize) -> Self {
         self.config.max_body_size = bytes;
@@ -302,17 +407,33 @@ impl ServerBuilder {
         self
     }
 
-    /// Replaces every setting at once.
+    /// Replaces every setting at once (the layers stay).
     pub fn config(mut self, config: ServerConfig) -> Self {
         self.config = config;
         self
     }
 
-    /// The server for `router`.
-    pub fn build(self, router: Router) -> Server {
-        Server {
-            state: Arc::new(HttpState::new(router, self.config)),
-        }
+    /// The server for `router`, its layers (if any) built around its
+    /// service once.
+    pub fn build<B>(self, router: Router) -> Server
+    where
+        L: Layer<RpcService>,
+        L::Service: tower::Service<::http::Request<Incoming>, Response = ::http::Response<B>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        <L::Service as tower::Service<::http::Request<Incoming>>>::Error: Into<BoxError>,
+        <L::Service as tower::Service<::http::Request<Incoming>>>::Future: Send + 'static,
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let state = Arc::new(HttpState::new(router, self.config));
+        let layered = self.layered.then(|| {
+            let service = RpcService::from_state(Arc::clone(&state));
+            layer::erase(self.layer.layer(service))
+        });
+        Server { state, layered }
     }
 }
 

@@ -2,15 +2,20 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use http::{Request, Response};
 use hyper::body::Body;
 
 use super::body::RpcBody;
 use super::config::ServerConfig;
+use super::connection::Phase;
 use super::http::{self as endpoint, BoxError, HttpState, Origin};
+use super::layer::ServerConnection;
+use super::Shutdown;
 use crate::{BoxFuture, Router};
 
 /// A [`Router`] served over HTTP as a [`tower_service::Service`]: the same
@@ -22,9 +27,15 @@ use crate::{BoxFuture, Router};
 /// (timeouts, CORS, auth) wrap it like any service.
 ///
 /// The peer address handlers see ([`Context::peer_addr`](crate::Context::peer_addr))
-/// is read from a [`SocketAddr`] request extension, if one is present. axum
-/// keeps it in `ConnectInfo<SocketAddr>` instead, which a one-line layer
-/// copies over (`examples/axum.rs` shows it).
+/// is read from a [`SocketAddr`] request extension by default; axum keeps
+/// it in `ConnectInfo<SocketAddr>`, which
+/// [`peer_addr_from`](Self::peer_addr_from) reads. The request's other
+/// extensions reach handlers as [`Context::extensions`](crate::Context::extensions).
+///
+/// WebSocket connections upgraded through the service are served until
+/// they end or [`shutdown`](Self::shutdown) drains them. It is also the
+/// service that [`ServerBuilder::layer`](super::ServerBuilder::layer)'s
+/// layers wrap inside a standalone server.
 ///
 /// ```
 /// use std::convert::Infallible;
@@ -52,6 +63,14 @@ use crate::{BoxFuture, Router};
 #[must_use = "a service does nothing until it is mounted or called"]
 pub struct RpcService {
     state: Arc<HttpState>,
+    peer_addr: PeerAddrFn,
+}
+
+/// Reads the peer address from a request's extensions.
+type PeerAddrFn = fn(&http::Extensions) -> Option<SocketAddr>;
+
+fn socket_addr_extension(extensions: &http::Extensions) -> Option<SocketAddr> {
+    extensions.get::<SocketAddr>().copied()
 }
 
 impl RpcService {
@@ -64,13 +83,79 @@ impl RpcService {
     /// `max_connections` and `header_read_timeout` belong to whatever
     /// accepts the connections, and are ignored here).
     pub fn with_config(router: Router, config: ServerConfig) -> Self {
-        Self {
-            state: Arc::new(HttpState::new(router, config)),
-        }
+        Self::from_state(Arc::new(HttpState::new(router, config)))
     }
 
     pub(crate) fn from_state(state: Arc<HttpState>) -> Self {
-        Self { state }
+        Self {
+            state,
+            peer_addr: socket_addr_extension,
+        }
+    }
+
+    /// Reads the peer address that handlers see from the request's
+    /// extensions with `read` (default: a [`SocketAddr`] extension). Under
+    /// axum served with `into_make_service_with_connect_info::<SocketAddr>()`:
+    /// `.peer_addr_from(|ext| ext.get::<ConnectInfo<SocketAddr>>().map(|info| info.0))`.
+    ///
+    /// ```
+    /// use std::net::SocketAddr;
+    /// use rpc_runtime::{server::RpcService, Router};
+    /// /// What the host stack keeps the client's address in.
+    /// #[derive(Clone)]
+    /// struct ClientAddr(SocketAddr);
+    ///
+    /// let service = RpcService::new(Router::new())
+    ///     .peer_addr_from(|ext| ext.get::<ClientAddr>().map(|addr| addr.0));
+    /// # let _ = service;
+    /// ```
+    pub fn peer_addr_from(mut self, read: fn(&http::Extensions) -> Option<SocketAddr>) -> Self {
+        self.peer_addr = read;
+        self
+    }
+
+    /// Drains the WebSocket connections upgraded through this service (and
+    /// its clones), as a standalone server's shutdown does: new upgrades are
+    /// refused (`503`), each connection stops taking calls, finishes those
+    /// in flight and is closed with `1001` (going away); at `grace` those
+    /// still open are dropped. Resolves when all are gone. Plain HTTP
+    /// requests are the host stack's to drain (axum's
+    /// `with_graceful_shutdown`); call this from the same shutdown signal.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rpc_runtime::{server::{RpcService, Shutdown}, Router};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let service = RpcService::new(Router::new());
+    /// assert_eq!(service.websockets_active(), 0);
+    /// assert_eq!(service.shutdown(Duration::from_secs(1)).await, Shutdown::Graceful);
+    /// # }
+    /// ```
+    pub async fn shutdown(&self, grace: Duration) -> Shutdown {
+        let sockets = &self.state.sockets;
+        sockets.send_if_modified(|phase| {
+            let serving = *phase == Phase::Serving;
+            if serving {
+                *phase = Phase::Draining;
+            }
+            serving
+        });
+        if tokio::time::timeout(grace, sockets.closed()).await.is_ok() {
+            return Shutdown::Graceful;
+        }
+        let connections = self.websockets_active();
+        tracing::warn!(target: "rpc_runtime::ws", connections, "shutdown deadline passed: closing WebSocket connections");
+        sockets.send_replace(Phase::Closing);
+        sockets.closed().await;
+        Shutdown::Forced { connections }
+    }
+
+    /// How many WebSocket connections upgraded through this service (and
+    /// its clones) are open now.
+    #[must_use]
+    pub fn websockets_active(&self) -> usize {
+        self.state.sockets_open.load(Ordering::Relaxed)
     }
 
     /// The router being served (with the config's call timeout and batch
@@ -115,13 +200,18 @@ where
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: Request<B>) -> Self::Future {
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
         let state = Arc::clone(&self.state);
-        let peer = request.extensions().get::<SocketAddr>().copied();
+        // Under a standalone server's layers, the connection it came on.
+        let connection = request.extensions_mut().remove::<ServerConnection>();
+        let peer = match &connection {
+            Some(connection) => Some(connection.0.peer),
+            None => (self.peer_addr)(request.extensions()),
+        };
         Box::pin(async move {
             let origin = Origin {
                 peer,
-                connection: None,
+                connection: connection.as_ref().map(|connection| &connection.0),
             };
             Ok(endpoint::handle(&state, request, origin).await)
         })

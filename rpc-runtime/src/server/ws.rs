@@ -5,8 +5,14 @@
 //! The upgraded connection keeps its slot under `max_connections` for as
 //! long as it lives, and follows the server's shutdown: on draining it stops
 //! taking calls, finishes those in flight and sends a close frame (1001); at
-//! the shutdown deadline it is dropped.
+//! the shutdown deadline it is dropped. A socket upgraded through a mounted
+//! [`RpcService`](super::RpcService) follows that service's
+//! [`shutdown`](super::RpcService::shutdown) the same way.
+//!
+//! The upgrade request's head and extensions (hyper's upgrade handle taken
+//! out) stay in the connection's context for its whole life.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use http::header::HeaderName;
@@ -74,11 +80,36 @@ pub(crate) async fn upgrade<B>(
             &Refusal::BadUpgrade("bad Sec-WebSocket-Key"),
         );
     };
-    let head = detached_head(&request);
+    let (phase, hold) = match origin.connection {
+        Some(connection) => (
+            connection.phase(),
+            Hold::Connection {
+                _slot: Arc::clone(connection),
+            },
+        ),
+        None => {
+            let phase = state.sockets.subscribe();
+            if *phase.borrow() != Phase::Serving {
+                tracing::debug!(target: TARGET, peer = ?origin.peer, "upgrade refused: shutting down");
+                return super::layer::fixed_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    r#"{"jsonrpc":"2.0","error":{"code":-32001,"message":"Server busy: shutting down"},"id":null}"#,
+                );
+            }
+            (
+                phase,
+                Hold::Mounted {
+                    _count: MountedSocket::open(state),
+                },
+            )
+        }
+    };
+    // Takes hyper's upgrade handle out of the extensions, which the head
+    // then keeps.
     let on_upgrade = hyper::upgrade::on(&mut request);
+    let head = detached_head(request);
     let state = Arc::clone(state);
     let peer = origin.peer;
-    let connection = origin.connection.cloned();
     tokio::spawn(async move {
         let upgraded = match on_upgrade.await {
             Ok(upgraded) => upgraded,
@@ -90,7 +121,7 @@ pub(crate) async fn upgrade<B>(
         // Boxed so the task holds only what the open socket needs, not
         // room for the handshake's state beside it: an idle connection's
         // memory is mostly this future.
-        Box::pin(run_socket(upgraded, state, head, peer, connection)).await;
+        Box::pin(run_socket(upgraded, state, head, peer, phase, hold)).await;
     });
     let mut response = Response::new(RpcBody::empty());
     *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
@@ -101,12 +132,14 @@ pub(crate) async fn upgrade<B>(
     response
 }
 
-/// A copy of the upgrade request's head that owns its bytes.
+/// A copy of the upgrade request's head that owns its bytes, with the
+/// request's extensions.
 ///
 /// hyper hands out header values (and the URI) as slices of the
 /// connection's read buffer; kept in the context as they are, they would
 /// pin that whole buffer (16 KiB) for the life of the socket.
-fn detached_head<B>(request: &Request<B>) -> RequestHead {
+fn detached_head<B>(mut request: Request<B>) -> RequestHead {
+    let extensions = std::mem::take(request.extensions_mut());
     let mut headers = HeaderMap::with_capacity(request.headers().len());
     for (name, value) in request.headers() {
         let name =
@@ -120,6 +153,7 @@ fn detached_head<B>(request: &Request<B>) -> RequestHead {
         uri: uri.to_string().parse().unwrap_or_else(|_| uri.clone()),
         version: request.version(),
         headers,
+        extensions,
     }
 }
 
@@ -129,7 +163,8 @@ async fn run_socket(
     state: Arc<HttpState>,
     head: RequestHead,
     peer: Option<std::net::SocketAddr>,
-    connection: Option<Arc<OpenConnection>>,
+    phase: watch::Receiver<Phase>,
+    hold: Hold,
 ) {
     let config = state.config.ws.clone();
     let socket = WebSocketStream::from_raw_socket(
@@ -145,35 +180,61 @@ async fn run_socket(
     }
     let ctx = driver.context(context);
     tracing::debug!(target: TARGET, ?peer, "WebSocket connection opened");
-    let reason = serve(driver, socket, &state, ctx, connection).await;
+    let reason = serve(driver, socket, &state, ctx, phase, hold).await;
     tracing::debug!(target: TARGET, ?peer, %reason, "WebSocket connection ended");
 }
 
-/// Runs the driver, following the server's shutdown phases when the socket
-/// belongs to this server's connection (`connection`, whose slot is held
-/// until the socket ends).
+/// Runs the driver, following the shutdown `phase`: the server
+/// connection's when the socket belongs to one, the mounted service's
+/// otherwise; `hold` (the connection's slot, or the mounted service's count)
+/// is let go when the socket ends.
 async fn serve<S>(
     driver: Connection,
     socket: WebSocketStream<S>,
     state: &HttpState,
     ctx: Context,
-    connection: Option<Arc<OpenConnection>>,
+    phase: watch::Receiver<Phase>,
+    hold: Hold,
 ) -> CloseReason
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let Some(connection) = connection else {
-        // Mounted in another stack: that stack owns shutdown.
-        return driver.run(socket, Arc::clone(&state.router), ctx).await;
-    };
-    let mut draining = connection.phase();
-    let mut closing = connection.phase();
+    let mut draining = phase.clone();
+    let mut closing = phase;
     let run = driver.run_until(socket, Arc::clone(&state.router), ctx, async move {
         wait_for(&mut draining, |phase| phase != Phase::Serving).await;
     });
-    tokio::select! {
+    let reason = tokio::select! {
         reason = run => reason,
         () = wait_for(&mut closing, |phase| phase == Phase::Closing) => CloseReason::Shutdown,
+    };
+    // Let go before the last phase receiver is, whose going ends a drain.
+    drop(hold);
+    reason
+}
+
+/// What an upgraded socket holds on to while it lives.
+enum Hold {
+    /// The server connection it was upgraded on: its slot under
+    /// `max_connections`, which the server's shutdown waits for.
+    Connection { _slot: Arc<OpenConnection> },
+    /// Its place in the count of a mounted service's sockets.
+    Mounted { _count: MountedSocket },
+}
+
+/// A socket upgraded through a mounted service, counted while it lives.
+struct MountedSocket(Arc<HttpState>);
+
+impl MountedSocket {
+    fn open(state: &Arc<HttpState>) -> Self {
+        state.sockets_open.fetch_add(1, Ordering::Relaxed);
+        Self(Arc::clone(state))
+    }
+}
+
+impl Drop for MountedSocket {
+    fn drop(&mut self) {
+        self.0.sockets_open.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

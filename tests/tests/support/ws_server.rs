@@ -178,6 +178,7 @@ impl Serve {
                 uri: request.uri().clone(),
                 version: request.version(),
                 headers: request.headers().clone(),
+                extensions: http::Extensions::new(),
             });
             Ok(response)
         };
