@@ -49,6 +49,12 @@ pub enum Refusal {
     BodyUnreadable,
     /// A message that is not UTF-8 text (`-32700`).
     NotUtf8,
+    /// The server is shutting down and takes no new connection (`-32001`;
+    /// HTTP 503).
+    ShuttingDown,
+    /// A layer around the HTTP service failed instead of answering (a
+    /// timeout, a load shedder) (`-32603`; HTTP 500).
+    LayerFailed,
     /// A WebSocket upgrade request that cannot be served, and why
     /// (`-32600`; HTTP 400, or 426 for a version other than 13).
     BadUpgrade(&'static str),
@@ -84,6 +90,13 @@ impl Refusal {
                 ErrorObject::new(codes::INVALID_REQUEST, "The request body could not be read")
             }
             Refusal::NotUtf8 => ErrorObject::parse_error(),
+            Refusal::ShuttingDown => {
+                ErrorObject::new(codes::SERVER_BUSY, "Server busy: shutting down")
+            }
+            Refusal::LayerFailed => ErrorObject::new(
+                codes::INTERNAL_ERROR,
+                "Internal error: a server layer failed",
+            ),
             Refusal::BadUpgrade(reason) => ErrorObject::new(codes::INVALID_REQUEST, *reason),
         }
     }

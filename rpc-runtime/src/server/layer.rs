@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::future::{FutureExt as _, Map};
-use http::header::{HeaderValue, CONTENT_TYPE};
 use http::{Request, Response, StatusCode};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::BodyExt as _;
@@ -16,9 +15,9 @@ use hyper::body::{Body, Incoming};
 use tower::util::{BoxCloneSyncService, Oneshot};
 use tower::{Service, ServiceExt as _};
 
-use super::body::RpcBody;
 use super::connection::OpenConnection;
 use super::http::BoxError;
+use crate::Refusal;
 
 /// The body of a response that went through the server's layers.
 pub(crate) type LayeredBody = UnsyncBoxBody<Bytes, BoxError>;
@@ -68,23 +67,8 @@ fn answered(
 #[cold]
 fn layer_failed(error: &BoxError) -> Response<LayeredBody> {
     tracing::debug!(target: "rpc_runtime::http", %error, "a server layer failed");
-    fixed_error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        r#"{"jsonrpc":"2.0","error":{"code":-32603,"message":"Internal error: a server layer failed"},"id":null}"#,
-    )
-    .map(|body| UnsyncBoxBody::new(body.map_err(|never| match never {})))
-}
-
-/// A response with `status` and a JSON-RPC error `body` written out in
-/// full (id `null`), `content-type: application/json`.
-#[cold]
-pub(crate) fn fixed_error(status: StatusCode, body: &'static str) -> Response<RpcBody> {
-    let mut response = Response::new(RpcBody::from(body));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
+    super::http::reject(StatusCode::INTERNAL_SERVER_ERROR, &Refusal::LayerFailed)
+        .map(|body| UnsyncBoxBody::new(body.map_err(|never| match never {})))
 }
 
 /// One connection's hyper service when the server has layers.

@@ -91,10 +91,7 @@ pub(crate) async fn upgrade<B>(
             let phase = state.sockets.subscribe();
             if *phase.borrow() != Phase::Serving {
                 tracing::debug!(target: TARGET, peer = ?origin.peer, "upgrade refused: shutting down");
-                return super::layer::fixed_error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    r#"{"jsonrpc":"2.0","error":{"code":-32001,"message":"Server busy: shutting down"},"id":null}"#,
-                );
+                return reject(StatusCode::SERVICE_UNAVAILABLE, &Refusal::ShuttingDown);
             }
             (
                 phase,
