@@ -44,7 +44,7 @@
 //! `rpc.system="jsonrpc"`; `rpc.transport` is the [`Context`]'s transport
 //! (`http`, `ws`, `in-process`...). An unregistered method is labelled
 //! `rpc.method="unknown"`. A Prometheus exporter writes the dots as `_`
-//! (`rpc_server_calls_total`, `rpc_server_duration_bucket`).
+//! (`rpc_server_calls`, `rpc_server_duration_bucket`).
 //!
 //! | name | type | unit | labels |
 //! |---|---|---|---|
