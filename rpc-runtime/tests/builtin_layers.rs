@@ -228,12 +228,15 @@ fn the_rate_limit_per_address_counts_every_connection_of_one_ip() {
     }
 }
 
+/// An event's or a span's fields, by name.
+type FieldMap = BTreeMap<String, String>;
+
 /// What a test subscriber saw: events and closed spans, as field maps.
 #[derive(Clone, Default)]
 struct Seen {
-    events: Arc<Mutex<Vec<(tracing::Level, BTreeMap<String, String>)>>>,
-    spans: Arc<Mutex<BTreeMap<u64, BTreeMap<String, String>>>>,
-    closed: Arc<Mutex<Vec<BTreeMap<String, String>>>>,
+    events: Arc<Mutex<Vec<(tracing::Level, FieldMap)>>>,
+    spans: Arc<Mutex<BTreeMap<u64, FieldMap>>>,
+    closed: Arc<Mutex<Vec<FieldMap>>>,
 }
 
 struct Fields<'a>(&'a mut BTreeMap<String, String>);
