@@ -177,9 +177,11 @@ impl<S: CallService> CallService for Metrics<S> {
 
 /// Counts one open connection of a transport in
 /// [`metric_names::OPEN_CONNECTIONS`] while it lives.
+#[cfg(feature = "ws")]
 #[derive(Debug)]
 pub(crate) struct OpenConnectionGauge(&'static str);
 
+#[cfg(feature = "ws")]
 impl OpenConnectionGauge {
     pub(crate) fn open(transport: &'static str) -> Self {
         gauge!(metric_names::OPEN_CONNECTIONS, SYSTEM.0 => SYSTEM.1, "rpc.transport" => transport)
@@ -188,6 +190,7 @@ impl OpenConnectionGauge {
     }
 }
 
+#[cfg(feature = "ws")]
 impl Drop for OpenConnectionGauge {
     fn drop(&mut self) {
         gauge!(metric_names::OPEN_CONNECTIONS, SYSTEM.0 => SYSTEM.1, "rpc.transport" => self.0)

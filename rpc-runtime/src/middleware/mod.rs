@@ -64,7 +64,7 @@ mod metrics;
 mod rate_limit;
 mod span;
 
-#[cfg(feature = "metrics")]
+#[cfg(all(feature = "metrics", feature = "ws"))]
 pub(crate) use self::metrics::OpenConnectionGauge;
 #[cfg(feature = "metrics")]
 pub use self::metrics::{describe_metrics, metric_names, Metrics, MetricsLayer, DURATION_BUCKETS};
