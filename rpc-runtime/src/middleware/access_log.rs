@@ -8,7 +8,12 @@ use tower_layer::Layer;
 use super::{Call, CallService};
 use crate::MethodOutput;
 
-/// The `tracing` target of the access log's events.
+/// The `tracing` target of the access log's events, to filter them with
+/// (`RUST_LOG=rpc_runtime::access=info`, or `=trace` for params and results).
+///
+/// ```
+/// assert_eq!(rpc_runtime::middleware::ACCESS_LOG_TARGET, "rpc_runtime::access");
+/// ```
 pub const ACCESS_LOG_TARGET: &str = "rpc_runtime::access";
 
 /// A layer that logs every call, at `INFO` under [`ACCESS_LOG_TARGET`]:
@@ -61,7 +66,20 @@ impl<S> Layer<S> for AccessLogLayer {
     }
 }
 
-/// The service [`AccessLogLayer`] wraps around the rest of the stack.
+/// The service [`AccessLogLayer`] wraps around the rest of the stack; it can be
+/// driven by hand, as in a test:
+///
+/// ```
+/// use rpc_runtime::middleware::{Call, CallService, Next, AccessLogLayer};
+/// use rpc_runtime::{params::Params, Context};
+/// use tower_layer::Layer as _;
+/// # futures_executor::block_on(async {
+/// let service = AccessLogLayer::new().layer(Next::method_table());
+/// let ctx = Context::new();
+/// let outcome = service.call(Call::new("m", Params::none(), None, &ctx)).await;
+/// assert_eq!(outcome.unwrap_err().object().code, -32601); // no such method
+/// # });
+/// ```
 #[derive(Clone, Debug)]
 pub struct AccessLog<S> {
     inner: S,
@@ -93,6 +111,9 @@ pub(crate) fn micros_since(started: Instant) -> u64 {
 
 impl<S: CallService> CallService for AccessLog<S> {
     async fn call<'a>(&'a self, call: Call<'a>) -> MethodOutput {
+        if !tracing::enabled!(target: ACCESS_LOG_TARGET, tracing::Level::INFO) {
+            return self.inner.call(call).await;
+        }
         let seen = call.clone();
         let detail = tracing::enabled!(target: ACCESS_LOG_TARGET, tracing::Level::TRACE);
         let started = Instant::now();

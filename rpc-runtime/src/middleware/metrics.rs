@@ -12,6 +12,12 @@ use crate::MethodOutput;
 /// The names of the metrics this crate records, after the OpenTelemetry
 /// semantic conventions for RPC (see the table in [the module
 /// docs](crate::middleware#metrics)).
+///
+/// ```
+/// use rpc_runtime::middleware::metric_names;
+/// assert_eq!(metric_names::CALLS, "rpc.server.calls");
+/// assert_eq!(metric_names::DURATION, "rpc.server.duration");
+/// ```
 pub mod metric_names {
     /// Counter: calls ended, by method, transport and outcome.
     pub const CALLS: &str = "rpc.server.calls";
@@ -29,6 +35,11 @@ pub mod metric_names {
 /// Bucket bounds, in seconds, that suit [`metric_names::DURATION`] (from
 /// 100 µs to 10 s), for exporters that need them
 /// (`metrics_exporter_prometheus::PrometheusBuilder::set_buckets_for_metric`).
+///
+/// ```
+/// let buckets = rpc_runtime::middleware::DURATION_BUCKETS;
+/// assert!(buckets.windows(2).all(|pair| pair[0] < pair[1]));
+/// ```
 pub const DURATION_BUCKETS: &[f64] = &[
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
     5.0, 10.0,
@@ -116,7 +127,20 @@ impl<S> Layer<S> for MetricsLayer {
     }
 }
 
-/// The service [`MetricsLayer`] wraps around the rest of the stack.
+/// The service [`MetricsLayer`] wraps around the rest of the stack; it can be
+/// driven by hand, as in a test:
+///
+/// ```
+/// use rpc_runtime::middleware::{Call, CallService, Next, MetricsLayer};
+/// use rpc_runtime::{params::Params, Context};
+/// use tower_layer::Layer as _;
+/// # futures_executor::block_on(async {
+/// let service = MetricsLayer::new().layer(Next::method_table());
+/// let ctx = Context::new();
+/// let outcome = service.call(Call::new("m", Params::none(), None, &ctx)).await;
+/// assert_eq!(outcome.unwrap_err().object().code, -32601); // no such method
+/// # });
+/// ```
 #[derive(Clone, Debug)]
 pub struct Metrics<S> {
     inner: S,

@@ -140,7 +140,20 @@ impl<S> Layer<S> for RateLimitLayer {
     }
 }
 
-/// The service [`RateLimitLayer`] wraps around the rest of the stack.
+/// The service [`RateLimitLayer`] wraps around the rest of the stack; it can be
+/// driven by hand, as in a test:
+///
+/// ```
+/// use rpc_runtime::middleware::{Call, CallService, Next, RateLimitLayer};
+/// use rpc_runtime::{params::Params, Context};
+/// use tower_layer::Layer as _;
+/// # futures_executor::block_on(async {
+/// let service = RateLimitLayer::new().layer(Next::method_table());
+/// let ctx = Context::new();
+/// let outcome = service.call(Call::new("m", Params::none(), None, &ctx)).await;
+/// assert_eq!(outcome.unwrap_err().object().code, -32601); // no such method
+/// # });
+/// ```
 #[derive(Clone, Debug)]
 pub struct RateLimit<S> {
     limits: Limits,

@@ -11,6 +11,10 @@ use super::{Call, CallService};
 use crate::MethodOutput;
 
 /// The `tracing` target of the spans [`SpanLayer`] opens.
+///
+/// ```
+/// assert_eq!(rpc_runtime::middleware::SPAN_TARGET, "rpc_runtime::call");
+/// ```
 pub const SPAN_TARGET: &str = "rpc_runtime::call";
 
 /// A layer that runs each call inside a `DEBUG` span named `rpc.call`
@@ -59,7 +63,20 @@ impl<S> Layer<S> for SpanLayer {
     }
 }
 
-/// The service [`SpanLayer`] wraps around the rest of the stack.
+/// The service [`SpanLayer`] wraps around the rest of the stack; it can be
+/// driven by hand, as in a test:
+///
+/// ```
+/// use rpc_runtime::middleware::{Call, CallService, Next, SpanLayer};
+/// use rpc_runtime::{params::Params, Context};
+/// use tower_layer::Layer as _;
+/// # futures_executor::block_on(async {
+/// let service = SpanLayer::new().layer(Next::method_table());
+/// let ctx = Context::new();
+/// let outcome = service.call(Call::new("m", Params::none(), None, &ctx)).await;
+/// assert_eq!(outcome.unwrap_err().object().code, -32601); // no such method
+/// # });
+/// ```
 #[derive(Clone, Debug)]
 pub struct CallSpan<S> {
     inner: S,

@@ -29,6 +29,11 @@ pub mod codes {
     pub const TOO_LARGE: i32 = -32002;
     /// A rate limit refused the call (`RateLimitLayer`); its `data` is
     /// `{"retry_after_ms": N}`.
+    ///
+    /// ```
+    /// use rpc_runtime::protocol::codes;
+    /// assert!((codes::SERVER_ERROR_MIN..=codes::SERVER_ERROR_MAX).contains(&codes::RATE_LIMITED));
+    /// ```
     pub const RATE_LIMITED: i32 = -32005;
 
     /// Whether `code` lies in the range the specification reserves
