@@ -1,6 +1,7 @@
 //! The runnable examples, run as a user runs them (`cargo run -p examples
 //! --example NAME`), with their output checked: `vault_door` and `chat` must
-//! exit 0 and print what they claim; `spec_server` must announce its
+//! exit 0 and print what they claim; `middleware` must refuse a call over
+//! each transport and print its own Prometheus metrics; `spec_server` must announce its
 //! address, answer every example of the specification over HTTP and a call
 //! over WebSocket on that port, and stop gracefully on SIGTERM.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -27,7 +28,7 @@ const BUILD_TIMEOUT: Duration = Duration::from_secs(900);
 /// How long an example may take once built.
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
-const EXAMPLES: [&str; 3] = ["vault_door", "chat", "spec_server"];
+const EXAMPLES: [&str; 4] = ["vault_door", "chat", "spec_server", "middleware"];
 
 /// `cargo ARGS --manifest-path .. -p examples`, in the test's profile.
 fn cargo(subcommand: &str) -> std::process::Command {
@@ -217,6 +218,64 @@ async fn chat_delivers_to_every_other_member_and_forgets_the_one_who_left() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn middleware_logs_counts_limits_and_serves_its_metrics() {
+    let stdout = run_to_end("middleware").await;
+    assert_prints(
+        "middleware",
+        &stdout,
+        &[
+            r#"price("bread") = 320"#,
+            r#"batch [items(), price("apple")] = [["apple", "bread", "cheese"], 50]"#,
+            "ok   a call counter per method",
+            "ok   the duration histogram's buckets",
+            "all metrics present",
+        ],
+    );
+    for transport in ["http", "ws"] {
+        let prefix = format!(r#"{transport}: refused with code -32005, data {{"retry_after_ms":"#);
+        assert!(
+            stdout.lines().any(|line| line.trim().starts_with(&prefix)),
+            "no refusal over {transport}:\n{stdout}"
+        );
+    }
+    // The access log, with the request id sent over HTTP.
+    assert!(
+        stdout
+            .lines()
+            .any(|line| line.contains("rpc_runtime::access")
+                && line.contains(r#"request_id="example-42""#)
+                && line.contains(r#"method="shop.price""#)
+                && line.contains("outcome=1004")),
+        "{stdout}"
+    );
+    // The Prometheus text: a counter per method and outcome, histogram buckets.
+    let has = |start: &str, part: &str| {
+        stdout
+            .lines()
+            .any(|line| line.starts_with(start) && line.contains(part))
+    };
+    assert!(
+        has(
+            "rpc_server_calls{",
+            r#"rpc_method="shop.price",rpc_transport="http",outcome="ok"} 2"#
+        ),
+        "{stdout}"
+    );
+    assert!(
+        has("rpc_server_calls{", r#"rpc_jsonrpc_error_code="-32005""#),
+        "{stdout}"
+    );
+    assert!(
+        has("rpc_server_duration_bucket{", r#"le="+Inf""#),
+        "{stdout}"
+    );
+    assert!(
+        has("rpc_server_batch_size_bucket{", r#"le="+Inf"} 1"#),
+        "{stdout}"
+    );
 }
 
 /// The example's stdout.

@@ -27,6 +27,14 @@ pub mod codes {
     pub const SERVER_BUSY: i32 = -32001;
     /// A message exceeded the server's size limit.
     pub const TOO_LARGE: i32 = -32002;
+    /// A rate limit refused the call (`RateLimitLayer`); its `data` is
+    /// `{"retry_after_ms": N}`.
+    ///
+    /// ```
+    /// use rpc_runtime::protocol::codes;
+    /// assert!((codes::SERVER_ERROR_MIN..=codes::SERVER_ERROR_MAX).contains(&codes::RATE_LIMITED));
+    /// ```
+    pub const RATE_LIMITED: i32 = -32005;
 
     /// Whether `code` lies in the range the specification reserves
     /// (-32768 to -32000).

@@ -84,6 +84,8 @@ pub(crate) async fn serve(
     layered: Option<Layered>,
 ) {
     let peer = open.peer;
+    #[cfg(feature = "metrics")]
+    let _gauge = crate::middleware::OpenConnectionGauge::open("http");
     // Small replies must not wait for Nagle's algorithm.
     if let Err(error) = stream.set_nodelay(true) {
         tracing::debug!(target: TARGET, %peer, %error, "could not set TCP_NODELAY");

@@ -143,6 +143,9 @@ impl Connection {
         let Some(queue) = self.queue.take() else {
             return CloseReason::Error("the connection was already run".to_owned());
         };
+        #[cfg(feature = "metrics")]
+        let _gauge = (self.shared.side == Side::Server)
+            .then(|| crate::middleware::OpenConnectionGauge::open("ws"));
         let (sink, stream) = socket.split();
         let writer = tokio::spawn(write_loop(
             sink,
