@@ -7,7 +7,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt as _;
-use rpc_runtime::middleware::{Call, CallService, Next};
+use rpc_runtime::middleware::{AccessLogLayer, Call, CallService, MetricsLayer, Next};
 use rpc_runtime::{Context, MethodOutput, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -60,6 +60,7 @@ impl Results {
 pub(crate) fn run(loops: usize, per_loop: Duration) -> Result<Results, BoxError> {
     let router = servers::ours::router()?;
     let pass_on = router.clone().layer(tower_layer::layer_fn(PassOn));
+
     let module = servers::jsonrpsee::module()?;
     let ctx = Context::new();
     let batch = format!("[{}]", vec![POSITIONAL; BATCH_LEN].join(","));
@@ -110,7 +111,7 @@ pub(crate) fn run(loops: usize, per_loop: Duration) -> Result<Results, BoxError>
     let time = |f: &dyn Fn(u64), calls_per_iteration: u64| {
         median_ns_per_call(loops, per_loop, calls_per_iteration, f)
     };
-    let rows = vec![
+    let mut rows = vec![
         Row {
             name: "positional `add(1,2)`",
             ns_per_call: Some(time(
@@ -159,6 +160,47 @@ pub(crate) fn run(loops: usize, per_loop: Duration) -> Result<Results, BoxError>
             form: Form::Positional,
         },
     ];
+    // Last, so no row above runs with a subscriber or a recorder installed:
+    // `observed` installs those the two layers report to.
+    let observed = servers::ours::observed(router.clone());
+    let access_log = router.clone().layer(AccessLogLayer::new());
+    let metrics = router.clone().layer(MetricsLayer::new());
+    check(
+        &ours(&access_log, &ctx, POSITIONAL),
+        ANSWER,
+        "ours, access log",
+    )?;
+    check(&ours(&metrics, &ctx, POSITIONAL), ANSWER, "ours, metrics")?;
+    check(&ours(&observed, &ctx, POSITIONAL), ANSWER, "ours, both")?;
+    rows.extend([
+        Row {
+            name: "positional, access log (INFO, formatted, written nowhere)",
+            ns_per_call: Some(time(
+                &|n| (0..n).for_each(|_| drop(black_box(ours(&access_log, &ctx, POSITIONAL)))),
+                1,
+            )),
+            jsonrpsee_ns_per_call: None,
+            form: Form::Positional,
+        },
+        Row {
+            name: "positional, metrics layer (Prometheus recorder)",
+            ns_per_call: Some(time(
+                &|n| (0..n).for_each(|_| drop(black_box(ours(&metrics, &ctx, POSITIONAL)))),
+                1,
+            )),
+            jsonrpsee_ns_per_call: None,
+            form: Form::Positional,
+        },
+        Row {
+            name: "positional, access log + metrics",
+            ns_per_call: Some(time(
+                &|n| (0..n).for_each(|_| drop(black_box(ours(&observed, &ctx, POSITIONAL)))),
+                1,
+            )),
+            jsonrpsee_ns_per_call: None,
+            form: Form::Positional,
+        },
+    ]);
     let floor_positional_ns = time(
         &|n| (0..n).for_each(|_| drop(black_box(floor(POSITIONAL)))),
         1,

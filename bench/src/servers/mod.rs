@@ -17,6 +17,9 @@ pub(crate) type BoxError = Box<dyn Error + Send + Sync>;
 pub(crate) enum Kind {
     /// Our toolkit: the `Router` behind the project's transport.
     Ours,
+    /// The same, with the access log and the metrics layer on (a tracing
+    /// subscriber at INFO writing to nowhere, a Prometheus recorder).
+    OursLayered,
     /// jsonrpsee 0.26 with the same API.
     Jsonrpsee,
     /// hyper answering a canned response: the HTTP limit.
@@ -26,11 +29,18 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 4] = [Kind::Ours, Kind::Jsonrpsee, Kind::RawHttp, Kind::RawWs];
+    pub(crate) const ALL: [Kind; 5] = [
+        Kind::Ours,
+        Kind::OursLayered,
+        Kind::Jsonrpsee,
+        Kind::RawHttp,
+        Kind::RawWs,
+    ];
 
     pub(crate) fn serve_command(self) -> &'static str {
         match self {
             Kind::Ours => "serve-ours",
+            Kind::OursLayered => "serve-ours-layered",
             Kind::Jsonrpsee => "serve-jsonrpsee",
             Kind::RawHttp => "serve-raw-http",
             Kind::RawWs => "serve-raw-ws",
@@ -44,6 +54,7 @@ impl Kind {
     pub(crate) fn label(self) -> &'static str {
         match self {
             Kind::Ours => "ours",
+            Kind::OursLayered => "ours + access log + metrics",
             Kind::Jsonrpsee => "jsonrpsee",
             Kind::RawHttp => "raw hyper",
             Kind::RawWs => "raw ws",
@@ -69,6 +80,7 @@ impl Kind {
     pub(crate) async fn start(self, addr: SocketAddr) -> Result<SocketAddr, BoxError> {
         match self {
             Kind::Ours => ours::serve(ours::router()?, addr).await,
+            Kind::OursLayered => ours::serve(ours::observed(ours::router()?), addr).await,
             Kind::Jsonrpsee => jsonrpsee::serve(addr).await,
             Kind::RawHttp => raw_http::serve(addr).await,
             Kind::RawWs => raw_ws::serve(addr).await,

@@ -34,6 +34,24 @@ pub(crate) fn router() -> Result<Router, BoxError> {
     Ok(router)
 }
 
+/// `router` with the access log and the metrics layer, as a production
+/// server would run: the access log's events go to a tracing subscriber at
+/// INFO that formats them and writes them nowhere, the metrics to a
+/// Prometheus recorder. Installs both globally (once per process).
+pub(crate) fn observed(router: Router) -> Router {
+    use rpc_runtime::middleware::{AccessLogLayer, MetricsLayer};
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(std::io::sink)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    // Already set (in-process rows run more than once): keep the first.
+    let _ = tracing::subscriber::set_global_default(subscriber);
+    let _ = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder();
+    router
+        .layer(AccessLogLayer::new())
+        .layer(MetricsLayer::new())
+}
+
 /// Serves `router` with the toolkit's own server (HTTP and WebSocket on one
 /// port, default limits); the server lives as long as the process.
 pub(crate) async fn serve(router: Router, addr: SocketAddr) -> Result<SocketAddr, BoxError> {

@@ -63,10 +63,10 @@ impl<F> std::fmt::Debug for CheckLayer<F> {
     }
 }
 
-impl<F> tower_layer::Layer<Next> for CheckLayer<F> {
-    type Service = Check<F>;
+impl<F, S> tower_layer::Layer<S> for CheckLayer<F> {
+    type Service = Check<F, S>;
 
-    fn layer(&self, next: Next) -> Check<F> {
+    fn layer(&self, next: S) -> Check<F, S> {
         Check {
             decide: Arc::clone(&self.decide),
             next,
@@ -74,22 +74,22 @@ impl<F> tower_layer::Layer<Next> for CheckLayer<F> {
     }
 }
 
-/// The service [`CheckLayer`] wraps around the rest of the stack.
-pub struct Check<F> {
+/// The service [`CheckLayer`] wraps around the rest of the stack (`S`,
+/// usually [`Next`]).
+pub struct Check<F, S = Next> {
     decide: Arc<F>,
-    next: Next,
+    next: S,
 }
 
-impl<F> std::fmt::Debug for Check<F> {
+impl<F, S> std::fmt::Debug for Check<F, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Check")
-            .field("next", &self.next)
-            .finish_non_exhaustive()
+        f.debug_struct("Check").finish_non_exhaustive()
     }
 }
 
-impl<F, Fut> CallService for Check<F>
+impl<F, S, Fut> CallService for Check<F, S>
 where
+    S: CallService,
     F: Fn(&Call<'_>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), MethodError>> + Send + 'static,
 {
