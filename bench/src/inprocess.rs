@@ -217,6 +217,40 @@ pub(crate) fn run(loops: usize, per_loop: Duration) -> Result<Results, BoxError>
     })
 }
 
+/// `bench count CASE N`: answers the in-process case `CASE` (`plain`,
+/// `decoding`, `pass-on`, `access-log`, `metrics`, `batch`) `N` times and
+/// nothing else, for an instruction count under callgrind, which unlike
+/// timings is the same however busy the machine is.
+pub(crate) fn count(args: &[String]) -> Result<(), BoxError> {
+    let usage = "usage: bench count plain|decoding|pass-on|access-log|metrics|batch N";
+    let (case, n) = match args {
+        [case, n] => (case.as_str(), n.parse::<u64>().map_err(|e| format!("{n}: {e}"))?),
+        _ => return Err(usage.into()),
+    };
+    let plain = servers::ours::router()?;
+    let batch = format!("[{}]", vec![POSITIONAL; BATCH_LEN].join(","));
+    let (router, text) = match case {
+        "plain" => (plain, POSITIONAL),
+        "decoding" => (plain, POSITIONAL_DECODING),
+        "batch" => (plain, batch.as_str()),
+        "pass-on" => (plain.layer(tower_layer::layer_fn(PassOn)), POSITIONAL),
+        "access-log" => {
+            let _ = servers::ours::observed(Router::new());
+            (plain.layer(AccessLogLayer::new()), POSITIONAL)
+        }
+        "metrics" => {
+            let _ = servers::ours::observed(Router::new());
+            (plain.layer(MetricsLayer::new()), POSITIONAL)
+        }
+        _ => return Err(usage.into()),
+    };
+    let ctx = Context::new();
+    for _ in 0..n {
+        black_box(ours(&router, &ctx, text));
+    }
+    Ok(())
+}
+
 /// A layer that only passes each call on: the cost of the seam itself.
 struct PassOn(Next);
 

@@ -79,6 +79,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("serve") => serve(&args[1..], Kind::Ours, false),
+        Some("count") => inprocess::count(&args[1..]),
         Some(command) if Kind::from_serve_command(command).is_some() => {
             let exit_on_eof = args.iter().any(|a| a == "--exit-on-stdin-eof");
             match Kind::from_serve_command(command) {

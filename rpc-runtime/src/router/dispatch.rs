@@ -4,6 +4,7 @@
 //! into entries that are answered in place, or awaited when a handler or a
 //! layer waits.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -13,7 +14,7 @@ use tracing::Instrument as _;
 
 use super::batch;
 use super::call::{BatchPosition, Call};
-use super::method::{AsyncMethod, Handler, Method, MethodOutput};
+use super::method::{AsyncMethod, Handler, Method, MethodOutput, Prepared, ReadCall};
 use super::refusal::Refusal;
 use super::respond::{log_outcome, panicked, write_error, Responder};
 use super::Router;
@@ -58,7 +59,14 @@ impl Router {
         deliver: Option<&Deliver<'_>>,
         single_pass: bool,
     ) -> Option<String> {
-        if single_pass && refusal.is_none() {
+        if single_pass && refusal.is_none() && !self.layers.is_empty() {
+            if let Some((name, read)) = self.read_layered(text) {
+                let ReadCall { id, ready } = read;
+                return self
+                    .answer_prepared(text, name, id, ready.as_prepared(), ctx)
+                    .await;
+            }
+        } else if single_pass && refusal.is_none() {
             let mut out = String::new();
             match self.answer_single_pass(text, ctx, &mut out) {
                 SinglePass::Answered => return (!out.is_empty()).then_some(out),
@@ -137,6 +145,44 @@ impl Router {
             Handler::Async(handler) => SinglePass::Async(name, method, &**handler),
             Handler::Nested(_) => SinglePass::General,
         }
+    }
+
+    /// A plain request to a method registered by argument types, on a
+    /// router with layers: read in one pass (its arguments decoded and kept
+    /// aside), then passed through the layers as a [`Call`] whose raw params
+    /// are found only if a layer asks. `None` when the general path must
+    /// answer it.
+    fn read_layered<'a>(&'a self, text: &'a str) -> Option<(&'a str, ReadCall<'a>)> {
+        let name = single_pass::method_name(text)?;
+        let read = match &self.methods.get(name)?.handler {
+            Handler::Sync(handler) => handler.read_layered(text, name),
+            Handler::Async(handler) => handler.read_layered(text, name),
+            Handler::Nested(_) => None,
+        }?;
+        Some((name, read))
+    }
+
+    /// Answers a call read in one pass through the layers.
+    pub(crate) async fn answer_prepared(
+        &self,
+        text: &str,
+        name: &str,
+        id: Option<Id<'_>>,
+        prepared: Prepared<'_>,
+        ctx: &Context,
+    ) -> Option<String> {
+        let call = Call {
+            method: Cow::Borrowed(name),
+            params: None,
+            id: id.clone(),
+            version: Version::V2,
+            ctx,
+            batch: None,
+            router: Some(self),
+            source: Some((text, prepared)),
+        };
+        let started = catch_unwind(AssertUnwindSafe(|| self.serve(call)));
+        self.finish(name, Version::V2, id.as_ref(), started).await
     }
 
     /// Reads `text` in one pass and starts the call; the future answers it.
@@ -272,12 +318,13 @@ impl Router {
         let name = method.clone();
         let call = Call {
             method,
-            params,
+            params: Some(params),
             id: id.clone(),
             version,
             ctx,
             batch,
             router: Some(self),
+            source: None,
         };
         let started = catch_unwind(AssertUnwindSafe(|| self.serve(call)));
         self.finish(&name, version, id.as_ref(), started).await
@@ -324,7 +371,9 @@ impl Router {
             .call_timeout
             .filter(|_| tokio::runtime::Handle::try_current().is_ok())
         {
-            Some(limit) => match tokio::time::timeout(limit, future).await {
+            // Boxed: a timer in every call's future would make each one
+            // larger, and every call pays for moving its future about.
+            Some(limit) => match Box::pin(tokio::time::timeout(limit, future)).await {
                 Ok(output) => output.unwrap_or_else(panicked),
                 Err(_) => Err(timed_out(limit)),
             },

@@ -169,8 +169,10 @@ impl Router {
     {
         // The common small call is answered here, in one pass, with no
         // future and no allocation but its reply.
-        let mut single_pass = false;
-        if inbound.refusal.is_none() {
+        // With layers, the call is read in one pass inside the future, as
+        // it passes them.
+        let mut single_pass = !self.layers.is_empty();
+        if inbound.refusal.is_none() && !single_pass {
             let mut out = String::new();
             match self.answer_single_pass(text.as_ref(), ctx, &mut out) {
                 SinglePass::Answered => return Answer::Now((!out.is_empty()).then_some(out)),

@@ -211,7 +211,7 @@ impl Router {
         handler: F,
     ) -> Result<&mut MethodInfo, RegisterError>
     where
-        A: for<'de> FromParams<'de> + 'static,
+        A: for<'de> FromParams<'de> + Send + 'static,
         F: Fn(A, &Context) -> Result<T, E> + Send + Sync + 'static,
         T: Serialize + 'static,
         E: Into<MethodError> + 'static,
@@ -285,7 +285,7 @@ impl Router {
         handler: F,
     ) -> Result<&mut MethodInfo, RegisterError>
     where
-        A: for<'de> FromParams<'de> + 'static,
+        A: for<'de> FromParams<'de> + Send + 'static,
         F: Fn(A, &Context) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<T, E>> + Send + 'static,
         T: Serialize + 'static,

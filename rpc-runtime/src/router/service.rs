@@ -6,10 +6,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use futures_util::future::Either;
 use tower_layer::Layer;
 
 use super::call::Call;
-use super::method::{Handler, MethodOutput};
+use super::method::{Handler, MethodOutput, Prepared};
 use super::Router;
 use crate::error::MethodError;
 use crate::protocol::ErrorObject;
@@ -91,19 +92,35 @@ impl<S: CallService> ErasedService for S {
 /// # });
 /// ```
 #[derive(Clone)]
-pub struct Next(Arc<dyn ErasedService>);
+pub struct Next(Below);
+
+/// What is below: the method table itself (called without boxing its
+/// future, the innermost layer's usual case), or more layers.
+#[derive(Clone)]
+enum Below {
+    Table,
+    Layers(Arc<dyn ErasedService>),
+}
 
 impl Next {
     /// Erases `service`.
     #[must_use]
     pub fn new<S: CallService>(service: S) -> Self {
-        Self(Arc::new(service))
+        Self(Below::Layers(Arc::new(service)))
     }
 
     /// The innermost service: looks the call's method up and runs it.
     #[must_use]
     pub fn method_table() -> Self {
-        Self::new(MethodTable)
+        Self(Below::Table)
+    }
+
+    /// The call's future, boxed.
+    fn call_boxed<'a>(&'a self, call: Call<'a>) -> CallFuture<'a> {
+        match &self.0 {
+            Below::Table => Box::pin(run_method(call)),
+            Below::Layers(service) => service.call_boxed(call),
+        }
     }
 }
 
@@ -115,7 +132,10 @@ impl std::fmt::Debug for Next {
 
 impl CallService for Next {
     fn call<'a>(&'a self, call: Call<'a>) -> impl Future<Output = MethodOutput> + Send + 'a {
-        self.0.call_boxed(call)
+        match &self.0 {
+            Below::Table => Either::Left(run_method(call)),
+            Below::Layers(service) => Either::Right(service.call_boxed(call)),
+        }
     }
 }
 
@@ -160,17 +180,19 @@ pub(crate) struct Nested {
     pub(crate) target: Arc<str>,
 }
 
-/// The method table as a service.
-struct MethodTable;
-
-impl CallService for MethodTable {
-    fn call<'a>(&'a self, call: Call<'a>) -> impl Future<Output = MethodOutput> + Send + 'a {
-        run_method(call)
-    }
-}
-
 /// Looks the call's method up where it is going and runs it.
 async fn run_method(call: Call<'_>) -> MethodOutput {
+    // Read in one pass and not sent elsewhere by a layer: its arguments are
+    // decoded already.
+    if let Some(prepared) = call.prepared() {
+        return match prepared {
+            Prepared::Sync(ready) => {
+                let mut out = String::new();
+                ready.run(call.ctx, &mut out).map(|()| out)
+            }
+            Prepared::Async(ready) => ready.start(call.ctx).await,
+        };
+    }
     let Some(method) = call
         .router
         .and_then(|router| router.methods.get(&*call.method))
@@ -180,9 +202,9 @@ async fn run_method(call: Call<'_>) -> MethodOutput {
     match &method.handler {
         Handler::Sync(handler) => {
             let mut out = String::new();
-            handler.call(call.params, call.ctx, &mut out).map(|()| out)
+            handler.call(call.params(), call.ctx, &mut out).map(|()| out)
         }
-        Handler::Async(handler) => handler.start(call.params, call.ctx).await,
+        Handler::Async(handler) => handler.start(call.params(), call.ctx).await,
         Handler::Nested(nested) => {
             let call = Call {
                 method: Cow::Borrowed(&*nested.target),
@@ -198,7 +220,7 @@ impl Router {
     /// Runs `call` through this router's layers and table.
     pub(crate) fn serve<'a>(&'a self, call: Call<'a>) -> CallFuture<'a> {
         match &self.layers.stack {
-            Some(stack) => stack.0.call_boxed(call),
+            Some(stack) => stack.call_boxed(call),
             None => Box::pin(run_method(call)),
         }
     }
