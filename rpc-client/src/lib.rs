@@ -93,4 +93,4 @@ pub use rpc_runtime::client::{
     BatchRequest, BatchResponse, BatchSlot, Caller, ClientError, LocalCaller,
 };
 pub use rpc_runtime::params::{EncodedParams, NamedParams, PositionalParams};
-pub use ws::{ConnectionState, ReconnectPolicy, WsClient, WsClientBuilder};
+pub use ws::{ConnectError, ConnectionState, ReconnectPolicy, WsClient, WsClientBuilder};
