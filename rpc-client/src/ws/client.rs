@@ -10,8 +10,8 @@ use rpc_runtime::{Context, Router};
 use serde::de::DeserializeOwned;
 use tokio::sync::{watch, Notify};
 
-use super::connect::{open, Socket};
 use super::builder::ConnectError;
+use super::connect::{open, Socket};
 use super::{ConnectionState, ReconnectPolicy, WsClientBuilder, WsTransport};
 use crate::middleware::{BoxClientService, ClientLayers, ClientRequest, ClientService};
 use crate::tls::TlsOptions;

@@ -242,12 +242,13 @@ impl Peer {
     pub async fn send_raw(&self, text: &str) -> Result<String, ClientError> {
         let shared = &*self.shared;
         let (ids, unread, array) = raw_ids(text);
+        // Registered first: a refused id must not forget the call using it.
+        let replies = shared.register_batch(&ids, true, unread)?;
         let forget = Forget {
             pending: &shared.pending,
             one: None,
             many: ids,
         };
-        let replies = shared.register_batch(&forget.many, true, unread)?;
         shared.send(Outgoing::Text(text.to_owned())).await?;
         if replies.is_empty() {
             return Ok(String::new());
@@ -364,12 +365,14 @@ impl Caller for Peer {
             });
         }
         let (text, ids) = write_batch_request(&batch, || shared.next_id());
+        let keys: Vec<Key> = ids.iter().map(Id::match_key).collect();
+        // Registered first: a refused id must not forget the call using it.
+        let replies = shared.register_batch(&keys, false, 0)?;
         let forget = Forget {
             pending: &shared.pending,
             one: None,
-            many: ids.iter().map(Id::match_key).collect(),
+            many: keys,
         };
-        let replies = shared.register_batch(&forget.many, false, 0)?;
         shared.send(Outgoing::Text(text)).await?;
         let answers = shared
             .wait(async {

@@ -65,7 +65,9 @@ impl Reply {
     pub(crate) fn into_text(self) -> String {
         match self {
             Reply::Raw(text) => text,
-            Reply::Result { frame, range } => frame.as_str().get(range).unwrap_or("null").to_owned(),
+            Reply::Result { frame, range } => {
+                frame.as_str().get(range).unwrap_or("null").to_owned()
+            }
             Reply::Error(error) => {
                 let mut out = String::new();
                 write_error_response(&mut out, Version::V2, &Id::null(), &error);
@@ -108,7 +110,11 @@ impl Table {
         for (i, key) in keys.iter().enumerate() {
             if self.waiting.contains_key(*key) || keys[..i].contains(key) {
                 return Err(ClientError::Transport(
-                    format!("id {} is already used by a call waiting for its response", shown(key)).into(),
+                    format!(
+                        "id {} is already used by a call waiting for its response",
+                        shown(key)
+                    )
+                    .into(),
                 ));
             }
         }
@@ -145,7 +151,13 @@ impl Pending {
         let (tx, rx) = oneshot::channel();
         let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
         table.check(&[&id])?;
-        table.waiting.insert(id, Slot { waiter: tx, raw: false });
+        table.waiting.insert(
+            id,
+            Slot {
+                waiter: tx,
+                raw: false,
+            },
+        );
         Ok(rx)
     }
 
@@ -226,11 +238,15 @@ impl Pending {
                 None => response
                     .id
                     .as_str()
-                    .filter(|text| Id::from_json(text).is_some_and(|id| id.kind() == IdKind::Number))
+                    .filter(|text| {
+                        Id::from_json(text).is_some_and(|id| id.kind() == IdKind::Number)
+                    })
                     .and_then(|text| table.waiting.remove(&format!("n{text}"))),
             }
         };
-        let Some(Slot { waiter, raw }) = slot else { return false };
+        let Some(Slot { waiter, raw }) = slot else {
+            return false;
+        };
         if raw {
             let mut text = String::new();
             match &response.payload {
@@ -338,7 +354,10 @@ mod tests {
         assert_eq!(value, [1, 2]);
         pending.close("gone");
         assert!(matches!(b.await.unwrap(), Err(ClientError::Closed(why)) if why == "gone"));
-        assert!(matches!(pending.register(key(3)), Err(ClientError::Closed(_))));
+        assert!(matches!(
+            pending.register(key(3)),
+            Err(ClientError::Closed(_))
+        ));
     }
 
     #[tokio::test]
