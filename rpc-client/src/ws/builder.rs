@@ -283,7 +283,6 @@ impl<L> WsClientBuilder<L> {
 
     /// The settings the connection will have: [`config`](Self::config)'s,
     /// with the setters' values over them.
-    #[must_use]
     pub fn effective_config(&self) -> WsConfig {
         let mut config = self.config.clone();
         if let Some(timeout) = self.overrides.request_timeout {
