@@ -41,6 +41,59 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # The same operations on both clients
+//!
+//! [`HttpClient`] and [`WsClient`] have the same inherent methods
+//! (`request`, `notify`, `batch`, which are also their [`Caller`] impl and
+//! go through their layers, and `send` for a hand-made message), the same
+//! builder setters (headers, auth, `connect_timeout(impl Into<Option<Duration>>)`,
+//! `request_timeout`, [id generators](id), TLS roots and client
+//! certificates, layers) and the same [`BuildError`] for the same mistake
+//! (an invalid header, URL or certificate): from
+//! [`HttpClientBuilder::build`], and in [`ConnectError::Build`] from
+//! [`WsClientBuilder::connect`].
+//!
+//! ```
+//! use std::time::Duration;
+//! use rpc_client::{id::HexIds, BuildError, ConnectError, HttpClient, WsClient};
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let http = HttpClient::builder("http://127.0.0.1:9/")
+//!     .connect_timeout(Duration::from_secs(1))
+//!     .id_generator(HexIds::new())
+//!     .header("x-api-key", "bad\nvalue")
+//!     .build();
+//! assert!(matches!(http, Err(BuildError::InvalidHeader(_))));
+//! let ws = WsClient::builder("ws://127.0.0.1:9/")
+//!     .connect_timeout(Duration::from_secs(1))
+//!     .id_generator(HexIds::new())
+//!     .header("x-api-key", "bad\nvalue")
+//!     .connect()
+//!     .await;
+//! assert!(matches!(ws, Err(ConnectError::Build(BuildError::InvalidHeader(_)))));
+//! # }
+//! ```
+//!
+//! # What the clients accept beyond the specification
+//!
+//! Read from their response parsing; each is lenient only where no answer
+//! can go to the wrong call:
+//!
+//! - ids match as JSON values, not bytes: a string with or without
+//!   escapes, a number as written; over WebSocket a number echoed as a
+//!   string (`"7"` for `7`) too;
+//! - an error with id `null` answers a single call, fails a whole batch
+//!   over HTTP and, over WebSocket, the oldest batch none of whose calls is
+//!   answered (or is dropped when it answers a raw `send` without an id);
+//! - extra members in responses and error objects are ignored; JSON-RPC 1.0
+//!   responses (no `jsonrpc`, `result` and `error` with one `null`) are read;
+//! - a batch's responses may come in any order;
+//! - over HTTP any 2xx is success, a non-2xx with a JSON-RPC error body is
+//!   that error ([`ClientError::Rpc`]), and `Content-Type` is not checked;
+//! - a notification, or a batch of notifications only, asks for nothing:
+//!   any 2xx with any body (`204`, empty, `null` as jsonrpsee sends, `[]`)
+//!   is `Ok`, the body logged at `debug` and ignored.
+//!
 //! Wire events are logged with `tracing` under the target
 //! [`http::LOG_TARGET`] (`rpc_client::http`) and `rpc_client::ws`.
 //!
@@ -93,4 +146,4 @@ pub use rpc_runtime::client::{
     BatchRequest, BatchResponse, BatchSlot, Caller, ClientError, LocalCaller,
 };
 pub use rpc_runtime::params::{EncodedParams, NamedParams, PositionalParams};
-pub use ws::{ConnectionState, ReconnectPolicy, WsClient, WsClientBuilder};
+pub use ws::{ConnectError, ConnectionState, ReconnectPolicy, WsClient, WsClientBuilder};

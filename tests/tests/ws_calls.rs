@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt as _, StreamExt as _};
-use rpc_client::{BatchRequest, Caller, ClientError, WsClient};
+use rpc_client::{BatchRequest, BuildError, Caller, ClientError, ConnectError, WsClient};
 use rpc_runtime::params::EncodedParams;
 use rpc_runtime::protocol::{ErrorObject, ErrorObjectOwned};
 use rpc_runtime::ws::WsConfig;
@@ -310,7 +310,10 @@ async fn upgrade_headers_reach_handlers() {
         .header("bad header", "x")
         .connect()
         .await;
-    assert!(matches!(bad, Err(ClientError::Transport(_))));
+    assert!(matches!(
+        bad,
+        Err(ConnectError::Build(BuildError::InvalidHeader(_)))
+    ));
 }
 
 #[tokio::test]
@@ -454,7 +457,7 @@ async fn wss_with_a_trusted_root() {
     // Without that root the self-signed certificate is refused.
     let untrusted = WsClient::connect(&server.url).await.unwrap_err();
     assert!(
-        matches!(untrusted, ClientError::Transport(_)),
+        matches!(untrusted, ConnectError::Connect(ClientError::Transport(_))),
         "{untrusted:?}"
     );
 }

@@ -25,7 +25,16 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default [`HttpClientBuilder::max_response_size`]: 10 MiB.
 pub const DEFAULT_MAX_RESPONSE_SIZE: usize = 10 * 1024 * 1024;
 
-/// Why an [`HttpClient`] could not be built.
+/// Why a client could not be built: what [`HttpClientBuilder::build`]
+/// returns, and [`WsClientBuilder::connect`](crate::WsClientBuilder::connect)
+/// in [`ConnectError::Build`](crate::ConnectError::Build), the same variant
+/// for the same mistake.
+///
+/// ```
+/// use rpc_client::{BuildError, HttpClient};
+/// let bad = HttpClient::builder("http://127.0.0.1:8080").header("x-token", "line\nbreak").build();
+/// assert!(matches!(bad, Err(BuildError::InvalidHeader(_))));
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
@@ -37,8 +46,9 @@ pub enum BuildError {
         /// What is wrong with it.
         reason: String,
     },
-    /// The URL's scheme is neither `http` nor `https`.
-    #[error("unsupported URL scheme {0:?} (expected http or https)")]
+    /// The URL's scheme is not the client's: `http` or `https` for
+    /// [`HttpClient`], `ws` or `wss` for [`WsClient`](crate::WsClient).
+    #[error("unsupported URL scheme {0:?}")]
     UnsupportedScheme(String),
     /// A header name or value is not valid HTTP.
     #[error("invalid header: {0}")]

@@ -76,10 +76,20 @@ impl Shared {
         if !reply.status.is_success() {
             return Err(status_error(reply.status, reply.body));
         }
-        if reply.body.trim().is_empty() {
-            if ids.is_empty() {
-                return decode_batch_response("[]", &[]);
+        if ids.is_empty() {
+            // Only notifications: nothing to read, whatever the body says
+            // (servers send `null`, `[]`, nothing or an error list).
+            if !reply.body.trim().is_empty() {
+                tracing::debug!(
+                    target: LOG_TARGET,
+                    method = what,
+                    body = reply.body,
+                    "ignoring a body sent in answer to a batch of notifications"
+                );
             }
+            return decode_batch_response("[]", &[]);
+        }
+        if reply.body.trim().is_empty() {
             return Err(ClientError::InvalidResponse(
                 "no response to a batch with calls".to_owned(),
             ));

@@ -8,7 +8,7 @@
 //! | --- | --- |
 //! | 2xx with a JSON-RPC response | its result, or [`ClientError::Rpc`] |
 //! | 2xx with an empty body (e.g. 204) to a call | [`ClientError::InvalidResponse`] |
-//! | 2xx with an empty body to a notification | `Ok(())` (a body is ignored, but logged) |
+//! | 2xx with any body (empty, `null`, `[]`, anything) to a notification or a batch of notifications only | `Ok` (the body is logged at `debug` and ignored) |
 //! | non-2xx whose body is a JSON-RPC error response | [`ClientError::Rpc`] (e.g. `-32700` with 400) |
 //! | any other non-2xx | [`ClientError::HttpStatus`] with the body text |
 //! | 2xx with a body that is not JSON (HTML, garbage) | [`ClientError::Unparsable`] |

@@ -3,15 +3,69 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::header::AUTHORIZATION;
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue, Uri};
 use rpc_runtime::client::ClientError;
 use rpc_runtime::ws::WsConfig;
 use rpc_runtime::Router;
 use tower_layer::{Identity, Stack};
 
 use super::{ReconnectPolicy, WsClient, WsTransport};
+use crate::http::BuildError;
+use crate::id::{DecimalIds, IdGenerator};
 use crate::middleware::ClientLayers;
 use crate::tls::TlsOptions;
+
+/// The default [`WsClientBuilder::connect_timeout`]: 10 seconds (as
+/// [`http::DEFAULT_CONNECT_TIMEOUT`](crate::http::DEFAULT_CONNECT_TIMEOUT)).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why [`WsClientBuilder::connect`] failed: a mistake in the options (the
+/// same [`BuildError`] as [`HttpClientBuilder::build`](crate::HttpClientBuilder::build)
+/// gives for it), found before anything is sent, or a failure to connect.
+///
+/// `?` turns it into a [`ClientError`] (a [`BuildError`] becomes
+/// [`ClientError::Transport`] with it as the source).
+///
+/// ```
+/// use rpc_client::{BuildError, ConnectError, WsClient};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let bad = WsClient::builder("ws://127.0.0.1:9/").header("x-token", "line\nbreak").connect().await;
+/// assert!(matches!(bad, Err(ConnectError::Build(BuildError::InvalidHeader(_)))));
+/// # }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The options are wrong: URL, header, certificate, TLS.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// Connecting failed: [`ClientError::Transport`] when the server cannot
+    /// be reached, [`ClientError::HttpStatus`] when it refuses the upgrade,
+    /// [`ClientError::Timeout`] after the connect timeout.
+    #[error(transparent)]
+    Connect(#[from] ClientError),
+}
+
+impl ConnectError {
+    /// The mistake in the options, if that is what it is.
+    #[must_use]
+    pub fn build_error(&self) -> Option<&BuildError> {
+        match self {
+            ConnectError::Build(error) => Some(error),
+            ConnectError::Connect(_) => None,
+        }
+    }
+}
+
+impl From<ConnectError> for ClientError {
+    fn from(error: ConnectError) -> Self {
+        match error {
+            ConnectError::Build(error) => ClientError::Transport(Box::new(error)),
+            ConnectError::Connect(error) => error,
+        }
+    }
+}
 
 /// Options for a [`WsClient`]; start with [`WsClient::builder`].
 ///
@@ -20,16 +74,23 @@ use crate::tls::TlsOptions;
 ///
 /// `ws://` URLs connect in the clear, `wss://` URLs over TLS (rustls).
 ///
+/// Every setter but [`config`](Self::config) sets one thing; `config`
+/// replaces the base [`WsConfig`] the setters apply over, so the order of
+/// the calls does not matter: a setter wins over `config` whether it comes
+/// before or after it.
+///
 /// ```no_run
 /// use std::time::Duration;
-/// use rpc_client::{ReconnectPolicy, WsClient};
+/// use rpc_client::{id::UuidIds, ReconnectPolicy, WsClient};
 /// use rpc_runtime::{protocol::ErrorObjectOwned, Router};
 /// # async fn demo() -> Result<(), rpc_client::ClientError> {
 /// let mut own_methods = Router::new();
 /// own_methods.register_sync("client.ping", |_, _| Ok::<_, ErrorObjectOwned>("pong")).unwrap();
 /// let client = WsClient::builder("ws://127.0.0.1:9944/")
 ///     .bearer_auth("secret-token")
+///     .connect_timeout(Duration::from_secs(2))
 ///     .request_timeout(Duration::from_secs(10))
+///     .id_generator(UuidIds)
 ///     .serve(own_methods)
 ///     .reconnect(ReconnectPolicy::exponential(Duration::from_millis(100), Duration::from_secs(10)))
 ///     .connect()
@@ -42,9 +103,13 @@ pub struct WsClientBuilder<L = Identity> {
     pub(crate) url: String,
     pub(crate) headers: HeaderMap,
     /// The first invalid option, reported by `connect`.
-    pub(crate) error: Option<String>,
+    pub(crate) error: Option<BuildError>,
+    /// The base settings, from [`config`](Self::config).
     pub(crate) config: WsConfig,
-    pub(crate) connect_timeout: Duration,
+    /// What the setters said, applied over `config`.
+    pub(crate) overrides: Overrides,
+    pub(crate) connect_timeout: Option<Duration>,
+    pub(crate) ids: Arc<dyn IdGenerator>,
     pub(crate) router: Arc<Router>,
     pub(crate) reconnect: Option<ReconnectPolicy>,
     pub(crate) tls: TlsOptions,
@@ -54,7 +119,7 @@ impl<L> fmt::Debug for WsClientBuilder<L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WsClientBuilder")
             .field("url", &self.url)
-            .field("config", &self.config)
+            .field("config", &self.effective_config())
             .field("connect_timeout", &self.connect_timeout)
             .field("reconnect", &self.reconnect)
             .finish_non_exhaustive()
@@ -69,7 +134,9 @@ impl WsClientBuilder {
             headers: HeaderMap::new(),
             error: None,
             config: WsConfig::default(),
-            connect_timeout: Duration::from_secs(10),
+            overrides: Overrides::default(),
+            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
+            ids: Arc::new(DecimalIds::new()),
             router: Arc::new(Router::new()),
             reconnect: None,
             tls: TlsOptions::default(),
@@ -103,7 +170,9 @@ impl<L> WsClientBuilder<L> {
             headers: self.headers,
             error: self.error,
             config: self.config,
+            overrides: self.overrides,
             connect_timeout: self.connect_timeout,
+            ids: self.ids,
             router: self.router,
             reconnect: self.reconnect,
             tls: self.tls,
@@ -112,7 +181,9 @@ impl<L> WsClientBuilder<L> {
 
     /// Sends this header with the upgrade request (for authentication, say),
     /// replacing an earlier value of the same name. An invalid name or value
-    /// makes [`connect`](Self::connect) fail.
+    /// makes [`connect`](Self::connect) fail with
+    /// [`ConnectError::Build`]`(`[`BuildError::InvalidHeader`]`)`, before
+    /// connecting.
     pub fn header<K, V>(mut self, name: K, value: V) -> Self
     where
         K: TryInto<HeaderName>,
@@ -121,7 +192,7 @@ impl<L> WsClientBuilder<L> {
         V::Error: fmt::Display,
     {
         if let Err(e) = crate::headers::insert(&mut self.headers, name, value) {
-            self.fail(format!("invalid header {e}"));
+            self.fail(BuildError::InvalidHeader(e));
         }
         self
     }
@@ -150,43 +221,95 @@ impl<L> WsClientBuilder<L> {
             Ok(value) => {
                 self.headers.insert(AUTHORIZATION, value);
             }
-            Err(e) => self.fail(format!("invalid header {e}")),
+            Err(e) => self.fail(BuildError::InvalidHeader(e)),
         }
         self
     }
 
-    fn fail(&mut self, error: String) {
+    fn fail(&mut self, error: BuildError) {
         self.error.get_or_insert(error);
     }
 
-    /// How long a call waits for its response. Default: no limit.
+    /// How long a call waits for its response. Default: no limit (or what
+    /// [`config`](Self::config) says).
+    /// Running out gives [`ClientError::Timeout`].
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.config = self.config.with_request_timeout(Some(timeout));
+        self.overrides.request_timeout = Some(timeout);
         self
     }
 
-    /// How long connecting (TCP and the upgrade) may take. Default 10 s.
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
+    /// How long connecting (TCP, TLS and the upgrade) may take (default
+    /// [`DEFAULT_CONNECT_TIMEOUT`]); `None`: no limit. Running out gives
+    /// [`ClientError::Timeout`].
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.connect_timeout = timeout.into();
         self
     }
 
-    /// The largest message accepted from the server. Default 10 MiB.
+    /// The largest message accepted from the server. Default 10 MiB (or
+    /// what [`config`](Self::config) says).
     pub fn max_message_size(mut self, bytes: usize) -> Self {
-        self.config = self.config.with_max_message_size(bytes);
+        self.overrides.max_message_size = Some(bytes);
         self
     }
 
     /// Pings the server every `interval` (`None`: never) and drops the
     /// connection when it stays silent for `pong_timeout` after one.
     pub fn ping_interval(mut self, interval: Option<Duration>, pong_timeout: Duration) -> Self {
-        self.config = self.config.with_ping(interval, pong_timeout);
+        self.overrides.ping = Some((interval, pong_timeout));
         self
     }
 
-    /// Replaces all connection settings at once.
+    /// The base connection settings (default [`WsConfig::default`]). The
+    /// other setters ([`request_timeout`](Self::request_timeout),
+    /// [`max_message_size`](Self::max_message_size),
+    /// [`ping_interval`](Self::ping_interval)) apply over it whatever the
+    /// order of the calls; a second `config` replaces the first.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rpc_client::{ws::WsConfig, WsClient};
+    /// let builder = WsClient::builder("ws://127.0.0.1:9944/")
+    ///     .request_timeout(Duration::from_secs(1))
+    ///     .config(WsConfig::default().with_max_message_size(1 << 16));
+    /// let config = builder.effective_config();
+    /// assert_eq!(config.request_timeout, Some(Duration::from_secs(1)));
+    /// assert_eq!(config.max_message_size, 1 << 16);
+    /// ```
     pub fn config(mut self, config: WsConfig) -> Self {
         self.config = config;
+        self
+    }
+
+    /// The settings the connection will have: [`config`](Self::config)'s,
+    /// with the setters' values over them.
+    pub fn effective_config(&self) -> WsConfig {
+        let mut config = self.config.clone();
+        if let Some(timeout) = self.overrides.request_timeout {
+            config = config.with_request_timeout(Some(timeout));
+        }
+        if let Some(bytes) = self.overrides.max_message_size {
+            config = config.with_max_message_size(bytes);
+        }
+        if let Some((interval, pong_timeout)) = self.overrides.ping {
+            config = config.with_ping(interval, pong_timeout);
+        }
+        config
+    }
+
+    /// Makes the ids of calls with `generator` (default [`DecimalIds`]),
+    /// as [`HttpClientBuilder::id_generator`](crate::HttpClientBuilder::id_generator)
+    /// does. The calls the client's served methods make back to the server
+    /// (through `ctx.ws_peer()`) take their ids from it too. Ids must
+    /// differ among the calls waiting for a response: a call whose id is in
+    /// use fails with [`ClientError::Transport`] without being sent.
+    pub fn id_generator(self, generator: impl IdGenerator + 'static) -> Self {
+        self.shared_id_generator(Arc::new(generator))
+    }
+
+    /// Makes the ids of calls with a generator shared with other clients.
+    pub fn shared_id_generator(mut self, generator: Arc<dyn IdGenerator>) -> Self {
+        self.ids = generator;
         self
     }
 
@@ -228,20 +351,61 @@ impl<L> WsClientBuilder<L> {
         self
     }
 
-    /// Connects.
+    /// Checks the options, then connects.
     ///
     /// # Errors
-    /// [`ClientError::Transport`] when the server cannot be reached or the
-    /// URL or a header is invalid, [`ClientError::HttpStatus`] when it
+    /// [`ConnectError::Build`] for an invalid URL (not `ws://` or
+    /// `wss://`, no host), header, certificate or TLS configuration, as
+    /// [`HttpClientBuilder::build`](crate::HttpClientBuilder::build) says
+    /// it; [`ConnectError::Connect`] with [`ClientError::Transport`] when
+    /// the server cannot be reached, [`ClientError::HttpStatus`] when it
     /// refuses the upgrade, [`ClientError::Timeout`] after the connect
     /// timeout.
-    pub async fn connect(self) -> Result<WsClient, ClientError>
+    pub async fn connect(self) -> Result<WsClient, ConnectError>
     where
         L: ClientLayers<WsTransport>,
     {
         if let Some(error) = self.error {
-            return Err(ClientError::Transport(error.into()));
+            return Err(error.into());
         }
-        WsClient::start(self).await
+        check_url(&self.url)?;
+        if self.url.starts_with("wss:") {
+            self.tls.client_config()?;
+        }
+        Ok(WsClient::start(self).await?)
     }
+}
+
+/// What the setters said, applied over the base [`WsConfig`].
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Overrides {
+    request_timeout: Option<Duration>,
+    max_message_size: Option<usize>,
+    ping: Option<(Option<Duration>, Duration)>,
+}
+
+/// A `ws://` or `wss://` URL with a host, or the [`BuildError`] that says
+/// why not (the same as the HTTP client's for the same mistake).
+fn check_url(url: &str) -> Result<(), BuildError> {
+    let uri: Uri = url.parse().map_err(|e| BuildError::InvalidUrl {
+        url: url.to_owned(),
+        reason: format!("{e}"),
+    })?;
+    match uri.scheme_str() {
+        Some("ws" | "wss") => {}
+        Some(other) => return Err(BuildError::UnsupportedScheme(other.to_owned())),
+        None => {
+            return Err(BuildError::InvalidUrl {
+                url: url.to_owned(),
+                reason: "no scheme (expected ws:// or wss://)".to_owned(),
+            })
+        }
+    }
+    if uri.host().is_none() {
+        return Err(BuildError::InvalidUrl {
+            url: url.to_owned(),
+            reason: "no host".to_owned(),
+        });
+    }
+    Ok(())
 }

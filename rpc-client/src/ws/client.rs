@@ -5,11 +5,12 @@ use std::time::Duration;
 use http::HeaderMap;
 use rpc_runtime::client::{BatchRequest, BatchResponse, Caller, ClientError};
 use rpc_runtime::params::EncodedParams;
-use rpc_runtime::ws::{CloseReason, Connection, Peer, WsConfig};
+use rpc_runtime::ws::{CloseReason, Connection, IdSource, Peer, WsConfig};
 use rpc_runtime::{Context, Router};
 use serde::de::DeserializeOwned;
 use tokio::sync::{watch, Notify};
 
+use super::builder::ConnectError;
 use super::connect::{open, Socket};
 use super::{ConnectionState, ReconnectPolicy, WsClientBuilder, WsTransport};
 use crate::middleware::{BoxClientService, ClientLayers, ClientRequest, ClientService};
@@ -27,11 +28,10 @@ use crate::tls::TlsOptions;
 /// sends (see [`middleware`](crate::middleware)).
 ///
 /// ```no_run
-/// use rpc_client::{Caller, WsClient};
-/// use rpc_runtime::params::EncodedParams;
+/// use rpc_client::{EncodedParams, WsClient};
 /// # async fn demo() -> Result<(), rpc_client::ClientError> {
 /// let client = WsClient::connect("ws://127.0.0.1:9944/").await?;
-/// let sum: i64 = client.call("add", EncodedParams::from_value(&[1, 2])?).await?;
+/// let sum: i64 = client.request("add", EncodedParams::from_value(&[1, 2])?).await?;
 /// client.notify("log", EncodedParams::from_value(&["done"])?).await?;
 /// client.close().await;
 /// # Ok(()) }
@@ -60,7 +60,9 @@ pub(super) struct Shared {
     url: String,
     headers: HeaderMap,
     config: WsConfig,
-    connect_timeout: Duration,
+    connect_timeout: Option<Duration>,
+    /// The client's id generator, for every connection in turn.
+    ids: IdSource,
     router: Arc<Router>,
     reconnect: Option<ReconnectPolicy>,
     tls: TlsOptions,
@@ -141,7 +143,7 @@ impl WsClient {
     ///
     /// # Errors
     /// As [`WsClientBuilder::connect`].
-    pub async fn connect(url: &str) -> Result<Self, ClientError> {
+    pub async fn connect(url: &str) -> Result<Self, ConnectError> {
         Self::builder(url).connect().await
     }
 
@@ -154,20 +156,23 @@ impl WsClient {
     where
         L: ClientLayers<WsTransport>,
     {
+        let config = builder.effective_config();
         let socket = open(
             &builder.url,
             &builder.headers,
-            &builder.config,
+            &config,
             &builder.tls,
             builder.connect_timeout,
         )
         .await?;
         tracing::debug!(target: "rpc_client::ws", url = %builder.url, "connected");
+        let generator = builder.ids;
         let shared = Arc::new(Shared {
             url: builder.url,
             headers: builder.headers,
-            config: builder.config,
+            config,
             connect_timeout: builder.connect_timeout,
+            ids: Arc::new(move || generator.next_id()),
             router: builder.router,
             reconnect: builder.reconnect,
             tls: builder.tls,
@@ -176,7 +181,7 @@ impl WsClient {
             stopping: AtomicBool::new(false),
             stop: Notify::new(),
         });
-        let connection = Connection::client(shared.config.clone());
+        let connection = Connection::client(shared.config.clone()).with_ids(shared.ids.clone());
         // Set before returning, so the first call finds the connection.
         shared.set(ConnectionState::Connected, Some(connection.peer()));
         tokio::spawn(supervise(shared.clone(), connection, socket));
@@ -230,8 +235,26 @@ impl WsClient {
     }
 }
 
-impl Caller for WsClient {
-    async fn call<R: DeserializeOwned>(
+impl WsClient {
+    /// Calls `method` and decodes its result as `R`, through the client's
+    /// [layers](crate::middleware) (the same path as [`Caller::call`]).
+    ///
+    /// ```no_run
+    /// use rpc_client::{EncodedParams, WsClient};
+    /// # async fn demo() -> Result<(), rpc_client::ClientError> {
+    /// let client = WsClient::connect("ws://127.0.0.1:9944/").await?;
+    /// let sum: i64 = client.request("add", EncodedParams::from_value(&[1, 2])?).await?;
+    /// # let _ = sum;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`ClientError::Rpc`] for the server's error, [`ClientError::Decode`]
+    /// for a result that is not an `R`, [`ClientError::Timeout`] after the
+    /// request timeout, [`ClientError::Closed`] when the connection is
+    /// gone (or drops before the answer), [`ClientError::Transport`] when
+    /// the call's id is in use by another call waiting.
+    pub async fn request<R: DeserializeOwned>(
         &self,
         method: &str,
         params: EncodedParams,
@@ -245,7 +268,12 @@ impl Caller for WsClient {
         }
     }
 
-    async fn notify(&self, method: &str, params: EncodedParams) -> Result<(), ClientError> {
+    /// Sends a notification: a call without an id, which gets no answer.
+    /// Returns once the message is queued on the connection.
+    ///
+    /// # Errors
+    /// [`ClientError::Closed`] when the connection is gone.
+    pub async fn notify(&self, method: &str, params: EncodedParams) -> Result<(), ClientError> {
         match &self.handle.layers {
             None => {
                 self.handle
@@ -262,11 +290,84 @@ impl Caller for WsClient {
         }
     }
 
-    async fn batch(&self, batch: BatchRequest) -> Result<BatchResponse, ClientError> {
+    /// Sends a batch of calls and notifications as one message; each call's
+    /// typed result is then read from the [`BatchResponse`] with its slot.
+    /// An empty batch is not sent; a batch of notifications only returns
+    /// once queued.
+    ///
+    /// ```no_run
+    /// use rpc_client::{BatchRequest, EncodedParams, WsClient};
+    /// # async fn demo() -> Result<(), rpc_client::ClientError> {
+    /// let client = WsClient::connect("ws://127.0.0.1:9944/").await?;
+    /// let mut batch = BatchRequest::new();
+    /// let sum = batch.call::<i64>("add", EncodedParams::from_value(&[1, 2])?);
+    /// batch.notify("log", EncodedParams::from_value(&["sent a batch"])?);
+    /// let response = client.batch(batch).await?;
+    /// println!("{}", response.get(sum)?);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As for [`request`](Self::request), for the batch as a whole; one
+    /// call's own error comes from [`BatchResponse::get`].
+    pub async fn batch(&self, batch: BatchRequest) -> Result<BatchResponse, ClientError> {
         match &self.handle.layers {
             None => self.handle.shared.peer().await?.batch(batch).await,
             Some(layers) => layers.call(ClientRequest::batch(batch)).await?.into_batch(),
         }
+    }
+
+    /// Sends a hand-made message (anything: a request, a batch, a
+    /// notification, even invalid JSON) as one text frame and returns its
+    /// answer as text, as [`HttpClient::send`](crate::HttpClient::send)
+    /// does. It does not pass through the client's
+    /// [layers](crate::middleware).
+    ///
+    /// How the answer is recognised: by the ids in the message, read as a
+    /// server reads them. A message with requests with a string or number
+    /// `id` waits for the responses with those ids (matched as calls' are,
+    /// within the request timeout) and returns the one response, or for an
+    /// array a JSON array of the responses in the order of their requests;
+    /// each response is re-written from what came (`jsonrpc`, `result` or
+    /// `error`, `id`, their values as received). A message without such an
+    /// id (a notification, a batch of notifications, text that is not
+    /// JSON, an id `null`) returns `""` once sent, like a `204` over HTTP;
+    /// the errors with id `null` a server answers it with are dropped.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), rpc_client::ClientError> {
+    /// let client = rpc_client::WsClient::connect("ws://127.0.0.1:9944/").await?;
+    /// let raw = client.send(r#"{"jsonrpc":"2.0","method":"ping","id":"x"}"#).await?;
+    /// println!("{raw}"); // {"jsonrpc":"2.0","result":"pong","id":"x"}
+    /// assert_eq!(client.send(r#"{"jsonrpc":"2.0","method":"log"}"#).await?, "");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`ClientError::Closed`] when the connection is gone,
+    /// [`ClientError::Timeout`] after the request timeout,
+    /// [`ClientError::Transport`] when an id of the message is used by a
+    /// call waiting.
+    pub async fn send(&self, raw: &str) -> Result<String, ClientError> {
+        self.handle.shared.peer().await?.send_raw(raw).await
+    }
+}
+
+impl Caller for WsClient {
+    async fn call<R: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: EncodedParams,
+    ) -> Result<R, ClientError> {
+        self.request(method, params).await
+    }
+
+    async fn notify(&self, method: &str, params: EncodedParams) -> Result<(), ClientError> {
+        WsClient::notify(self, method, params).await
+    }
+
+    async fn batch(&self, batch: BatchRequest) -> Result<BatchResponse, ClientError> {
+        WsClient::batch(self, batch).await
     }
 }
 
@@ -331,6 +432,6 @@ async fn supervise(shared: Arc<Shared>, mut connection: Connection, mut socket: 
                 }
             }
         };
-        connection = Connection::client(shared.config.clone());
+        connection = Connection::client(shared.config.clone()).with_ids(shared.ids.clone());
     }
 }

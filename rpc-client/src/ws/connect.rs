@@ -19,7 +19,7 @@ pub(crate) async fn open(
     headers: &HeaderMap,
     config: &WsConfig,
     tls: &TlsOptions,
-    timeout: Duration,
+    timeout: Option<Duration>,
 ) -> Result<Socket, ClientError> {
     let mut request = url
         .into_client_request()
@@ -40,10 +40,15 @@ pub(crate) async fn open(
         true,
         connector,
     );
-    match tokio::time::timeout(timeout, handshake).await {
-        Err(_) => Err(ClientError::Timeout(timeout)),
-        Ok(Ok((socket, _response))) => Ok(socket),
-        Ok(Err(WsError::Http(response))) => Err(ClientError::HttpStatus {
+    let outcome = match timeout {
+        Some(limit) => tokio::time::timeout(limit, handshake)
+            .await
+            .map_err(|_| ClientError::Timeout(limit))?,
+        None => handshake.await,
+    };
+    match outcome {
+        Ok((socket, _response)) => Ok(socket),
+        Err(WsError::Http(response)) => Err(ClientError::HttpStatus {
             status: response.status().as_u16(),
             body: response
                 .body()
@@ -51,6 +56,6 @@ pub(crate) async fn open(
                 .map(|b| String::from_utf8_lossy(b).into_owned())
                 .unwrap_or_default(),
         }),
-        Ok(Err(error)) => Err(ClientError::Transport(Box::new(error))),
+        Err(error) => Err(ClientError::Transport(Box::new(error))),
     }
 }

@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
 use super::inbound::{dispatch, outgoing, reply_later, send};
-use super::peer::Shared;
+use super::peer::{IdSource, Shared};
 use super::writer::{write_loop, Outgoing};
 use super::{CloseReason, Peer, Side, WsConfig};
 use crate::{Answer, Context, ContextBuilder, Refusal, Router};
@@ -87,12 +87,33 @@ impl Connection {
     }
 
     fn new(config: WsConfig, side: Side) -> Self {
+        Self::build(config, side, None)
+    }
+
+    fn build(config: WsConfig, side: Side, ids: Option<IdSource>) -> Self {
         let (tx, rx) = mpsc::channel(config.write_queue.max(1));
         Self {
-            shared: Arc::new(Shared::new(tx, config.request_timeout, side)),
+            shared: Arc::new(Shared::new(tx, config.request_timeout, side, ids)),
             queue: Some(rx),
             config,
         }
+    }
+
+    /// Gives the calls this side makes (through any [`Peer`] of the
+    /// connection) the ids `ids` makes, instead of `1`, `2`, `3`, …
+    /// Responses are matched to calls by id, so the ids must differ among
+    /// the calls waiting: a call whose id is in use fails.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use rpc_runtime::protocol::Id;
+    /// use rpc_runtime::ws::{Connection, WsConfig};
+    /// let connection = Connection::client(WsConfig::default())
+    ///     .with_ids(Arc::new(|| Id::string("one")));
+    /// # let _ = connection;
+    /// ```
+    pub fn with_ids(self, ids: IdSource) -> Self {
+        Self::build(self.config.clone(), self.shared.side, Some(ids))
     }
 
     /// The connection's [`Context`]: what `builder` holds (peer address,

@@ -53,7 +53,7 @@ mod writer;
 pub use close::CloseReason;
 pub use config::WsConfig;
 pub use connection::Connection;
-pub use peer::Peer;
+pub use peer::{IdSource, Peer};
 
 /// Which end of the connection this is; only the log target depends on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

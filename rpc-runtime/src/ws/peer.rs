@@ -8,18 +8,26 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, oneshot, watch, Notify};
 
-use super::pending::{Pending, Reply};
+use super::pending::{Key, Pending, Reply};
 use super::writer::Outgoing;
 use super::{CloseReason, Side};
 use crate::client::{write_batch_request, BatchRequest, BatchResponse, Caller, ClientError};
 use crate::params::EncodedParams;
-use crate::protocol::{write_notification, write_request, Id};
+use crate::protocol::{
+    parse_message, write_notification, write_request, Entry, Id, Message, ParseOptions,
+};
+
+/// Makes the id of each outgoing call of a connection; see
+/// [`Connection::with_ids`](super::Connection::with_ids).
+pub type IdSource = Arc<dyn Fn() -> Id<'static> + Send + Sync>;
 
 /// What the connection driver and every [`Peer`] handle share.
 pub(crate) struct Shared {
     pub(crate) queue: mpsc::Sender<Outgoing>,
     pub(crate) pending: Pending,
     next_id: AtomicU64,
+    /// Makes the ids of outgoing calls; `None`: `next_id` counts them.
+    ids: Option<IdSource>,
     pub(crate) state: watch::Sender<Option<CloseReason>>,
     /// Set by [`Peer::close`]; the driver then closes gracefully.
     pub(crate) close_requested: Notify,
@@ -39,11 +47,13 @@ impl Shared {
         queue: mpsc::Sender<Outgoing>,
         request_timeout: Option<Duration>,
         side: Side,
+        ids: Option<IdSource>,
     ) -> Self {
         Self {
             queue,
             pending: Pending::default(),
             next_id: AtomicU64::new(1),
+            ids,
             state: watch::Sender::new(None),
             close_requested: Notify::new(),
             reading_paused: AtomicBool::new(false),
@@ -54,8 +64,11 @@ impl Shared {
         }
     }
 
-    fn next_id(&self) -> u64 {
-        self.next_id.fetch_add(1, Ordering::Relaxed)
+    fn next_id(&self) -> Id<'static> {
+        match &self.ids {
+            Some(ids) => ids(),
+            None => Id::number(self.next_id.fetch_add(1, Ordering::Relaxed)),
+        }
     }
 
     fn closed_error(&self) -> ClientError {
@@ -75,7 +88,7 @@ impl Shared {
 
     fn register(
         &self,
-        id: u64,
+        id: Key,
     ) -> Result<oneshot::Receiver<Result<Reply, ClientError>>, ClientError> {
         let waiter = self.pending.register(id)?;
         self.wake_paused_reader();
@@ -84,9 +97,11 @@ impl Shared {
 
     fn register_batch(
         &self,
-        ids: &[u64],
+        ids: &[Key],
+        raw: bool,
+        unread: usize,
     ) -> Result<Vec<oneshot::Receiver<Result<Reply, ClientError>>>, ClientError> {
-        let waiters = self.pending.register_batch(ids)?;
+        let waiters = self.pending.register_batch(ids, raw, unread)?;
         self.wake_paused_reader();
         Ok(waiters)
     }
@@ -114,24 +129,24 @@ impl Shared {
 /// (timeout, or the call's future dropped).
 struct Forget<'a> {
     pending: &'a Pending,
-    /// One call's id; ids start at 1, so 0 is none.
-    one: u64,
+    /// One call's id.
+    one: Option<Key>,
     /// A batch's ids.
-    many: Vec<u64>,
+    many: Vec<Key>,
 }
 
 impl Forget<'_> {
     /// The calls were answered (or failed by the close): the table no
     /// longer holds them, though it may still list the batch.
     fn disarm(mut self) {
-        self.one = 0;
+        self.one = None;
     }
 }
 
 impl Drop for Forget<'_> {
     fn drop(&mut self) {
-        if self.one != 0 {
-            self.pending.forget(self.one);
+        if let Some(one) = &self.one {
+            self.pending.forget(one);
         }
         if !self.many.is_empty() {
             self.pending.forget_batch(&self.many);
@@ -201,6 +216,110 @@ impl Peer {
     pub fn same_connection(&self, other: &Peer) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
     }
+
+    /// Sends a hand-made message (a request, a batch, a notification, even
+    /// text that is not JSON) as one text frame, and returns its answer.
+    ///
+    /// The answer is recognised by the ids the message holds, read as a
+    /// server reads them: each request of the message (the message itself,
+    /// or each member of an array) with a string or number `id` waits for
+    /// the response with that id, matched as a call's is. The reply is that
+    /// response for a single object, and a JSON array of the responses, in
+    /// the order of their requests, for an array; each response is
+    /// re-written from what was received (`jsonrpc`, then `result` or
+    /// `error`, then `id`, their values as received). A message with no
+    /// such id (a notification, a batch of notifications, text that is not
+    /// JSON, a request with id `null`) gets `""` once it is queued; the
+    /// errors with id `null` the peer answers it with are dropped, not
+    /// taken for another call's. The wait is bounded by the connection's
+    /// request timeout.
+    ///
+    /// # Errors
+    /// [`ClientError::Closed`] when the connection is gone,
+    /// [`ClientError::Timeout`] after the request timeout,
+    /// [`ClientError::Transport`] when an id of the message is already
+    /// used by a call waiting for its response.
+    pub async fn send_raw(&self, text: &str) -> Result<String, ClientError> {
+        let shared = &*self.shared;
+        let (ids, unread, array) = raw_ids(text);
+        // Registered first: a refused id must not forget the call using it.
+        let replies = shared.register_batch(&ids, true, unread)?;
+        let forget = Forget {
+            pending: &shared.pending,
+            one: None,
+            many: ids,
+        };
+        shared.send(Outgoing::Text(text.to_owned())).await?;
+        if replies.is_empty() {
+            return Ok(String::new());
+        }
+        let answers = shared
+            .wait(async {
+                let mut answers = Vec::with_capacity(replies.len());
+                for reply in replies {
+                    answers.push(reply.await);
+                }
+                answers
+            })
+            .await?;
+        forget.disarm();
+        let mut out = String::new();
+        if array {
+            out.push('[');
+        }
+        for (i, answer) in answers.into_iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            match answer {
+                Ok(Ok(reply)) => out.push_str(&reply.into_text()),
+                Ok(Err(error)) => return Err(error),
+                Err(_) => return Err(shared.closed_error()),
+            }
+        }
+        if array {
+            out.push(']');
+        }
+        Ok(out)
+    }
+}
+
+/// What a raw message waits for: the match keys of its requests' ids, how
+/// many answers with id `null` it will get, and whether it is an array.
+fn raw_ids(text: &str) -> (Vec<Key>, usize, bool) {
+    let options = ParseOptions {
+        jsonrpc1_compat: true,
+        max_batch_len: usize::MAX,
+    };
+    let entry_id = |entry: &Entry<'_>| match entry {
+        Entry::Request(request) => request.id.as_ref().map(Id::match_key),
+        Entry::Invalid(invalid) => Some(invalid.id.match_key()),
+        Entry::Response(_) => None,
+    };
+    let mut keys = Vec::new();
+    let mut unread = 0;
+    let mut add = |key: Option<Key>| match key {
+        Some(key) if key == Id::null().match_key() => unread += 1,
+        Some(key) => keys.push(key),
+        None => {}
+    };
+    let array = match parse_message(text, options) {
+        Ok(Message::Single(entry)) => {
+            add(entry_id(&entry));
+            false
+        }
+        Ok(Message::Batch(entries)) => {
+            for entry in &entries {
+                add(entry_id(entry));
+            }
+            true
+        }
+        Err(_) => {
+            add(Some(Id::null().match_key()));
+            false
+        }
+    };
+    (keys, unread, array)
 }
 
 impl Caller for Peer {
@@ -213,11 +332,12 @@ impl Caller for Peer {
         let id = shared.next_id();
         let params = params.as_json();
         let mut text = String::with_capacity(48 + method.len() + params.map_or(0, str::len));
-        write_request(&mut text, method, params, Some(&Id::number(id)));
-        let reply = shared.register(id)?;
+        write_request(&mut text, method, params, Some(&id));
+        let key = id.match_key();
+        let reply = shared.register(key.clone())?;
         let forget = Forget {
             pending: &shared.pending,
-            one: id,
+            one: Some(key),
             many: Vec::new(),
         };
         shared.send(Outgoing::Text(text)).await?;
@@ -244,18 +364,15 @@ impl Caller for Peer {
                 results: Vec::new(),
             });
         }
-        let mut numbers = Vec::with_capacity(batch.call_count());
-        let (text, _) = write_batch_request(&batch, || {
-            let id = shared.next_id();
-            numbers.push(id);
-            Id::number(id)
-        });
+        let (text, ids) = write_batch_request(&batch, || shared.next_id());
+        let keys: Vec<Key> = ids.iter().map(Id::match_key).collect();
+        // Registered first: a refused id must not forget the call using it.
+        let replies = shared.register_batch(&keys, false, 0)?;
         let forget = Forget {
             pending: &shared.pending,
-            one: 0,
-            many: numbers,
+            one: None,
+            many: keys,
         };
-        let replies = shared.register_batch(&forget.many)?;
         shared.send(Outgoing::Text(text)).await?;
         let answers = shared
             .wait(async {

@@ -10,7 +10,10 @@ use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use crate::client::ClientError;
-use crate::protocol::{ErrorObjectOwned, Response, ResponsePayload};
+use crate::protocol::{
+    write_error_response, write_success_response, ErrorObjectOwned, Id, IdKind, Response,
+    ResponsePayload, Version,
+};
 
 /// A response as delivered to a waiting call: the result stays in the frame
 /// it arrived in (a shared, reference-counted buffer), so nothing is copied
@@ -24,6 +27,8 @@ pub(crate) enum Reply {
     },
     /// The peer's error object.
     Error(ErrorObjectOwned),
+    /// The whole response, re-written (for a raw send).
+    Raw(String),
 }
 
 impl Reply {
@@ -34,6 +39,9 @@ impl Reply {
                 serde_json::from_str(text).map_err(|e| ClientError::Decode(e.to_string()))
             }
             Reply::Error(error) => Err(ClientError::Rpc(error)),
+            Reply::Raw(text) => {
+                serde_json::from_str(&text).map_err(|e| ClientError::Decode(e.to_string()))
+            }
         }
     }
 
@@ -47,19 +55,80 @@ impl Reply {
                 })
             }
             Reply::Error(error) => Err(error),
+            Reply::Raw(text) => RawValue::from_string(text).map_err(|e| {
+                ErrorObjectOwned::new(crate::protocol::codes::PARSE_ERROR, e.to_string())
+            }),
+        }
+    }
+
+    /// The response text of a raw send.
+    pub(crate) fn into_text(self) -> String {
+        match self {
+            Reply::Raw(text) => text,
+            Reply::Result { frame, range } => {
+                frame.as_str().get(range).unwrap_or("null").to_owned()
+            }
+            Reply::Error(error) => {
+                let mut out = String::new();
+                write_error_response(&mut out, Version::V2, &Id::null(), &error);
+                out
+            }
         }
     }
 }
 
 type Waiter = oneshot::Sender<Result<Reply, ClientError>>;
 
+/// A waiting call: where its reply goes, and whether it wants the whole
+/// response text (a raw send) rather than its result.
+struct Slot {
+    waiter: Waiter,
+    raw: bool,
+}
+
+/// The key a call waits under: its id's [`Id::match_key`].
+pub(crate) type Key = String;
+
 #[derive(Default)]
 struct Table {
-    waiting: HashMap<u64, Waiter>,
+    waiting: HashMap<Key, Slot>,
     /// The ids of each batch still waiting, in the order they were sent.
-    batches: Vec<Vec<u64>>,
+    batches: Vec<Vec<Key>>,
+    /// How many answers with id `null` raw sends should still get (to
+    /// messages the peer cannot read an id from); those are dropped rather
+    /// than taken for the refusal of a batch.
+    unread_raw: usize,
     /// Why the connection ended; once set, no call is registered.
     closed: Option<String>,
+}
+
+impl Table {
+    fn check(&self, keys: &[&Key]) -> Result<(), ClientError> {
+        if let Some(why) = &self.closed {
+            return Err(ClientError::Closed(why.clone()));
+        }
+        for (i, key) in keys.iter().enumerate() {
+            if self.waiting.contains_key(*key) || keys[..i].contains(key) {
+                return Err(ClientError::Transport(
+                    format!(
+                        "id {} is already used by a call waiting for its response",
+                        shown(key)
+                    )
+                    .into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A key as the id it came from, for messages.
+fn shown(key: &str) -> String {
+    match key.split_at_checked(1) {
+        Some(("s", text)) => format!("{text:?}"),
+        Some(("n", text)) => text.to_owned(),
+        _ => key.to_owned(),
+    }
 }
 
 /// Outgoing calls by id. One lock guards both the table and the closed
@@ -72,53 +141,63 @@ pub(crate) struct Pending {
 
 impl Pending {
     /// Registers a call; refused with [`ClientError::Closed`] once closed.
+    /// Registers a call; refused with [`ClientError::Closed`] once closed,
+    /// and with [`ClientError::Transport`] when a call waiting already has
+    /// that id.
     pub(crate) fn register(
         &self,
-        id: u64,
+        id: Key,
     ) -> Result<oneshot::Receiver<Result<Reply, ClientError>>, ClientError> {
         let (tx, rx) = oneshot::channel();
         let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(why) = &table.closed {
-            return Err(ClientError::Closed(why.clone()));
-        }
-        table.waiting.insert(id, tx);
+        table.check(&[&id])?;
+        table.waiting.insert(
+            id,
+            Slot {
+                waiter: tx,
+                raw: false,
+            },
+        );
         Ok(rx)
     }
 
-    /// Registers the calls of one batch.
+    /// Registers the calls of one batch (ids distinct, and unused by the
+    /// calls waiting). `raw`: each gets its whole response text, and
+    /// `unread` answers with id `null` are expected besides (a raw send).
     pub(crate) fn register_batch(
         &self,
-        ids: &[u64],
+        ids: &[Key],
+        raw: bool,
+        unread: usize,
     ) -> Result<Vec<oneshot::Receiver<Result<Reply, ClientError>>>, ClientError> {
         let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(why) = &table.closed {
-            return Err(ClientError::Closed(why.clone()));
-        }
+        table.check(&ids.iter().collect::<Vec<_>>())?;
         let receivers = ids
             .iter()
             .map(|id| {
                 let (tx, rx) = oneshot::channel();
-                table.waiting.insert(*id, tx);
+                table.waiting.insert(id.clone(), Slot { waiter: tx, raw });
                 rx
             })
             .collect();
-        if !ids.is_empty() {
+        if !ids.is_empty() && !raw {
             table.batches.push(ids.to_vec());
         }
+        table.unread_raw += unread;
         Ok(receivers)
     }
 
     /// Forgets a call its caller gave up on (timeout, cancellation).
-    pub(crate) fn forget(&self, id: u64) {
+    pub(crate) fn forget(&self, id: &str) {
         self.table
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .waiting
-            .remove(&id);
+            .remove(id);
     }
 
     /// Forgets a batch: answered, or given up on.
-    pub(crate) fn forget_batch(&self, ids: &[u64]) {
+    pub(crate) fn forget_batch(&self, ids: &[Key]) {
         let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
         for id in ids {
             table.waiting.remove(id);
@@ -144,24 +223,43 @@ impl Pending {
     /// Hands a response to the call it answers; `false` if no call waits for
     /// that id.
     pub(crate) fn deliver(&self, response: &Response<'_>, frame: &Utf8Bytes) -> bool {
-        let Some(id) = response.id.as_u64().or_else(|| {
-            // A peer may echo our numeric id as a string; match it anyway.
-            response.id.as_str().and_then(|s| s.parse().ok())
-        }) else {
+        if response.id.is_null() {
             return match &response.payload {
-                ResponsePayload::Error(error) if response.id.is_null() => {
-                    self.fail_unread_batch(error)
-                }
-                ResponsePayload::Result(_) | ResponsePayload::Error(_) => false,
+                ResponsePayload::Error(error) => self.fail_unread_batch(error),
+                ResponsePayload::Result(_) => false,
             };
+        }
+        let slot = {
+            let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
+            let key = response.id.match_key();
+            match table.waiting.remove(&key) {
+                Some(slot) => Some(slot),
+                // A peer may echo a numeric id as a string; match it anyway.
+                None => response
+                    .id
+                    .as_str()
+                    .filter(|text| {
+                        Id::from_json(text).is_some_and(|id| id.kind() == IdKind::Number)
+                    })
+                    .and_then(|text| table.waiting.remove(&format!("n{text}"))),
+            }
         };
-        let waiter = self
-            .table
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .waiting
-            .remove(&id);
-        let Some(waiter) = waiter else { return false };
+        let Some(Slot { waiter, raw }) = slot else {
+            return false;
+        };
+        if raw {
+            let mut text = String::new();
+            match &response.payload {
+                ResponsePayload::Result(result) => {
+                    write_success_response(&mut text, response.version, &response.id, result.get());
+                }
+                ResponsePayload::Error(error) => {
+                    write_error_response(&mut text, response.version, &response.id, error);
+                }
+            }
+            let _ = waiter.send(Ok(Reply::Raw(text)));
+            return true;
+        }
         let reply = match &response.payload {
             ResponsePayload::Result(raw) => Reply::Result {
                 frame: frame.clone(),
@@ -181,6 +279,11 @@ impl Pending {
     fn fail_unread_batch(&self, error: &crate::protocol::ErrorObject<'_>) -> bool {
         let waiters: Vec<Waiter> = {
             let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
+            if table.unread_raw > 0 {
+                // The answer to a raw message without a readable id.
+                table.unread_raw -= 1;
+                return true;
+            }
             let Some(at) = table
                 .batches
                 .iter()
@@ -192,6 +295,7 @@ impl Pending {
             batch
                 .iter()
                 .filter_map(|id| table.waiting.remove(id))
+                .map(|slot| slot.waiter)
                 .collect()
         };
         for waiter in waiters {
@@ -209,7 +313,7 @@ impl Pending {
             }
             std::mem::take(&mut table.waiting)
         };
-        for (_, waiter) in waiting {
+        for (_, Slot { waiter, .. }) in waiting {
             let _ = waiter.send(Err(ClientError::Closed(why.to_owned())));
         }
     }
@@ -233,11 +337,15 @@ mod tests {
     use super::*;
     use crate::protocol::parse_response;
 
+    fn key(n: u64) -> Key {
+        Id::number(n).match_key()
+    }
+
     #[tokio::test]
     async fn delivers_by_id_and_fails_all_on_close() {
         let pending = Pending::default();
-        let a = pending.register(1).unwrap();
-        let b = pending.register(2).unwrap();
+        let a = pending.register(key(1)).unwrap();
+        let b = pending.register(key(2)).unwrap();
         let frame = Utf8Bytes::from(r#"{"jsonrpc":"2.0","result":[1,2],"id":1}"#);
         let response = parse_response(&frame).unwrap();
         assert!(pending.deliver(&response, &frame));
@@ -246,15 +354,18 @@ mod tests {
         assert_eq!(value, [1, 2]);
         pending.close("gone");
         assert!(matches!(b.await.unwrap(), Err(ClientError::Closed(why)) if why == "gone"));
-        assert!(matches!(pending.register(3), Err(ClientError::Closed(_))));
+        assert!(matches!(
+            pending.register(key(3)),
+            Err(ClientError::Closed(_))
+        ));
     }
 
     #[tokio::test]
     async fn a_null_id_error_fails_the_unanswered_batch() {
         let pending = Pending::default();
-        let single = pending.register(1).unwrap();
-        let answered = pending.register_batch(&[2, 3]).unwrap();
-        let refused = pending.register_batch(&[4, 5]).unwrap();
+        let single = pending.register(key(1)).unwrap();
+        let answered = pending.register_batch(&[key(2), key(3)], false, 0).unwrap();
+        let refused = pending.register_batch(&[key(4), key(5)], false, 0).unwrap();
         let frame = Utf8Bytes::from(r#"{"jsonrpc":"2.0","result":true,"id":2}"#);
         assert!(pending.deliver(&parse_response(&frame).unwrap(), &frame));
         let frame = Utf8Bytes::from(
