@@ -224,7 +224,10 @@ pub(crate) fn run(loops: usize, per_loop: Duration) -> Result<Results, BoxError>
 pub(crate) fn count(args: &[String]) -> Result<(), BoxError> {
     let usage = "usage: bench count plain|decoding|pass-on|access-log|metrics|batch N";
     let (case, n) = match args {
-        [case, n] => (case.as_str(), n.parse::<u64>().map_err(|e| format!("{n}: {e}"))?),
+        [case, n] => (
+            case.as_str(),
+            n.parse::<u64>().map_err(|e| format!("{n}: {e}"))?,
+        ),
         _ => return Err(usage.into()),
     };
     let plain = servers::ours::router()?;

@@ -28,7 +28,13 @@ const BUILD_TIMEOUT: Duration = Duration::from_secs(900);
 /// How long an example may take once built.
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
-const EXAMPLES: [&str; 4] = ["vault_door", "chat", "spec_server", "middleware"];
+const EXAMPLES: [&str; 5] = [
+    "vault_door",
+    "chat",
+    "spec_server",
+    "middleware",
+    "quickstart",
+];
 
 /// `cargo ARGS --manifest-path .. -p examples`, in the test's profile.
 fn cargo(subcommand: &str) -> std::process::Command {
@@ -139,6 +145,35 @@ fn assert_prints(example: &str, stdout: &str, lines: &[&str]) {
         assert!(
             stdout.lines().any(|l| l.trim() == *line),
             "{example} did not print {line:?}; it printed:\n{stdout}"
+        );
+    }
+}
+
+/// The quickstart prints each message as it goes on the wire, before what
+/// the caller does next: a notification's line comes before "sent", over
+/// HTTP and over WebSocket (whose notify returns once the frame is written).
+#[tokio::test]
+async fn quickstart_prints_each_notification_before_saying_it_was_sent() {
+    let stdout = run_to_end("quickstart").await;
+    let lines: Vec<&str> = stdout.lines().map(str::trim).collect();
+    let sections = ["over HTTP", "over WebSocket"];
+    for section in sections {
+        let start = lines
+            .iter()
+            .position(|l| l.starts_with(section))
+            .unwrap_or_else(|| panic!("no {section:?} section:\n{stdout}"));
+        let rest = &lines[start..];
+        let wire = rest
+            .iter()
+            .position(|l| l.starts_with("-->") && l.contains("hello from a notification"))
+            .unwrap_or_else(|| panic!("{section}: the notification was not printed:\n{stdout}"));
+        let sent = rest
+            .iter()
+            .position(|l| *l == "log(..) sent, no reply expected")
+            .unwrap_or_else(|| panic!("{section}: no \"sent\" line:\n{stdout}"));
+        assert!(
+            wire < sent,
+            "{section}: \"sent\" was printed before the notification went out:\n{stdout}"
         );
     }
 }

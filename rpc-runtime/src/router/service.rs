@@ -202,7 +202,9 @@ async fn run_method(call: Call<'_>) -> MethodOutput {
     match &method.handler {
         Handler::Sync(handler) => {
             let mut out = String::new();
-            handler.call(call.params(), call.ctx, &mut out).map(|()| out)
+            handler
+                .call(call.params(), call.ctx, &mut out)
+                .map(|()| out)
         }
         Handler::Async(handler) => handler.start(call.params(), call.ctx).await,
         Handler::Nested(nested) => {

@@ -86,6 +86,14 @@ impl Shared {
             .map_err(|_| self.closed_error())
     }
 
+    /// Sends a frame no reply will answer (notifications), and returns once
+    /// it is written: nothing else would tell the caller it went out.
+    async fn send_written(&self, text: String) -> Result<(), ClientError> {
+        let (done, written) = oneshot::channel();
+        self.send(Outgoing::Notice(text, done)).await?;
+        written.await.map_err(|_| self.closed_error())
+    }
+
     fn register(
         &self,
         id: Key,
@@ -249,10 +257,11 @@ impl Peer {
             one: None,
             many: ids,
         };
-        shared.send(Outgoing::Text(text.to_owned())).await?;
         if replies.is_empty() {
+            shared.send_written(text.to_owned()).await?;
             return Ok(String::new());
         }
+        shared.send(Outgoing::Text(text.to_owned())).await?;
         let answers = shared
             .wait(async {
                 let mut answers = Vec::with_capacity(replies.len());
@@ -354,7 +363,7 @@ impl Caller for Peer {
         let params = params.as_json();
         let mut text = String::with_capacity(40 + method.len() + params.map_or(0, str::len));
         write_notification(&mut text, method, params);
-        self.shared.send(Outgoing::Text(text)).await
+        self.shared.send_written(text).await
     }
 
     async fn batch(&self, batch: BatchRequest) -> Result<BatchResponse, ClientError> {
@@ -373,7 +382,12 @@ impl Caller for Peer {
             one: None,
             many: keys,
         };
-        shared.send(Outgoing::Text(text)).await?;
+        if replies.is_empty() {
+            // Notifications only: done once they are out.
+            shared.send_written(text).await?;
+        } else {
+            shared.send(Outgoing::Text(text)).await?;
+        }
         let answers = shared
             .wait(async {
                 let mut answers = Vec::with_capacity(replies.len());

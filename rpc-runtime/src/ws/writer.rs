@@ -5,7 +5,7 @@ use std::time::Duration;
 use futures_util::stream::SplitSink;
 use futures_util::SinkExt as _;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
@@ -18,6 +18,9 @@ use super::Side;
 pub(crate) enum Outgoing {
     /// A text frame.
     Text(String),
+    /// A text frame whose sender waits until it is written and flushed (a
+    /// notification: nothing else tells the sender it went out).
+    Notice(String, oneshot::Sender<()>),
     /// A binary frame carrying JSON text (the answer to a binary frame).
     Binary(String),
     /// A keepalive ping.
@@ -43,6 +46,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut burst = Vec::with_capacity(BURST);
+    let mut written = Vec::new();
     loop {
         if queue.recv_many(&mut burst, BURST).await == 0 {
             return Ok(());
@@ -53,6 +57,11 @@ where
                 let message = match frame {
                     Outgoing::Text(text) => {
                         super::wire!(side, direction = "send", %text);
+                        Message::Text(Utf8Bytes::from(text))
+                    }
+                    Outgoing::Notice(text, done) => {
+                        super::wire!(side, direction = "send", %text);
+                        written.push(done);
                         Message::Text(Utf8Bytes::from(text))
                     }
                     Outgoing::Binary(text) => {
@@ -76,7 +85,14 @@ where
             sink.flush().await?;
             Ok::<_, tokio_tungstenite::tungstenite::Error>(closing)
         };
-        match tokio::time::timeout(write_timeout, write).await {
+        let outcome = tokio::time::timeout(write_timeout, write).await;
+        if matches!(outcome, Ok(Ok(_))) {
+            for done in written.drain(..) {
+                // The sender may have stopped waiting; the frame is out anyway.
+                let _ = done.send(());
+            }
+        }
+        match outcome {
             Ok(Ok(false)) => {}
             Ok(Ok(true)) => return Ok(()),
             Ok(Err(error)) => return Err(error.to_string()),
