@@ -339,8 +339,14 @@ impl Router {
         id: Option<&Id<'_>>,
         started: std::thread::Result<Pending<'_>>,
     ) -> Option<String> {
-        let span = tracing::trace_span!("rpc.call", %method);
-        let output = self.run_guarded(started).instrument(span).await;
+        // As for synchronous calls: the span costs more than a small call,
+        // so it is only made when someone could see it.
+        let output = if tracing::level_enabled!(tracing::Level::TRACE) {
+            let span = tracing::trace_span!("rpc.call", %method);
+            self.run_guarded(started).instrument(span).await
+        } else {
+            self.run_guarded(started).await
+        };
         let id = log_outcome(method, id, output.as_ref().err())?;
         let mut out = String::with_capacity(64);
         match output {
