@@ -191,7 +191,10 @@ pub mod __private {
         batch: &mut crate::client::BatchRequest,
         method: &str,
         params: crate::params::EncodedParams,
-        decode: fn(&crate::client::BatchResponse, usize) -> Result<T, crate::client::ClientError<E>>,
+        decode: fn(
+            &crate::client::BatchResponse,
+            usize,
+        ) -> Result<T, crate::client::ClientError<E>>,
     ) -> crate::client::BatchCall<T, E> {
         crate::client::BatchCall::push(batch, method, params, decode)
     }
