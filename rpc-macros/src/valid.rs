@@ -38,7 +38,10 @@ fn check_constants(api: &Api, errors: &mut Errors) {
         match seen.get(&constant) {
             Some(first) => errors.at(
                 &method.ident,
-                format!("`{ident}` and `{first}` both name the constant `{constant}` of the generated methods module; rename one"),
+                format!(
+                    "`{ident}` and `{first}` both name the wire-name constant `{}::{constant}`; rename one",
+                    naming::methods_module(&api.original.ident)
+                ),
             ),
             None => {
                 seen.insert(constant, ident);
