@@ -105,7 +105,8 @@ pub(crate) fn methods_module(api: &Api) -> TokenStream {
 /// What a client method and a batch entry share: the wrappers, the params
 /// encoding, how the answer decodes and how its error is recognised.
 pub(crate) struct Call {
-    /// `self::{trait}_methods::NAME`.
+    /// `{trait}_methods::NAME` (relative: the trait may be declared in a fn
+    /// body, whose items `self::` does not reach).
     pub(crate) name: TokenStream,
     /// The wrapper types, declared in the method's body.
     pub(crate) wrappers: Vec<TokenStream>,
@@ -203,7 +204,7 @@ impl Call {
             }
         };
         Self {
-            name: quote!(self::#module::#constant),
+            name: quote!(#module::#constant),
             wrappers,
             encode,
             received,

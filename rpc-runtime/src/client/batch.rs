@@ -134,6 +134,42 @@ impl<R> fmt::Debug for BatchSlot<R> {
 /// (`client.batch()`): it reads its method's result `T`, or its declared
 /// application error `E` as [`ClientError::Application`], from the
 /// [`BatchResponse`] with [`BatchResponse::get`] (or [`BatchCall::take`]).
+///
+/// ```
+/// # #[cfg(feature = "macros")] {
+/// use rpc_runtime::client::{BatchCall, ClientError, LocalCaller};
+/// use rpc_runtime::{rpc, InternalError};
+///
+/// #[rpc(namespace = "math")]
+/// pub trait Calculator {
+///     fn add(&self, a: i64, b: i64) -> i64;
+///     fn divide(&self, a: i64, b: i64) -> Result<i64, InternalError>;
+///     #[notification]
+///     fn log(&self, line: String);
+/// }
+///
+/// struct Calc;
+/// impl Calculator for Calc {
+///     fn add(&self, a: i64, b: i64) -> i64 { a + b }
+///     fn divide(&self, a: i64, b: i64) -> Result<i64, InternalError> {
+///         a.checked_div(b).ok_or_else(|| InternalError::new("division by zero"))
+///     }
+///     fn log(&self, _line: String) {}
+/// }
+///
+/// # futures_executor::block_on(async {
+/// let client = CalculatorClient::new(LocalCaller::new(Calc.into_router()));
+/// let mut batch = client.batch();
+/// let sum: BatchCall<i64> = batch.add(2, 40);
+/// let half: BatchCall<i64, InternalError> = batch.divide(84, 2);
+/// batch.log("sent with the others".to_owned()); // a notification: nothing to read
+/// let answers = batch.send().await.unwrap();
+/// assert_eq!(answers.get(sum).unwrap(), 42);
+/// assert_eq!(half.take(&answers).unwrap(), 42);
+/// assert_eq!(calculator_methods::ADD, "math.add");
+/// # });
+/// # }
+/// ```
 #[must_use = "a batch call's result is read with `BatchResponse::get`"]
 pub struct BatchCall<T, E = Infallible> {
     index: usize,
