@@ -23,8 +23,10 @@ use proc_macro::TokenStream;
 
 /// Turns a trait into a JSON-RPC API: the trait stays the server trait (any
 /// `T: Trait + Send + Sync + 'static` becomes a router with
-/// `into_router()`), and a `{Trait}Client<C: Caller>` calls it from the other
-/// side.
+/// `into_router()`), a `{Trait}Client<C: Caller>` calls it from the other
+/// side (one call at a time, or typed batches through `client.batch()`, a
+/// `{Trait}Batch`), and a `{trait}_methods` module holds each method's wire
+/// name as a constant.
 ///
 /// Trait arguments: `namespace = "math"`, `namespace_separator = "."`,
 /// `client_params = "positional" | "named"`, `server_only`, `client_only`,

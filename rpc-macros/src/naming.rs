@@ -35,3 +35,66 @@ pub(crate) fn wrapper(name: &str) -> Ident {
 pub(crate) fn local_static(name: &str) -> Ident {
     Ident::new(&format!("__RPC_{name}"), Span::mixed_site())
 }
+
+/// `Calculator` -> `CalculatorBatch`, the client's typed batch builder.
+pub(crate) fn batch(trait_ident: &Ident) -> Ident {
+    format_ident!("{}Batch", trait_ident)
+}
+
+/// `Calculator` -> `calculator_methods`, the module of wire-name constants.
+pub(crate) fn methods_module(trait_ident: &Ident) -> Ident {
+    let name = syn::ext::IdentExt::unraw(trait_ident).to_string();
+    Ident::new(&format!("{}_methods", snake_case(&name)), Span::call_site())
+}
+
+/// `add` -> `ADD`, `r#type` -> `TYPE`: a method's wire-name constant.
+pub(crate) fn method_const(method_ident: &Ident) -> Ident {
+    let name = syn::ext::IdentExt::unraw(method_ident).to_string();
+    Ident::new(&name.to_uppercase(), Span::call_site())
+}
+
+/// The client's methods besides the trait's: a trait method of the same
+/// name would clash with them.
+pub(crate) const CLIENT_METHODS: &[&str] = &["new", "caller", "into_inner", "batch"];
+
+/// The batch builder's methods besides the trait's.
+pub(crate) const BATCH_METHODS: &[&str] = &["send"];
+
+/// `Calculator` -> `calculator`, `HTTPServer` -> `http_server`,
+/// `Api2Go` -> `api2_go`.
+fn snake_case(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            let prev = chars[i - 1];
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+            if prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower) {
+                out.push('_');
+            }
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_and_constant_names() {
+        let module = |name: &str| methods_module(&Ident::new(name, Span::call_site())).to_string();
+        assert_eq!(module("Calculator"), "calculator_methods");
+        assert_eq!(module("HTTPServer"), "http_server_methods");
+        assert_eq!(module("MyApi"), "my_api_methods");
+        assert_eq!(module("Api2Go"), "api2_go_methods");
+        let constant = |ident: Ident| method_const(&ident).to_string();
+        assert_eq!(constant(Ident::new("add", Span::call_site())), "ADD");
+        assert_eq!(constant(Ident::new_raw("type", Span::call_site())), "TYPE");
+        assert_eq!(
+            constant(Ident::new("get_all", Span::call_site())),
+            "GET_ALL"
+        );
+    }
+}

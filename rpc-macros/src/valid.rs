@@ -8,6 +8,7 @@ use syn::Type;
 
 use crate::ast::{is_context, Api, Method, Output};
 use crate::errors::Errors;
+use crate::naming;
 
 /// The JSON-RPC specification reserves method names starting with this.
 const RESERVED_PREFIX: &str = "rpc.";
@@ -24,6 +25,29 @@ pub(crate) fn check(api: &Api, errors: &mut Errors) {
         check_output(method, errors);
     }
     check_names(api, errors);
+    check_constants(api, errors);
+}
+
+/// Each method's wire name is a constant named after the fn in upper case
+/// (`{trait}_methods::ADD`): two fns must not give the same one.
+fn check_constants(api: &Api, errors: &mut Errors) {
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for method in &api.methods {
+        let constant = naming::method_const(&method.ident).to_string();
+        let ident = method.ident.to_string();
+        match seen.get(&constant) {
+            Some(first) => errors.at(
+                &method.ident,
+                format!(
+                    "`{ident}` and `{first}` both name the wire-name constant `{}::{constant}`; rename one",
+                    naming::methods_module(&api.original.ident)
+                ),
+            ),
+            None => {
+                seen.insert(constant, ident);
+            }
+        }
+    }
 }
 
 fn check_trait(api: &Api, errors: &mut Errors) {
@@ -49,14 +73,17 @@ fn check_trait(api: &Api, errors: &mut Errors) {
     }
 }
 
-/// The trait gains `into_router` and the client `new`, `caller` and
-/// `into_inner`; a method of the same name would collide with them.
+/// The trait gains `into_router`, the client `new`, `caller`,
+/// `into_inner` and `batch`, its batch builder `send`; a method of the same
+/// name would collide with them.
 fn check_generated_clash(api: &Api, method: &Method, errors: &mut Errors) {
     let name = syn::ext::IdentExt::unraw(&method.ident).to_string();
     let clash = if api.has_server() && name == "into_router" {
         Some("the trait's generated `into_router`")
-    } else if api.has_client() && ["new", "caller", "into_inner"].contains(&name.as_str()) {
+    } else if api.has_client() && naming::CLIENT_METHODS.contains(&name.as_str()) {
         Some("a method of the generated client")
+    } else if api.has_client() && naming::BATCH_METHODS.contains(&name.as_str()) {
+        Some("a method of the generated batch builder")
     } else {
         None
     };

@@ -185,6 +185,28 @@ pub mod __private {
         }
     }
 
+    /// Adds a generated batch builder's call to `batch`; `decode` reads its
+    /// answer (with the builder's wrapper types) from the response.
+    pub fn batch_call<T, E>(
+        batch: &mut crate::client::BatchRequest,
+        method: &str,
+        params: crate::params::EncodedParams,
+        decode: fn(
+            &crate::client::BatchResponse,
+            usize,
+        ) -> Result<T, crate::client::ClientError<E>>,
+    ) -> crate::client::BatchCall<T, E> {
+        crate::client::BatchCall::push(batch, method, params, decode)
+    }
+
+    /// The `index`th call's result in a batch response, decoded as `R`.
+    pub fn batch_result<R: serde::de::DeserializeOwned>(
+        response: &crate::client::BatchResponse,
+        index: usize,
+    ) -> Result<R, crate::client::ClientError> {
+        response.decode_at(index)
+    }
+
     /// Recognises a client call's application error through the generated
     /// wrapper `W` (which implements [`RpcError`] for the user's `E`), and
     /// unwraps it.

@@ -37,8 +37,17 @@ pub(crate) fn expand(api: &Api) -> TokenStream {
     });
     let vis = &item.vis;
     let client = naming::client(&item.ident);
+    let batch = naming::batch(&item.ident);
+    let methods = crate::expand::client::methods_module(api);
     quote! {
         #item
+
+        #methods
+
+        #[allow(missing_docs, dead_code)]
+        #vis struct #batch<'a, C> {
+            caller: &'a C,
+        }
 
         #[allow(missing_docs, dead_code)]
         #vis struct #client<C> {

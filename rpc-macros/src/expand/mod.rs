@@ -1,6 +1,7 @@
 //! Parse, validate, then write the server trait and the client; on any
 //! error, the errors plus a fallback so each mistake is reported once.
 
+mod batch;
 mod client;
 mod docs;
 mod fallback;
@@ -36,7 +37,8 @@ pub(crate) fn rpc(attr: TokenStream, item: TokenStream) -> TokenStream {
             } else {
                 TokenStream::new()
             };
-            quote!(#server #client)
+            let methods = client::methods_module(&api);
+            quote!(#server #methods #client)
         }
         Err(error) => {
             let error = error.to_compile_error();

@@ -12,7 +12,7 @@ mod decode;
 mod error;
 mod local;
 
-pub use batch::{BatchRequest, BatchResponse, BatchSlot};
+pub use batch::{BatchCall, BatchHandle, BatchRequest, BatchResponse, BatchSlot};
 pub use caller::Caller;
 pub use decode::{decode_batch_response, decode_response, write_batch_request};
 pub use error::{BoxError, ClientError};
