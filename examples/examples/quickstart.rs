@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use rpc_client::{BatchRequest, Caller, ClientError, EncodedParams, HttpClient, WsClient};
+use rpc_client::{Caller, ClientError, HttpClient, WsClient};
 use rpc_runtime::server::Server;
 use rpc_runtime::{rpc, Context, RpcError};
 use tracing_subscriber::layer::SubscriberExt as _;
@@ -80,14 +80,13 @@ async fn tour<C: Caller>(client: &CalculatorClient<C>) -> Result<(), Box<dyn std
     println!("  log(..) sent, no reply expected");
     println!("  whoami() = {}", client.whoami().await?);
 
-    let mut batch = BatchRequest::new();
-    let sum = batch.call::<i64>("calc.add", EncodedParams::from_value(&(20, 22))?);
-    batch.notify(
-        "calc.log",
-        EncodedParams::from_value(&["a notification inside a batch"])?,
-    );
-    let half = batch.call::<i64>("calc.divide", EncodedParams::from_value(&(84, 2))?);
-    let answers = client.caller().batch(batch).await?;
+    // A typed batch: each entry takes its method's arguments and yields
+    // its own result type (and application error) once the batch is back.
+    let mut batch = client.batch();
+    let sum = batch.add(20, 22);
+    batch.log("a notification inside a batch".to_owned());
+    let half = batch.divide(84, 2);
+    let answers = batch.send().await?;
     println!(
         "  batch [add(20, 22), log(..), divide(84, 2)] = [{}, {}]",
         answers.get(sum)?,

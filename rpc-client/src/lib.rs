@@ -143,7 +143,8 @@ pub use crate::http::{BuildError, HttpClient, HttpClientBuilder};
 pub use ::http::header;
 pub use id::IdGenerator;
 pub use rpc_runtime::client::{
-    BatchRequest, BatchResponse, BatchSlot, Caller, ClientError, LocalCaller,
+    BatchCall, BatchHandle, BatchRequest, BatchResponse, BatchSlot, Caller, ClientError,
+    LocalCaller,
 };
 pub use rpc_runtime::params::{EncodedParams, NamedParams, PositionalParams};
 pub use ws::{ConnectError, ConnectionState, ReconnectPolicy, WsClient, WsClientBuilder};
