@@ -3,6 +3,7 @@
 //! method and argument (for the client today, generated API docs later).
 
 use proc_macro2::{Span, TokenStream};
+use quote::ToTokens as _;
 use syn::{
     Attribute, FnArg, Ident, ItemTrait, LitStr, Pat, ReturnType, TraitItem, TraitItemFn, Type,
 };
@@ -57,8 +58,17 @@ pub(crate) enum Output {
     Unit,
     /// Any `T`: the method cannot fail with an application error.
     Plain(Box<Type>),
-    /// `Result<T, E>`: `E` is the method's application error.
-    Fallible { ok: Box<Type>, err: Box<Type> },
+    /// A type whose last path segment is `Result` (`Result<T, E>`, a crate's
+    /// `Result<T>` alias, `io::Result<T>`...): `core::result::Result<T, E>`
+    /// for the compiler to confirm. `ok` and `err` are `T` and `E` found
+    /// through the type system (`<ret as Fallible>::Ok` and `::Err`), not the
+    /// syntax, spanned at the argument written for them (else at `ret`), so a
+    /// type that cannot cross the wire is reported there.
+    Fallible {
+        ret: Box<Type>,
+        ok: Box<Type>,
+        err: Box<Type>,
+    },
 }
 
 impl Api {
@@ -223,10 +233,13 @@ impl Output {
                 return Output::Unit;
             }
         }
-        if let Some((ok, err)) = result_args(ty) {
+        if let Some(args) = result_args(ty) {
+            let mut args = args.into_iter();
+            let (ok_at, err_at) = (args.next(), args.next());
             return Output::Fallible {
-                ok: Box::new(ok),
-                err: Box::new(err),
+                ok: Box::new(fallible_part(ty, "Ok", ok_at.as_ref().unwrap_or(ty))),
+                err: Box::new(fallible_part(ty, "Err", err_at.as_ref().unwrap_or(ty))),
+                ret: ty.clone(),
             };
         }
         Output::Plain(ty.clone())
@@ -241,24 +254,43 @@ impl Output {
     }
 }
 
-/// `Result<T, E>` (any path whose last segment is `Result` with two type
-/// arguments) -> `(T, E)`.
-pub(crate) fn result_args(ty: &Type) -> Option<(Type, Type)> {
+/// The type arguments of a path whose last segment is `Result`, whatever
+/// their number (none for a bare `Result` alias); `None` for any other type.
+pub(crate) fn result_args(ty: &Type) -> Option<Vec<Type>> {
     let Type::Path(path) = ty else { return None };
+    if path.qself.is_some() {
+        return None;
+    }
     let last = path.path.segments.last()?;
     if last.ident != "Result" {
         return None;
     }
     let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
+        return Some(Vec::new());
     };
-    let mut types = args.args.iter().filter_map(|a| match a {
-        syn::GenericArgument::Type(t) => Some(t.clone()),
-        _ => None,
-    });
-    let ok = types.next()?;
-    let err = types.next()?;
-    types.next().is_none().then_some((ok, err))
+    Some(
+        args.args
+            .iter()
+            .filter_map(|a| match a {
+                syn::GenericArgument::Type(t) => Some(t.clone()),
+                _ => None,
+            })
+            .collect(),
+    )
+}
+
+/// `<ret as ::rpc_runtime::__private::Fallible>::{assoc}`, its first and
+/// last tokens spanned at the first and last tokens of `at`: errors about
+/// it (and about what is built from it) point at `at`.
+fn fallible_part(ret: &Type, assoc: &str, at: &Type) -> Type {
+    let tokens: Vec<proc_macro2::TokenTree> = at.to_token_stream().into_iter().collect();
+    let first = tokens
+        .first()
+        .map_or_else(Span::call_site, proc_macro2::TokenTree::span);
+    let last = tokens.last().map_or(first, proc_macro2::TokenTree::span);
+    let assoc = Ident::new(assoc, last);
+    let head = quote::quote_spanned!(first=> < #ret as ::rpc_runtime::__private::Fallible >::);
+    syn::parse_quote!(#head #assoc)
 }
 
 /// `&Context` or `&path::to::Context`.
@@ -290,24 +322,42 @@ mod tests {
         match Output::parse(&parse_quote!(-> #ty)) {
             Output::Unit => "unit".to_owned(),
             Output::Plain(ty) => format!("plain {}", ty.to_token_stream()),
-            Output::Fallible { ok, err } => {
-                format!("ok {} err {}", ok.to_token_stream(), err.to_token_stream())
-            }
+            Output::Fallible { ret, ok, err } => format!(
+                "fallible {} ok {} err {}",
+                ret.to_token_stream(),
+                ok.to_token_stream(),
+                err.to_token_stream()
+            ),
         }
     }
 
     #[test]
-    fn a_two_argument_result_is_fallible_whatever_its_path() {
-        assert_eq!(output(parse_quote!(Result<i64, E>)), "ok i64 err E");
+    fn any_result_is_fallible_whatever_its_path_and_arguments() {
+        let fallible = |ty: &str| {
+            format!("fallible {ty} ok < {ty} as :: rpc_runtime :: __private :: Fallible > :: Ok err < {ty} as :: rpc_runtime :: __private :: Fallible > :: Err")
+        };
+        assert_eq!(
+            output(parse_quote!(Result<i64, E>)),
+            fallible("Result < i64 , E >")
+        );
         assert_eq!(
             output(parse_quote!(std::result::Result<Vec<u8>, my::Error>)),
-            "ok Vec < u8 > err my :: Error"
+            fallible("std :: result :: Result < Vec < u8 > , my :: Error >")
         );
         assert_eq!(
             output(parse_quote!(anyhow::Result<i64>)),
-            "plain anyhow :: Result < i64 >"
+            fallible("anyhow :: Result < i64 >")
         );
+        assert_eq!(
+            output(parse_quote!(io::Result<()>)),
+            fallible("io :: Result < () >")
+        );
+        assert_eq!(output(parse_quote!(Result)), fallible("Result"));
         assert_eq!(output(parse_quote!(Option<i64>)), "plain Option < i64 >");
+        assert_eq!(
+            output(parse_quote!(Option<Result<i64>>)),
+            "plain Option < Result < i64 > >"
+        );
         assert_eq!(output(parse_quote!(())), "unit");
         assert!(matches!(Output::parse(&ReturnType::Default), Output::Unit));
     }
