@@ -3,7 +3,6 @@
 //! method and argument (for the client today, generated API docs later).
 
 use proc_macro2::{Span, TokenStream};
-use quote::ToTokens as _;
 use syn::{
     Attribute, FnArg, Ident, ItemTrait, LitStr, Pat, ReturnType, TraitItem, TraitItemFn, Type,
 };
@@ -234,12 +233,21 @@ impl Output {
             }
         }
         if let Some(args) = result_args(ty) {
-            let mut args = args.into_iter();
-            let (ok_at, err_at) = (args.next(), args.next());
+            // `Result<T, E>` as written: `T` and `E` are the arguments (the
+            // server confirms that the type is `core::result::Result`, so a
+            // type of another kind cannot pass for one). Any other form (an
+            // alias): `T` and `E` through the type system.
+            let (ok, err) = match <[Type; 2]>::try_from(args) {
+                Ok([ok, err]) => (ok, err),
+                Err(args) => (
+                    fallible_part(ty, "Ok", args.first().unwrap_or(ty)),
+                    fallible_part(ty, "Err", ty),
+                ),
+            };
             return Output::Fallible {
-                ok: Box::new(fallible_part(ty, "Ok", ok_at.as_ref().unwrap_or(ty))),
-                err: Box::new(fallible_part(ty, "Err", err_at.as_ref().unwrap_or(ty))),
                 ret: ty.clone(),
+                ok: Box::new(ok),
+                err: Box::new(err),
             };
         }
         Output::Plain(ty.clone())
@@ -279,26 +287,39 @@ pub(crate) fn result_args(ty: &Type) -> Option<Vec<Type>> {
     )
 }
 
-/// `<ret as ::rpc_runtime::__private::Fallible>::{assoc}`, its first and
-/// last tokens spanned at the first and last tokens of `at`: errors about
-/// it (and about what is built from it) point at `at`.
-fn fallible_part(ret: &Type, assoc: &str, at: &Type) -> Type {
-    let tokens: Vec<proc_macro2::TokenTree> = at.to_token_stream().into_iter().collect();
+/// The spans of the first and last tokens of `tokens`: code spanned from
+/// one to the other is reported across all of `tokens` (`Span::join` is not
+/// stable).
+pub(crate) fn first_and_last_span(tokens: &impl quote::ToTokens) -> (Span, Span) {
+    let tokens: Vec<proc_macro2::TokenTree> = tokens.to_token_stream().into_iter().collect();
     let first = tokens
         .first()
         .map_or_else(Span::call_site, proc_macro2::TokenTree::span);
     let last = tokens.last().map_or(first, proc_macro2::TokenTree::span);
+    (first, last)
+}
+
+/// `<ret as ::rpc_runtime::__private::Fallible>::{assoc}`, its first and
+/// last tokens spanned at the first and last tokens of `at`: errors about
+/// it (and about what is built from it) point at `at`.
+fn fallible_part(ret: &Type, assoc: &str, at: &Type) -> Type {
+    let (first, last) = first_and_last_span(at);
     let assoc = Ident::new(assoc, last);
     let head = quote::quote_spanned!(first=> < #ret as ::rpc_runtime::__private::Fallible >::);
     syn::parse_quote!(#head #assoc)
 }
 
-/// `&Context` or `&path::to::Context`.
+/// `&Context` or `&path::to::Context` (not `&mut`).
 pub(crate) fn is_context(ty: &Type) -> bool {
     let Type::Reference(reference) = ty else {
         return false;
     };
-    let Type::Path(path) = &*reference.elem else {
+    reference.mutability.is_none() && is_context_path(&reference.elem)
+}
+
+/// `Context` or `path::to::Context`, without generic arguments.
+pub(crate) fn is_context_path(ty: &Type) -> bool {
+    let Type::Path(path) = ty else {
         return false;
     };
     path.qself.is_none()
@@ -307,6 +328,39 @@ pub(crate) fn is_context(ty: &Type) -> bool {
             .segments
             .last()
             .is_some_and(|s| s.ident == "Context" && s.arguments.is_none())
+}
+
+/// The context taken other than as `&Context`: by value, `&mut Context`,
+/// `Arc<Context>` (or `Rc`, `Box`), `Option<&Context>`. What to say about it.
+pub(crate) fn misused_context(ty: &Type) -> Option<&'static str> {
+    if is_context_path(ty) {
+        return Some(
+            "the context is not a JSON param and is not given away: take it as `ctx: &Context`",
+        );
+    }
+    if let Type::Reference(reference) = ty {
+        return (reference.mutability.is_some() && is_context_path(&reference.elem)).then_some(
+            "the context is shared, not mutable: take it as `ctx: &Context` (its typed state can use interior mutability)",
+        );
+    }
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let [syn::GenericArgument::Type(inner)] = args.args.iter().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let wrapper = last.ident.to_string();
+    match wrapper.as_str() {
+        "Arc" | "Rc" | "Box" if is_context_path(inner) => Some(
+            "the context is lent for the call: take it as `ctx: &Context`, and clone it (a cheap handle) to keep it",
+        ),
+        "Option" if is_context(inner) || is_context_path(inner) => Some(
+            "every call has a context: take it as `ctx: &Context`, not in an `Option`",
+        ),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -338,11 +392,11 @@ mod tests {
         };
         assert_eq!(
             output(parse_quote!(Result<i64, E>)),
-            fallible("Result < i64 , E >")
+            "fallible Result < i64 , E > ok i64 err E"
         );
         assert_eq!(
             output(parse_quote!(std::result::Result<Vec<u8>, my::Error>)),
-            fallible("std :: result :: Result < Vec < u8 > , my :: Error >")
+            "fallible std :: result :: Result < Vec < u8 > , my :: Error > ok Vec < u8 > err my :: Error"
         );
         assert_eq!(
             output(parse_quote!(anyhow::Result<i64>)),
@@ -370,6 +424,29 @@ mod tests {
         assert!(!is_context(&parse_quote!(Context)));
         assert!(!is_context(&parse_quote!(&str)));
         assert!(!is_context(&parse_quote!(&Context<T>)));
+        assert!(!is_context(&parse_quote!(&mut Context)));
+    }
+
+    #[test]
+    fn the_context_taken_any_other_way_is_a_mistake() {
+        for ty in [
+            parse_quote!(Context),
+            parse_quote!(rpc_runtime::Context),
+            parse_quote!(&mut Context),
+            parse_quote!(Arc<Context>),
+            parse_quote!(std::sync::Arc<rpc_runtime::Context>),
+            parse_quote!(Option<&Context>),
+        ] {
+            assert!(misused_context(&ty).is_some(), "{}", ty.to_token_stream());
+        }
+        for ty in [
+            parse_quote!(&Context),
+            parse_quote!(Arc<String>),
+            parse_quote!(Option<i64>),
+            parse_quote!(Context<T>),
+        ] {
+            assert!(misused_context(&ty).is_none(), "{}", ty.to_token_stream());
+        }
     }
 
     #[test]

@@ -119,11 +119,13 @@ fn register(api: &Api, method: &Method) -> TokenStream {
             // Through the trait, not by matching on the syntax: a type named
             // `Result` that is not `core::result::Result` is reported here,
             // at the return type.
-            let into_result = quote_spanned! {ret.span()=>
-                <#ret as ::rpc_runtime::__private::Fallible>::into_result
+            let (first, last) = crate::ast::first_and_last_span(ret);
+            let head = quote_spanned! {first=>
+                <#ret as ::rpc_runtime::__private::Fallible>::
             };
+            let into_result = quote_spanned! {last=> #head into_result(#out)};
             quote! {
-                match #into_result(#out) {
+                match #into_result {
                     #result::Ok(value) => #result::Ok(#wrap(value)),
                     #result::Err(error) => #result::Err(#failure::App(#app(error))),
                 }
