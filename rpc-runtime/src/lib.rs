@@ -205,6 +205,13 @@ pub mod __private {
     pub struct SchemaProbe<T: ?Sized>(core::marker::PhantomData<fn() -> Box<T>>);
 
     #[cfg(feature = "openrpc")]
+    impl<T: ?Sized> Default for SchemaProbe<T> {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    #[cfg(feature = "openrpc")]
     impl<T: ?Sized> SchemaProbe<T> {
         /// A probe for `T`.
         #[must_use]
