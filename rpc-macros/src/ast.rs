@@ -57,8 +57,17 @@ pub(crate) enum Output {
     Unit,
     /// Any `T`: the method cannot fail with an application error.
     Plain(Box<Type>),
-    /// `Result<T, E>`: `E` is the method's application error.
-    Fallible { ok: Box<Type>, err: Box<Type> },
+    /// A type whose last path segment is `Result` (`Result<T, E>`, a crate's
+    /// `Result<T>` alias, `io::Result<T>`...): `core::result::Result<T, E>`
+    /// for the compiler to confirm. `ok` and `err` are `T` and `E` found
+    /// through the type system (`<ret as Fallible>::Ok` and `::Err`), not the
+    /// syntax, spanned at the argument written for them (else at `ret`), so a
+    /// type that cannot cross the wire is reported there.
+    Fallible {
+        ret: Box<Type>,
+        ok: Box<Type>,
+        err: Box<Type>,
+    },
 }
 
 impl Api {
@@ -223,8 +232,20 @@ impl Output {
                 return Output::Unit;
             }
         }
-        if let Some((ok, err)) = result_args(ty) {
+        if let Some(args) = result_args(ty) {
+            // `Result<T, E>` as written: `T` and `E` are the arguments (the
+            // server confirms that the type is `core::result::Result`, so a
+            // type of another kind cannot pass for one). Any other form (an
+            // alias): `T` and `E` through the type system.
+            let (ok, err) = match <[Type; 2]>::try_from(args) {
+                Ok([ok, err]) => (ok, err),
+                Err(args) => (
+                    fallible_part(ty, "Ok", args.first().unwrap_or(ty)),
+                    fallible_part(ty, "Err", ty),
+                ),
+            };
             return Output::Fallible {
+                ret: ty.clone(),
                 ok: Box::new(ok),
                 err: Box::new(err),
             };
@@ -241,32 +262,64 @@ impl Output {
     }
 }
 
-/// `Result<T, E>` (any path whose last segment is `Result` with two type
-/// arguments) -> `(T, E)`.
-pub(crate) fn result_args(ty: &Type) -> Option<(Type, Type)> {
+/// The type arguments of a path whose last segment is `Result`, whatever
+/// their number (none for a bare `Result` alias); `None` for any other type.
+pub(crate) fn result_args(ty: &Type) -> Option<Vec<Type>> {
     let Type::Path(path) = ty else { return None };
+    if path.qself.is_some() {
+        return None;
+    }
     let last = path.path.segments.last()?;
     if last.ident != "Result" {
         return None;
     }
     let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
+        return Some(Vec::new());
     };
-    let mut types = args.args.iter().filter_map(|a| match a {
-        syn::GenericArgument::Type(t) => Some(t.clone()),
-        _ => None,
-    });
-    let ok = types.next()?;
-    let err = types.next()?;
-    types.next().is_none().then_some((ok, err))
+    Some(
+        args.args
+            .iter()
+            .filter_map(|a| match a {
+                syn::GenericArgument::Type(t) => Some(t.clone()),
+                _ => None,
+            })
+            .collect(),
+    )
 }
 
-/// `&Context` or `&path::to::Context`.
+/// The spans of the first and last tokens of `tokens`: code spanned from
+/// one to the other is reported across all of `tokens` (`Span::join` is not
+/// stable).
+pub(crate) fn first_and_last_span(tokens: &impl quote::ToTokens) -> (Span, Span) {
+    let tokens: Vec<proc_macro2::TokenTree> = tokens.to_token_stream().into_iter().collect();
+    let first = tokens
+        .first()
+        .map_or_else(Span::call_site, proc_macro2::TokenTree::span);
+    let last = tokens.last().map_or(first, proc_macro2::TokenTree::span);
+    (first, last)
+}
+
+/// `<ret as ::rpc_runtime::__private::Fallible>::{assoc}`, its first and
+/// last tokens spanned at the first and last tokens of `at`: errors about
+/// it (and about what is built from it) point at `at`.
+fn fallible_part(ret: &Type, assoc: &str, at: &Type) -> Type {
+    let (first, last) = first_and_last_span(at);
+    let assoc = Ident::new(assoc, last);
+    let head = quote::quote_spanned!(first=> < #ret as ::rpc_runtime::__private::Fallible >::);
+    syn::parse_quote!(#head #assoc)
+}
+
+/// `&Context` or `&path::to::Context` (not `&mut`).
 pub(crate) fn is_context(ty: &Type) -> bool {
     let Type::Reference(reference) = ty else {
         return false;
     };
-    let Type::Path(path) = &*reference.elem else {
+    reference.mutability.is_none() && is_context_path(&reference.elem)
+}
+
+/// `Context` or `path::to::Context`, without generic arguments.
+pub(crate) fn is_context_path(ty: &Type) -> bool {
+    let Type::Path(path) = ty else {
         return false;
     };
     path.qself.is_none()
@@ -275,6 +328,39 @@ pub(crate) fn is_context(ty: &Type) -> bool {
             .segments
             .last()
             .is_some_and(|s| s.ident == "Context" && s.arguments.is_none())
+}
+
+/// The context taken other than as `&Context`: by value, `&mut Context`,
+/// `Arc<Context>` (or `Rc`, `Box`), `Option<&Context>`. What to say about it.
+pub(crate) fn misused_context(ty: &Type) -> Option<&'static str> {
+    if is_context_path(ty) {
+        return Some(
+            "the context is not a JSON param and is not given away: take it as `ctx: &Context`",
+        );
+    }
+    if let Type::Reference(reference) = ty {
+        return (reference.mutability.is_some() && is_context_path(&reference.elem)).then_some(
+            "the context is shared, not mutable: take it as `ctx: &Context` (its typed state can use interior mutability)",
+        );
+    }
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let [syn::GenericArgument::Type(inner)] = args.args.iter().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let wrapper = last.ident.to_string();
+    match wrapper.as_str() {
+        "Arc" | "Rc" | "Box" if is_context_path(inner) => Some(
+            "the context is lent for the call: take it as `ctx: &Context`, and clone it (a cheap handle) to keep it",
+        ),
+        "Option" if is_context(inner) || is_context_path(inner) => Some(
+            "every call has a context: take it as `ctx: &Context`, not in an `Option`",
+        ),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -290,24 +376,42 @@ mod tests {
         match Output::parse(&parse_quote!(-> #ty)) {
             Output::Unit => "unit".to_owned(),
             Output::Plain(ty) => format!("plain {}", ty.to_token_stream()),
-            Output::Fallible { ok, err } => {
-                format!("ok {} err {}", ok.to_token_stream(), err.to_token_stream())
-            }
+            Output::Fallible { ret, ok, err } => format!(
+                "fallible {} ok {} err {}",
+                ret.to_token_stream(),
+                ok.to_token_stream(),
+                err.to_token_stream()
+            ),
         }
     }
 
     #[test]
-    fn a_two_argument_result_is_fallible_whatever_its_path() {
-        assert_eq!(output(parse_quote!(Result<i64, E>)), "ok i64 err E");
+    fn any_result_is_fallible_whatever_its_path_and_arguments() {
+        let fallible = |ty: &str| {
+            format!("fallible {ty} ok < {ty} as :: rpc_runtime :: __private :: Fallible > :: Ok err < {ty} as :: rpc_runtime :: __private :: Fallible > :: Err")
+        };
+        assert_eq!(
+            output(parse_quote!(Result<i64, E>)),
+            "fallible Result < i64 , E > ok i64 err E"
+        );
         assert_eq!(
             output(parse_quote!(std::result::Result<Vec<u8>, my::Error>)),
-            "ok Vec < u8 > err my :: Error"
+            "fallible std :: result :: Result < Vec < u8 > , my :: Error > ok Vec < u8 > err my :: Error"
         );
         assert_eq!(
             output(parse_quote!(anyhow::Result<i64>)),
-            "plain anyhow :: Result < i64 >"
+            fallible("anyhow :: Result < i64 >")
         );
+        assert_eq!(
+            output(parse_quote!(io::Result<()>)),
+            fallible("io :: Result < () >")
+        );
+        assert_eq!(output(parse_quote!(Result)), fallible("Result"));
         assert_eq!(output(parse_quote!(Option<i64>)), "plain Option < i64 >");
+        assert_eq!(
+            output(parse_quote!(Option<Result<i64>>)),
+            "plain Option < Result < i64 > >"
+        );
         assert_eq!(output(parse_quote!(())), "unit");
         assert!(matches!(Output::parse(&ReturnType::Default), Output::Unit));
     }
@@ -320,6 +424,29 @@ mod tests {
         assert!(!is_context(&parse_quote!(Context)));
         assert!(!is_context(&parse_quote!(&str)));
         assert!(!is_context(&parse_quote!(&Context<T>)));
+        assert!(!is_context(&parse_quote!(&mut Context)));
+    }
+
+    #[test]
+    fn the_context_taken_any_other_way_is_a_mistake() {
+        for ty in [
+            parse_quote!(Context),
+            parse_quote!(rpc_runtime::Context),
+            parse_quote!(&mut Context),
+            parse_quote!(Arc<Context>),
+            parse_quote!(std::sync::Arc<rpc_runtime::Context>),
+            parse_quote!(Option<&Context>),
+        ] {
+            assert!(misused_context(&ty).is_some(), "{}", ty.to_token_stream());
+        }
+        for ty in [
+            parse_quote!(&Context),
+            parse_quote!(Arc<String>),
+            parse_quote!(Option<i64>),
+            parse_quote!(Context<T>),
+        ] {
+            assert!(misused_context(&ty).is_none(), "{}", ty.to_token_stream());
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use quote::ToTokens as _;
 use syn::Type;
 
-use crate::ast::{is_context, Api, Method, Output};
+use crate::ast::{is_context, misused_context, Api, Method, Output};
 use crate::errors::Errors;
 use crate::naming;
 
@@ -192,6 +192,10 @@ fn check_args(method: &Method, errors: &mut Errors) {
 }
 
 fn check_arg_type(ty: &Type, errors: &mut Errors) {
+    if let Some(message) = misused_context(ty) {
+        errors.at(ty, message);
+        return;
+    }
     match ty {
         Type::ImplTrait(_) => errors.at(
             ty,

@@ -33,7 +33,7 @@ use crate::protocol::{codes, ErrorObject, ErrorObjectOwned};
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be sent as a JSON-RPC error",
-    note = "implement `rpc_runtime::RpcError` for it (or derive it), or return `rpc_runtime::InternalError` for opaque failures"
+    note = "implement `rpc_runtime::RpcError` for it (or derive it), or map it to an error type that implements it: for opaque failures return `rpc_runtime::InternalError` (`?` converts any `std::error::Error`; else `.map_err(InternalError::new)`)"
 )]
 pub trait RpcError: Sized {
     /// The error object sent to the caller.

@@ -144,6 +144,110 @@ pub mod __private {
     use crate::protocol::ErrorObjectOwned;
     use crate::{MethodInfo, RegisterError, RpcError};
 
+    /// A method's return type named `Result`: `core::result::Result<T, E>`,
+    /// however it is spelled (`Result<T, E>`, a crate's `Result<T>` alias,
+    /// `io::Result<T>`...). The expansion finds the result and the
+    /// application error through it, so an alias cannot change what goes on
+    /// the wire.
+    ///
+    /// ```
+    /// use rpc_runtime::__private::Fallible;
+    /// type Result<T> = std::result::Result<T, rpc_runtime::InternalError>;
+    /// let ok: <Result<u64> as Fallible>::Ok = 10;
+    /// assert_eq!(Fallible::into_result(Result::Ok(ok)).ok(), Some(10));
+    /// ```
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not `core::result::Result`: an #[rpc] method cannot return it",
+        label = "a return type named `Result` must be `core::result::Result<T, E>` (or an alias of it)",
+        note = "to send this type as a plain result, give it another name (`use .. as ..`)"
+    )]
+    pub trait Fallible {
+        /// The success type, `T`.
+        type Ok;
+        /// The application error, `E`.
+        type Err;
+        /// The value as a `Result`.
+        ///
+        /// # Errors
+        ///
+        /// `Err` when the method failed.
+        fn into_result(self) -> Result<Self::Ok, Self::Err>;
+    }
+
+    impl<T, E> Fallible for Result<T, E> {
+        type Ok = T;
+        type Err = E;
+        fn into_result(self) -> Self {
+            self
+        }
+    }
+
+    /// Asks for the JSON Schema of `T` when it has one, an "any value"
+    /// schema otherwise (see [`SchemaSet::any_value_for`]). The expansion calls
+    /// `(&SchemaProbe::<T>::new()).schema(..)` with both [`ViaJsonSchema`] and
+    /// [`ViaAnyValue`] in scope: method lookup takes the `JsonSchema` impl
+    /// (on `SchemaProbe<T>`) when `T` has it, else the fallback (on
+    /// `&SchemaProbe<T>`). This works because the types are concrete there.
+    ///
+    /// [`SchemaSet::any_value_for`]: crate::openrpc::SchemaSet::any_value_for
+    ///
+    /// ```
+    /// use rpc_runtime::__private::{SchemaProbe, ViaAnyValue as _, ViaJsonSchema as _};
+    /// use rpc_runtime::openrpc::SchemaSet;
+    ///
+    /// struct NoSchema;
+    /// let mut set = SchemaSet::new();
+    /// assert_eq!((&SchemaProbe::<i64>::new()).schema(&mut set)["type"], "integer");
+    /// let any = (&SchemaProbe::<NoSchema>::new()).schema(&mut set);
+    /// assert!(any["title"].as_str().unwrap().ends_with("NoSchema"));
+    /// ```
+    #[cfg(feature = "openrpc")]
+    pub struct SchemaProbe<T: ?Sized>(core::marker::PhantomData<fn() -> Box<T>>);
+
+    #[cfg(feature = "openrpc")]
+    impl<T: ?Sized> Default for SchemaProbe<T> {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    #[cfg(feature = "openrpc")]
+    impl<T: ?Sized> SchemaProbe<T> {
+        /// A probe for `T`.
+        #[must_use]
+        pub const fn new() -> Self {
+            Self(core::marker::PhantomData)
+        }
+    }
+
+    /// The probe's choice for a type with a JSON Schema.
+    #[cfg(feature = "openrpc")]
+    pub trait ViaJsonSchema {
+        /// `T`'s own schema.
+        fn schema(&self, set: &mut crate::openrpc::SchemaSet) -> serde_json::Value;
+    }
+
+    #[cfg(feature = "openrpc")]
+    impl<T: crate::openrpc::JsonSchema + ?Sized> ViaJsonSchema for SchemaProbe<T> {
+        fn schema(&self, set: &mut crate::openrpc::SchemaSet) -> serde_json::Value {
+            set.schema_for::<T>()
+        }
+    }
+
+    /// The probe's fallback, for any type.
+    #[cfg(feature = "openrpc")]
+    pub trait ViaAnyValue {
+        /// An "any value" schema naming `T`.
+        fn schema(&self, set: &mut crate::openrpc::SchemaSet) -> serde_json::Value;
+    }
+
+    #[cfg(feature = "openrpc")]
+    impl<T: ?Sized> ViaAnyValue for &SchemaProbe<T> {
+        fn schema(&self, set: &mut crate::openrpc::SchemaSet) -> serde_json::Value {
+            set.any_value_for::<T>()
+        }
+    }
+
     /// Why a generated handler failed: its params did not decode, or the
     /// method returned its application error.
     #[derive(Debug)]

@@ -178,6 +178,38 @@ impl Plain for Plainer {
     }
 }
 
+/// A type with serde's traits only: no `JsonSchema`.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct Receipt {
+    /// What was paid.
+    pub amount: u64,
+}
+
+/// Serde-only and `JsonSchema` types side by side in one documented trait.
+#[rpc(namespace = "shop")]
+pub trait Shop {
+    /// Pays for a point, gets a receipt.
+    fn pay(&self, at: Point, receipt: Receipt) -> Receipt;
+    /// The receipts so far.
+    fn receipts(&self, limit: Option<u32>) -> Result<Vec<Receipt>, GeoError>;
+    /// Where the shop is.
+    fn location(&self, receipt: Receipt) -> Point;
+}
+
+struct Shopper;
+
+impl Shop for Shopper {
+    fn pay(&self, _at: Point, receipt: Receipt) -> Receipt {
+        receipt
+    }
+    fn receipts(&self, _limit: Option<u32>) -> Result<Vec<Receipt>, GeoError> {
+        Ok(vec![Receipt { amount: 3 }])
+    }
+    fn location(&self, _receipt: Receipt) -> Point {
+        Point { x: 1.0, y: 2.0 }
+    }
+}
+
 /// `examples/discover.rs`, compiled in, to validate its document.
 #[path = "../../examples/examples/discover.rs"]
 #[allow(dead_code, unreachable_pub, missing_docs)]
@@ -424,6 +456,64 @@ fn methods_without_docs_are_still_listed() {
     assert_eq!(method(&doc, "ping")["x-aliases"], json!(["p"]));
     assert!(doc.get("components").is_none());
     assert_valid(&doc);
+}
+
+#[test]
+fn a_type_without_json_schema_is_any_value_named_after_the_rust_type() {
+    let doc = document(&Shopper.into_router());
+    let any_receipt = |schema: &Value| {
+        let title = schema["title"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{schema:#}"));
+        assert!(title.ends_with("::Receipt"), "{title}");
+        assert!(schema["description"]
+            .as_str()
+            .unwrap()
+            .contains("no JSON Schema"));
+        assert_eq!(
+            schema.as_object().unwrap().len(),
+            2,
+            "nothing but title and description: {schema:#}"
+        );
+    };
+    let pay = method(&doc, "shop.pay");
+    assert_eq!(
+        pay["params"][0]["schema"]["$ref"],
+        "#/components/schemas/Point"
+    );
+    any_receipt(&pay["params"][1]["schema"]);
+    any_receipt(&pay["result"]["schema"]);
+    let receipts = method(&doc, "shop.receipts");
+    assert_eq!(
+        receipts["params"][0]["schema"]["type"],
+        json!(["integer", "null"])
+    );
+    assert!(receipts["result"]["schema"]["title"]
+        .as_str()
+        .unwrap()
+        .contains("Vec<"));
+    assert_eq!(receipts["errors"][0]["code"], 1001);
+    let location = method(&doc, "shop.location");
+    any_receipt(&location["params"][0]["schema"]);
+    assert_eq!(
+        location["result"]["schema"]["$ref"],
+        "#/components/schemas/Point"
+    );
+    assert!(doc["components"]["schemas"].get("Receipt").is_none());
+    assert_valid(&doc);
+}
+
+#[tokio::test]
+async fn a_type_without_json_schema_is_served() {
+    let router = Shopper.into_router();
+    let reply = router
+        .handle(
+            r#"{"jsonrpc":"2.0","method":"shop.pay","params":[{"x":0,"y":0},{"amount":5}],"id":1}"#,
+            &Context::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(reply, r#"{"jsonrpc":"2.0","result":{"amount":5},"id":1}"#);
 }
 
 #[test]

@@ -106,12 +106,20 @@ fn param(arg: &Arg) -> TokenStream {
     }
 }
 
-/// The schema of `ty`, asked for at the user's type: a type without
-/// `JsonSchema` is reported there.
+/// The schema of `ty`: its `JsonSchema` when it has one, else "any value"
+/// naming the type (autoref specialization: the probe's `JsonSchema` impl
+/// is on `SchemaProbe<T>`, the fallback on `&SchemaProbe<T>`, so method
+/// lookup on `&SchemaProbe<T>` picks the first when `T: JsonSchema` holds;
+/// the types are concrete here, so it is decided for each). A type with only
+/// serde's traits is still documented, and no error is added.
 fn schema_of(ty: &Type) -> TokenStream {
     let schemas = naming::local("schemas");
-    quote_spanned! {ty.span()=>
-        #schemas.schema_for::<#ty>()
+    quote! {
+        {
+            #[allow(unused_imports)]
+            use ::rpc_runtime::__private::{ViaAnyValue as _, ViaJsonSchema as _};
+            (&::rpc_runtime::__private::SchemaProbe::<#ty>::new()).schema(&mut #schemas)
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! `Send` futures, plus a provided `into_router` that registers every method.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned as _;
 use syn::{FnArg, ItemTrait, ReturnType, TraitItem};
 
@@ -112,12 +112,20 @@ fn register(api: &Api, method: &Method) -> TokenStream {
             wrappers.push(wire::send(&wrap, ty));
             quote!(#result::Ok::<#wrap, #infallible>(#wrap(#out)))
         }
-        Output::Fallible { ok, err } => {
+        Output::Fallible { ret, ok, err } => {
             let (wrap, app) = (naming::wrapper("Out"), naming::wrapper("AppError"));
             wrappers.push(wire::send(&wrap, ok));
             wrappers.push(wire::app_error(&app, err));
+            // Through the trait, not by matching on the syntax: a type named
+            // `Result` that is not `core::result::Result` is reported here,
+            // at the return type.
+            let (first, last) = crate::ast::first_and_last_span(ret);
+            let head = quote_spanned! {first=>
+                <#ret as ::rpc_runtime::__private::Fallible>::
+            };
+            let into_result = quote_spanned! {last=> #head into_result(#out)};
             quote! {
-                match #out {
+                match #into_result {
                     #result::Ok(value) => #result::Ok(#wrap(value)),
                     #result::Err(error) => #result::Err(#failure::App(#app(error))),
                 }

@@ -5,7 +5,8 @@
 //! `#[rpc]` builds each trait's [`ApiDoc`] from the trait itself, once: the
 //! method names (after the namespace, aliases under `x-aliases`), summary and
 //! description from doc comments, each param as a content descriptor (JSON
-//! name, description, JSON Schema through [`schemars`], `required: false`
+//! name, description, JSON Schema through [`schemars`] (any value for a type
+//! without one), `required: false`
 //! for an `Option`), the result's schema (none for a notification),
 //! `deprecated`, and the application errors the method's error type
 //! declares. Routers carry their docs through
@@ -55,10 +56,13 @@ pub use schemas::SchemaSet;
 pub(crate) use discover::render_document;
 
 /// The `schemars` the documents are built with (1.x). Param and result
-/// types of a documented `#[rpc]` trait implement its [`JsonSchema`]:
-/// derive it with your own `schemars = "1"` dependency (the same crate), or
-/// through this re-export with `#[schemars(crate = "rpc_runtime::openrpc::schemars")]`.
+/// types of a documented `#[rpc]` trait that implement its [`JsonSchema`]
+/// are described by it: derive it with your own `schemars = "1"` dependency
+/// (the same crate), or through this re-export with
+/// `#[schemars(crate = "rpc_runtime::openrpc::schemars")]`. Types without it
+/// are documented as any value (see [`SchemaSet::any_value_for`]).
 pub use schemars;
-/// The trait every param and result type of a documented `#[rpc]` trait
-/// implements (derive it); [`#[rpc(no_docs)]`](crate::rpc) opts a trait out.
+/// The trait that gives a param or result type of a documented `#[rpc]`
+/// trait its schema (derive it); a type without it is documented as any
+/// value, and [`#[rpc(no_docs)]`](crate::rpc) opts a trait out.
 pub use schemars::JsonSchema;

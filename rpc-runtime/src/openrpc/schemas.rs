@@ -72,6 +72,27 @@ impl SchemaSet {
         schema.to_value()
     }
 
+    /// The schema of a type without [`JsonSchema`](super::JsonSchema): any
+    /// value (`{}`), titled with the Rust type's name so a reader knows what
+    /// to expect. `#[rpc]` uses it for param and result types that only
+    /// implement serde's traits.
+    ///
+    /// ```
+    /// use rpc_runtime::openrpc::SchemaSet;
+    ///
+    /// struct Opaque;
+    /// let schema = SchemaSet::new().any_value_for::<Opaque>();
+    /// assert!(schema["title"].as_str().unwrap().ends_with("Opaque"));
+    /// assert!(schema.get("type").is_none());
+    /// ```
+    pub fn any_value_for<T: ?Sized>(&mut self) -> Value {
+        let name = std::any::type_name::<T>();
+        serde_json::json!({
+            "title": name,
+            "description": format!("Any JSON value: `{name}` has no JSON Schema."),
+        })
+    }
+
     /// The named schemas collected so far.
     #[must_use]
     pub fn into_schemas(mut self) -> BTreeMap<String, Value> {

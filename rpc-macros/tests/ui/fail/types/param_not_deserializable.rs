@@ -1,6 +1,6 @@
 use rpc_runtime::rpc;
 
-#[derive(serde::Serialize, schemars::JsonSchema)]
+#[derive(serde::Serialize)]
 pub struct Point {
     pub x: i64,
 }

@@ -1,6 +1,6 @@
 use rpc_runtime::rpc;
 
-#[derive(serde::Deserialize, schemars::JsonSchema)]
+#[derive(serde::Deserialize)]
 pub struct Report {
     pub lines: Vec<String>,
 }
