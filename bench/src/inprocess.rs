@@ -218,11 +218,11 @@ pub(crate) fn run(loops: usize, per_loop: Duration) -> Result<Results, BoxError>
 }
 
 /// `bench count CASE N`: answers the in-process case `CASE` (`plain`,
-/// `decoding`, `pass-on`, `access-log`, `metrics`, `batch`) `N` times and
+/// `decoding`, `named`, `pass-on`, `access-log`, `metrics`, `batch`) `N` times and
 /// nothing else, for an instruction count under callgrind, which unlike
 /// timings is the same however busy the machine is.
 pub(crate) fn count(args: &[String]) -> Result<(), BoxError> {
-    let usage = "usage: bench count plain|decoding|pass-on|access-log|metrics|batch N";
+    let usage = "usage: bench count plain|decoding|named|pass-on|access-log|metrics|batch N";
     let (case, n) = match args {
         [case, n] => (
             case.as_str(),
@@ -235,6 +235,7 @@ pub(crate) fn count(args: &[String]) -> Result<(), BoxError> {
     let (router, text) = match case {
         "plain" => (plain, POSITIONAL),
         "decoding" => (plain, POSITIONAL_DECODING),
+        "named" => (plain, NAMED),
         "batch" => (plain, batch.as_str()),
         "pass-on" => (plain.layer(tower_layer::layer_fn(PassOn)), POSITIONAL),
         "access-log" => {

@@ -158,6 +158,7 @@ struct ItemSeed;
 impl<'de> DeserializeSeed<'de> for ItemSeed {
     type Value = RawItem<'de>;
 
+    #[inline]
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
@@ -194,6 +195,7 @@ pub(crate) enum Field {
 }
 
 impl<'de> de::Deserialize<'de> for Field {
+    #[inline]
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_str(FieldVisitor)
     }
@@ -208,6 +210,7 @@ impl Visitor<'_> for FieldVisitor {
         f.write_str("a member name")
     }
 
+    #[inline]
     fn visit_str<E: de::Error>(self, key: &str) -> Result<Field, E> {
         Ok(match key {
             "jsonrpc" => Field::Jsonrpc,
@@ -268,6 +271,7 @@ struct StrSeed;
 impl<'de> DeserializeSeed<'de> for StrSeed {
     type Value = StrMember<'de>;
 
+    #[inline]
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
@@ -286,10 +290,12 @@ impl<'de> Visitor<'de> for StrSeed {
 
     not_structured!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64);
 
+    #[inline]
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
         Ok(StrMember::Str(Cow::Borrowed(v)))
     }
 
+    #[inline]
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
         Ok(StrMember::Str(Cow::Owned(v.to_owned())))
     }
