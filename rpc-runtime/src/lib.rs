@@ -6,13 +6,13 @@
 //! A JSON-RPC exchange is text in, text out: [`Router::message`] (awaited:
 //! [`Router::handle`]) takes one message and returns the response text, or
 //! nothing. Transports only frame and move text between a socket and the
-//! router; [middleware](middleware) wraps the one path every call takes.
+//! router; [middleware] wraps the one path every call takes.
 //!
 //! Where a request goes: the transport hands each message, with the
 //! connection's [`Context`], to [`Router::message`]. A plain call to a
 //! method registered by argument types is read there in one pass, its
-//! params decoded straight into the argument types (routers without
-//! layers); any other message is parsed once, its responses handed to the
+//! params decoded straight into the argument types (with layers, the
+//! decoded arguments wait while the call passes them); any other message is parsed once, its responses handed to the
 //! transport's [`ResponseSink`] (a bidirectional connection's waiting
 //! calls), and each call, alone or in a batch (members run concurrently),
 //! passes the router's [layers](Router::layer) to the method table, where

@@ -1,8 +1,8 @@
 //! Dispatch behind the core entry. A plain single request to a method
-//! registered by argument types is read in one pass (when the router has no
-//! layers: they must see the params raw); everything else is parsed once
-//! into entries that are answered in place, or awaited when a handler or a
-//! layer waits.
+//! registered by argument types is read in one pass (through the layers,
+//! when the router has any, with its arguments decoded and waiting);
+//! everything else is parsed once into entries that are answered in place,
+//! or awaited when a handler or a layer waits.
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -118,7 +118,8 @@ impl Router {
     /// synchronous method registered with its argument types, reading it in
     /// one pass. A request to an asynchronous method is only found (by one
     /// scan and one lookup), for the caller to start. A router with layers
-    /// never takes this path: they must see every call with its params raw.
+    /// takes [`read_layered`](Self::read_layered) instead: the layers must
+    /// see each call before it runs.
     pub(crate) fn answer_single_pass<'t>(
         &'t self,
         text: &'t str,
