@@ -1,9 +1,11 @@
 //! Call, latency, concurrency, batch and connection metrics through the
 //! [`metrics`](https://docs.rs/metrics) facade.
 
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Instant;
 
-use ::metrics::{counter, gauge, histogram, Label, SharedString};
+use ::metrics::{counter, gauge, histogram, Counter, Gauge, Histogram, Label, SharedString};
+use rustc_hash::FxHashMap;
 use tower_layer::Layer;
 
 use super::{Call, CallService};
@@ -87,6 +89,11 @@ pub fn describe_metrics() {
 /// Methods that are not registered are counted as `rpc.method="unknown"`,
 /// so a caller cannot grow the label set by sending made-up names.
 ///
+/// Each method's handles (its counter of successes, its duration histogram,
+/// the in-flight gauge) are registered once, with the recorder that is
+/// current the first time the method is called on a transport, and kept in
+/// the layer: install the recorder before serving.
+///
 /// ```
 /// use rpc_runtime::middleware::MetricsLayer;
 /// use rpc_runtime::{protocol::ErrorObjectOwned, Context, Router};
@@ -123,7 +130,10 @@ impl<S> Layer<S> for MetricsLayer {
     type Service = Metrics<S>;
 
     fn layer(&self, inner: S) -> Metrics<S> {
-        Metrics { inner }
+        Metrics {
+            inner,
+            handles: Arc::default(),
+        }
     }
 }
 
@@ -141,60 +151,123 @@ impl<S> Layer<S> for MetricsLayer {
 /// assert_eq!(outcome.unwrap_err().object().code, -32601); // no such method
 /// # });
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Metrics<S> {
     inner: S,
+    handles: Arc<Handles>,
+}
+
+impl<S: std::fmt::Debug> std::fmt::Debug for Metrics<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The handles of one method on one transport, registered with the
+/// recorder the first time the method is called there: building a metric's
+/// key (its labels) and looking it up in the recorder cost more than a
+/// small call, so it is done once, not per call.
+struct MethodHandles {
+    /// The `rpc.method` label.
+    method: SharedString,
+    ok: Counter,
+    duration: Histogram,
+    active: Gauge,
+}
+
+impl MethodHandles {
+    fn register(transport: &'static str, method: &SharedString) -> Self {
+        let labels = [
+            Label::from_static_parts(SYSTEM.0, SYSTEM.1),
+            Label::new("rpc.method", method.clone()),
+            Label::from_static_parts("rpc.transport", transport),
+        ];
+        let mut ok = labels.to_vec();
+        ok.push(Label::from_static_parts("outcome", "ok"));
+        Self {
+            method: method.clone(),
+            ok: counter!(metric_names::CALLS, ok),
+            duration: histogram!(metric_names::DURATION, labels.to_vec()),
+            active: gauge!(metric_names::ACTIVE_CALLS, SYSTEM.0 => SYSTEM.1, "rpc.transport" => transport),
+        }
+    }
+}
+
+/// Every method's handles, by transport then method (registered methods and
+/// `"unknown"` only, so the table stays as small as the API).
+#[derive(Default)]
+struct Handles(RwLock<FxHashMap<&'static str, FxHashMap<SharedString, Arc<MethodHandles>>>>);
+
+impl Handles {
+    fn get(&self, transport: &'static str, method: &str, known: bool) -> Arc<MethodHandles> {
+        let name = if known { method } else { "unknown" };
+        {
+            let table = self.0.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(handles) = table.get(transport).and_then(|m| m.get(name)) {
+                return Arc::clone(handles);
+            }
+        }
+        let name = if known {
+            SharedString::from(method.to_owned())
+        } else {
+            SharedString::const_str("unknown")
+        };
+        let handles = Arc::new(MethodHandles::register(transport, &name));
+        let mut table = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(
+            table
+                .entry(transport)
+                .or_default()
+                .entry(name)
+                .or_insert(handles),
+        )
+    }
 }
 
 /// Takes one off the active-calls gauge when dropped (the call ended, or
 /// was cancelled).
-struct Active(&'static str);
+struct Active(Arc<MethodHandles>);
 
 impl Drop for Active {
     fn drop(&mut self) {
-        gauge!(metric_names::ACTIVE_CALLS, SYSTEM.0 => SYSTEM.1, "rpc.transport" => self.0)
-            .decrement(1.0);
+        self.0.active.decrement(1.0);
     }
 }
 
 impl<S: CallService> CallService for Metrics<S> {
     async fn call<'a>(&'a self, call: Call<'a>) -> MethodOutput {
         let transport = call.context().transport();
-        let method: SharedString = if call.is_registered() {
-            SharedString::from(call.method().to_owned())
-        } else {
-            SharedString::const_str("unknown")
-        };
+        let handles = self
+            .handles
+            .get(transport, call.method(), call.is_registered());
         if let Some(batch) = call.batch().filter(|batch| batch.index == 0) {
             #[allow(clippy::cast_precision_loss)]
             let len = batch.len as f64;
             histogram!(metric_names::BATCH_SIZE, SYSTEM.0 => SYSTEM.1, "rpc.transport" => transport)
                 .record(len);
         }
-        gauge!(metric_names::ACTIVE_CALLS, SYSTEM.0 => SYSTEM.1, "rpc.transport" => transport)
-            .increment(1.0);
-        let active = Active(transport);
+        handles.active.increment(1.0);
+        let active = Active(Arc::clone(&handles));
         let started = Instant::now();
         let output = self.inner.call(call).await;
-        let seconds = started.elapsed().as_secs_f64();
+        handles.duration.record(started.elapsed().as_secs_f64());
         drop(active);
-        let mut labels = vec![
-            Label::from_static_parts(SYSTEM.0, SYSTEM.1),
-            Label::new("rpc.method", method),
-            Label::from_static_parts("rpc.transport", transport),
-        ];
-        histogram!(metric_names::DURATION, labels.clone()).record(seconds);
         match &output {
-            Ok(_) => labels.push(Label::from_static_parts("outcome", "ok")),
+            Ok(_) => handles.ok.increment(1),
+            // Errors are rarer, and their codes many: looked up each time.
             Err(error) => {
-                labels.push(Label::from_static_parts("outcome", "error"));
-                labels.push(Label::new(
-                    "rpc.jsonrpc.error_code",
-                    error.object().code.to_string(),
-                ));
+                let labels = vec![
+                    Label::from_static_parts(SYSTEM.0, SYSTEM.1),
+                    Label::new("rpc.method", handles.method.clone()),
+                    Label::from_static_parts("rpc.transport", transport),
+                    Label::from_static_parts("outcome", "error"),
+                    Label::new("rpc.jsonrpc.error_code", error.object().code.to_string()),
+                ];
+                counter!(metric_names::CALLS, labels).increment(1);
             }
         }
-        counter!(metric_names::CALLS, labels).increment(1);
         output
     }
 }
