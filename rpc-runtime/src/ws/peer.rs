@@ -123,6 +123,22 @@ impl Shared {
         }
     }
 
+    /// Waits for every reply of a batch (or a raw message), in order, under
+    /// one request timeout.
+    async fn wait_all<T>(
+        &self,
+        replies: Vec<oneshot::Receiver<T>>,
+    ) -> Result<Vec<Result<T, oneshot::error::RecvError>>, ClientError> {
+        self.wait(async {
+            let mut answers = Vec::with_capacity(replies.len());
+            for reply in replies {
+                answers.push(reply.await);
+            }
+            answers
+        })
+        .await
+    }
+
     async fn wait<T>(&self, reply: impl std::future::Future<Output = T>) -> Result<T, ClientError> {
         match self.request_timeout {
             Some(limit) => tokio::time::timeout(limit, reply)
@@ -262,15 +278,7 @@ impl Peer {
             return Ok(String::new());
         }
         shared.send(Outgoing::Text(text.to_owned())).await?;
-        let answers = shared
-            .wait(async {
-                let mut answers = Vec::with_capacity(replies.len());
-                for reply in replies {
-                    answers.push(reply.await);
-                }
-                answers
-            })
-            .await?;
+        let answers = shared.wait_all(replies).await?;
         forget.disarm();
         let mut out = String::new();
         if array {
@@ -388,15 +396,7 @@ impl Caller for Peer {
         } else {
             shared.send(Outgoing::Text(text)).await?;
         }
-        let answers = shared
-            .wait(async {
-                let mut answers = Vec::with_capacity(replies.len());
-                for reply in replies {
-                    answers.push(reply.await);
-                }
-                answers
-            })
-            .await?;
+        let answers = shared.wait_all(replies).await?;
         forget.disarm();
         let mut results = Vec::with_capacity(answers.len());
         for answer in answers {
