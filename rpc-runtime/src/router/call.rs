@@ -9,6 +9,12 @@ use crate::protocol::{parse_message, Entry, Id, Message, ParseOptions, Version};
 use crate::Context;
 
 /// Where a call sits in its message: alone, or one member of a batch.
+///
+/// ```
+/// use rpc_runtime::middleware::BatchPosition;
+/// let first = BatchPosition { index: 0, len: 3 };
+/// assert!(first.index < first.len);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BatchPosition {
     /// The member's index in the batch, from 0.

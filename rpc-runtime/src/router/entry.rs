@@ -61,6 +61,28 @@ impl Answer<'_> {
 ///
 /// `text` is the whole message the response was read from, so a transport
 /// can keep the result where it is instead of copying it.
+///
+/// ```
+/// use std::sync::Mutex;
+/// use rpc_runtime::protocol::Response;
+/// use rpc_runtime::{Answer, Context, Inbound, ResponseSink, Router};
+///
+/// /// Keeps the ids of the responses it is handed.
+/// #[derive(Default)]
+/// struct Waiting(Mutex<Vec<String>>);
+///
+/// impl ResponseSink<&str> for Waiting {
+///     fn deliver(&self, response: &Response<'_>, _text: &&str) {
+///         self.0.lock().unwrap().push(response.id.as_json().to_owned());
+///     }
+/// }
+///
+/// let (router, ctx, waiting) = (Router::new(), Context::new(), Waiting::default());
+/// let text = r#"{"jsonrpc":"2.0","result":5,"id":7}"#;
+/// let Answer::Now(reply) = router.message_with(text, &ctx, Inbound::new().responses(&waiting)) else { panic!() };
+/// assert_eq!(reply, None, "a response is delivered, not answered");
+/// assert_eq!(*waiting.0.lock().unwrap(), ["7"]);
+/// ```
 pub trait ResponseSink<T>: Sync {
     /// Hands `response` to the call waiting for it.
     fn deliver(&self, response: &Response<'_>, text: &T);

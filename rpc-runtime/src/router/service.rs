@@ -16,6 +16,17 @@ use crate::error::MethodError;
 use crate::protocol::ErrorObject;
 
 /// A boxed future of a call's outcome, borrowing the message.
+///
+/// ```
+/// use rpc_runtime::middleware::{Call, CallFuture, CallService, Next};
+/// use rpc_runtime::{params::Params, Context};
+/// # futures_executor::block_on(async {
+/// let ctx = Context::new();
+/// let next = Next::method_table();
+/// let future: CallFuture<'_> = Box::pin(next.call(Call::new("m", Params::none(), None, &ctx)));
+/// assert_eq!(future.await.unwrap_err().object().code, -32601);
+/// # });
+/// ```
 pub type CallFuture<'a> = Pin<Box<dyn Future<Output = MethodOutput> + Send + 'a>>;
 
 /// An RPC-level service: takes one [`Call`] and produces its outcome, the
