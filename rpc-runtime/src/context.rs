@@ -7,6 +7,8 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::sync::{Arc, PoisonError, RwLock};
 
+use crate::subscription::Subscriptions;
+
 /// The head of the HTTP request a call arrived with (for WebSocket: the
 /// upgrade request), so handlers can authenticate by header or cookie.
 #[derive(Clone, Debug, Default)]
@@ -63,6 +65,7 @@ struct Inner {
     transport: &'static str,
     state: RwLock<Extensions>,
     peer: Option<Box<dyn Any + Send + Sync>>,
+    subscriptions: Option<Subscriptions>,
 }
 
 /// What a handler knows about the connection a call came in on.
@@ -105,6 +108,7 @@ impl Context {
             head: None,
             transport: "in-process",
             peer: None,
+            subscriptions: None,
         }
     }
 
@@ -202,6 +206,18 @@ impl Context {
         self.peer()
     }
 
+    /// The connection's subscriptions, on a transport that can push
+    /// (WebSocket); `None` on HTTP and in-process, where subscribe methods
+    /// answer `-32006`.
+    ///
+    /// ```
+    /// assert!(rpc_runtime::Context::new().subscriptions().is_none());
+    /// ```
+    #[must_use]
+    pub fn subscriptions(&self) -> Option<&Subscriptions> {
+        self.0.subscriptions.as_ref()
+    }
+
     /// Whether two contexts are clones of one another (the same connection).
     #[must_use]
     pub fn same_connection(&self, other: &Context) -> bool {
@@ -226,6 +242,7 @@ pub struct ContextBuilder {
     head: Option<RequestHead>,
     transport: &'static str,
     peer: Option<Box<dyn Any + Send + Sync>>,
+    subscriptions: Option<Subscriptions>,
 }
 
 impl ContextBuilder {
@@ -253,6 +270,12 @@ impl ContextBuilder {
         self
     }
 
+    /// The connection's subscriptions (see [`Context::subscriptions`]).
+    pub fn subscriptions(mut self, subscriptions: Subscriptions) -> Self {
+        self.subscriptions = Some(subscriptions);
+        self
+    }
+
     /// The context.
     #[must_use]
     pub fn build(self) -> Context {
@@ -262,6 +285,7 @@ impl ContextBuilder {
             transport: self.transport,
             state: RwLock::default(),
             peer: self.peer,
+            subscriptions: self.subscriptions,
         }))
     }
 }

@@ -60,6 +60,7 @@ pub mod protocol;
 mod router;
 #[cfg(feature = "server")]
 pub mod server;
+pub mod subscription;
 #[cfg(feature = "ws")]
 pub mod ws;
 
@@ -67,8 +68,8 @@ pub use config::RouterConfig;
 pub use context::{Context, ContextBuilder, RequestHead};
 pub use error::{InternalError, MethodError, RpcError};
 pub use router::{
-    into_output, Answer, BoxFuture, Inbound, MethodInfo, MethodOutput, Refusal, RegisterError,
-    ResponseSink, Router, RESERVED_PREFIX,
+    into_output, Answer, BoxFuture, Inbound, MethodInfo, MethodOutput, NotificationSink, Refusal,
+    RegisterError, ResponseSink, Router, RESERVED_PREFIX,
 };
 
 #[cfg(feature = "macros")]
@@ -330,6 +331,7 @@ pub mod __private {
             ClientError::Decode(e) => ClientError::Decode(e),
             ClientError::Encode(e) => ClientError::Encode(e),
             ClientError::Closed(e) => ClientError::Closed(e),
+            ClientError::Unsupported(e) => ClientError::Unsupported(e),
         }
     }
 }

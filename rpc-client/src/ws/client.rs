@@ -3,7 +3,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::HeaderMap;
-use rpc_runtime::client::{BatchRequest, BatchResponse, Caller, ClientError};
+use rpc_runtime::client::{BatchRequest, BatchResponse, Caller, ClientError, Subscription};
 use rpc_runtime::params::EncodedParams;
 use rpc_runtime::ws::{CloseReason, Connection, IdSource, Peer, WsConfig};
 use rpc_runtime::{Context, Router};
@@ -351,6 +351,44 @@ impl WsClient {
     pub async fn send(&self, raw: &str) -> Result<String, ClientError> {
         self.handle.shared.peer().await?.send_raw(raw).await
     }
+
+    /// Subscribes: calls `method` (which answers a subscription id) and
+    /// returns the typed stream of the items the server pushes as
+    /// notifications of method `notification`. `unsubscribe` is called by
+    /// [`Subscription::unsubscribe`] and when the stream is dropped; the
+    /// stream ends when the connection does (a reconnect does not
+    /// resubscribe). Generated clients call this for each
+    /// `#[subscription]` method.
+    ///
+    /// ```no_run
+    /// # async fn run(client: rpc_client::WsClient) -> Result<(), rpc_client::ClientError> {
+    /// use futures_util::StreamExt as _;
+    /// use rpc_runtime::params::EncodedParams;
+    /// let params = EncodedParams::from_value(&(1, 100))?;
+    /// let mut counts = client.subscribe::<i64>("subscribe_count", params, "count", "unsubscribe_count").await?;
+    /// if let Some(Ok(first)) = counts.next().await {
+    ///     assert_eq!(first, 1);
+    /// }
+    /// counts.unsubscribe().await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The subscribe call's error, or the connection's.
+    pub async fn subscribe<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: EncodedParams,
+        notification: &str,
+        unsubscribe: &str,
+    ) -> Result<Subscription<T>, ClientError> {
+        self.handle
+            .shared
+            .peer()
+            .await?
+            .subscribe(method, params, notification, unsubscribe)
+            .await
+    }
 }
 
 impl Caller for WsClient {
@@ -368,6 +406,16 @@ impl Caller for WsClient {
 
     async fn batch(&self, batch: BatchRequest) -> Result<BatchResponse, ClientError> {
         WsClient::batch(self, batch).await
+    }
+
+    async fn subscribe<T: DeserializeOwned + Send + 'static>(
+        &self,
+        method: &str,
+        params: EncodedParams,
+        notification: &str,
+        unsubscribe: &str,
+    ) -> Result<Subscription<T>, ClientError> {
+        WsClient::subscribe(self, method, params, notification, unsubscribe).await
     }
 }
 

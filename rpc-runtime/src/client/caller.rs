@@ -2,7 +2,7 @@ use std::future::Future;
 
 use serde::de::DeserializeOwned;
 
-use super::{BatchRequest, BatchResponse, ClientError};
+use super::{BatchRequest, BatchResponse, ClientError, Subscription};
 use crate::params::EncodedParams;
 
 /// Something that can send JSON-RPC calls and notifications: an HTTP or
@@ -35,6 +35,24 @@ pub trait Caller: Send + Sync {
         &self,
         batch: BatchRequest,
     ) -> impl Future<Output = Result<BatchResponse, ClientError>> + Send;
+
+    /// Subscribes: calls `method`, whose answer is a subscription id, and
+    /// returns the stream of the items the server then pushes as
+    /// notifications of method `notification`; `unsubscribe` is the method
+    /// that ends it. Only a caller on a persistent connection (WebSocket)
+    /// can; the others answer [`ClientError::Unsupported`].
+    fn subscribe<T: serde::de::DeserializeOwned + Send + 'static>(
+        &self,
+        method: &str,
+        params: EncodedParams,
+        notification: &str,
+        unsubscribe: &str,
+    ) -> impl Future<Output = Result<Subscription<T>, ClientError>> + Send {
+        let _ = (method, params, notification, unsubscribe);
+        std::future::ready(Err(ClientError::Unsupported(
+            "subscriptions need a WebSocket (or another persistent) connection",
+        )))
+    }
 }
 
 impl<C: Caller> Caller for &C {
@@ -60,6 +78,16 @@ impl<C: Caller> Caller for &C {
     ) -> impl Future<Output = Result<BatchResponse, ClientError>> + Send {
         (**self).batch(batch)
     }
+
+    fn subscribe<T: serde::de::DeserializeOwned + Send + 'static>(
+        &self,
+        method: &str,
+        params: EncodedParams,
+        notification: &str,
+        unsubscribe: &str,
+    ) -> impl Future<Output = Result<Subscription<T>, ClientError>> + Send {
+        (**self).subscribe(method, params, notification, unsubscribe)
+    }
 }
 
 impl<C: Caller> Caller for std::sync::Arc<C> {
@@ -84,5 +112,15 @@ impl<C: Caller> Caller for std::sync::Arc<C> {
         batch: BatchRequest,
     ) -> impl Future<Output = Result<BatchResponse, ClientError>> + Send {
         (**self).batch(batch)
+    }
+
+    fn subscribe<T: serde::de::DeserializeOwned + Send + 'static>(
+        &self,
+        method: &str,
+        params: EncodedParams,
+        notification: &str,
+        unsubscribe: &str,
+    ) -> impl Future<Output = Result<Subscription<T>, ClientError>> + Send {
+        (**self).subscribe(method, params, notification, unsubscribe)
     }
 }

@@ -53,6 +53,9 @@ pub enum ClientError<E = Infallible> {
     /// The connection is closed (or was closed while the call was pending).
     #[error("connection closed: {0}")]
     Closed(String),
+    /// The transport cannot do what was asked (a subscription over HTTP).
+    #[error("unsupported: {0}")]
+    Unsupported(&'static str),
 }
 
 impl ClientError {
@@ -73,6 +76,7 @@ impl ClientError {
             ClientError::Decode(e) => ClientError::Decode(e),
             ClientError::Encode(e) => ClientError::Encode(e),
             ClientError::Closed(e) => ClientError::Closed(e),
+            ClientError::Unsupported(e) => ClientError::Unsupported(e),
         }
     }
 }

@@ -11,9 +11,12 @@ mod caller;
 mod decode;
 mod error;
 mod local;
+mod subscription;
 
 pub use batch::{BatchCall, BatchHandle, BatchRequest, BatchResponse, BatchSlot};
 pub use caller::Caller;
 pub use decode::{decode_batch_response, decode_response, write_batch_request};
 pub use error::{BoxError, ClientError};
 pub use local::LocalCaller;
+pub(crate) use subscription::{Subscribed, Unsubscribe};
+pub use subscription::{Subscription, SubscriptionError, CLIENT_BUFFER};

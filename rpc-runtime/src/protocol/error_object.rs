@@ -35,6 +35,21 @@ pub mod codes {
     /// assert!((codes::SERVER_ERROR_MIN..=codes::SERVER_ERROR_MAX).contains(&codes::RATE_LIMITED));
     /// ```
     pub const RATE_LIMITED: i32 = -32005;
+    /// A subscription was asked for over a transport that cannot push
+    /// (HTTP, in-process): subscriptions need a WebSocket or another
+    /// persistent connection.
+    pub const SUBSCRIPTIONS_UNSUPPORTED: i32 = -32006;
+    /// The connection already has as many subscriptions as it may; `data`
+    /// is `{"limit": N}`.
+    pub const TOO_MANY_SUBSCRIPTIONS: i32 = -32007;
+    /// A subscription whose policy is [`SlowPolicy::End`](crate::subscription::SlowPolicy::End)
+    /// was ended because its subscriber did not keep up; sent as the
+    /// subscription's last notification.
+    pub const SUBSCRIBER_TOO_SLOW: i32 = -32008;
+    /// The server ended the subscription (its producer finished, or the
+    /// server is shutting down); sent as the subscription's last
+    /// notification.
+    pub const SUBSCRIPTION_ENDED: i32 = -32009;
 
     /// Whether `code` lies in the range the specification reserves
     /// (-32768 to -32000).

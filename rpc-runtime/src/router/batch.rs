@@ -18,13 +18,14 @@ pub(crate) async fn run<'a>(
     entries: Vec<Entry<'a>>,
     ctx: &'a Context,
     refusal: Option<&Refusal>,
+    message: usize,
 ) -> Option<String> {
     if !entries.iter().any(|e| router.needs_waiting(e, refusal)) {
         return answer_now(router, &entries, ctx, refusal);
     }
     let mut out = String::with_capacity(entries.len() * 48 + 2);
     out.push('[');
-    let answers = run_mixed(router, entries, ctx).await;
+    let answers = run_mixed(router, entries, ctx, message).await;
     for answer in answers.iter().flatten() {
         if out.len() > 1 {
             out.push(',');
@@ -74,6 +75,7 @@ async fn run_mixed<'a>(
     router: &'a Router,
     entries: Vec<Entry<'a>>,
     ctx: &'a Context,
+    message: usize,
 ) -> Vec<Option<String>> {
     let limit = router.config().batch_concurrency.max(1);
     let len = entries.len();
@@ -92,7 +94,12 @@ async fn run_mixed<'a>(
     let mut running = FuturesUnordered::new();
     let start = |(index, request)| async move {
         let position = BatchPosition { index, len };
-        (index, router.call_later(request, ctx, Some(position)).await)
+        (
+            index,
+            router
+                .call_later(request, ctx, Some(position), message)
+                .await,
+        )
     };
     running.extend(waiting.by_ref().take(limit).map(start));
     while let Some((index, answer)) = running.next().await {

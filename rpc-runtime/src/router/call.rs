@@ -66,6 +66,11 @@ pub struct Call<'a> {
     /// arguments, decoded already and ready to run as long as no layer
     /// sends the call elsewhere.
     pub(crate) source: Option<(&'a str, Prepared<'a>)>,
+    /// The message it came in: the address of its text, which tells the
+    /// messages in flight on a connection apart (0 for a call made by hand).
+    /// A subscription it opens sends nothing until that message's reply is
+    /// queued.
+    pub(crate) message: usize,
 }
 
 impl std::fmt::Debug for Call<'_> {
@@ -99,6 +104,7 @@ impl<'a> Call<'a> {
             batch: None,
             router: None,
             source: None,
+            message: 0,
         }
     }
 

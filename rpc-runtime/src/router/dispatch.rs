@@ -28,6 +28,27 @@ use crate::Context;
 /// Hands a response in a message to the call waiting for it.
 pub(crate) type Deliver<'d> = dyn Fn(&Response<'_>) + Sync + 'd;
 
+/// Where a message's responses and subscription notifications go instead
+/// of the router, on a connection where this side calls and subscribes.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Sinks<'d> {
+    pub(crate) responses: Option<&'d Deliver<'d>>,
+    pub(crate) notifications: Option<&'d dyn super::NotificationSink>,
+}
+
+impl Sinks<'_> {
+    /// Whether `entry` is a notification of this side's subscription,
+    /// taken by its sink.
+    fn took(&self, entry: &Entry<'_>) -> bool {
+        match (self.notifications, entry) {
+            (Some(sink), Entry::Request(request)) if request.id.is_none() => {
+                sink.deliver(&request.method, request.params)
+            }
+            _ => false,
+        }
+    }
+}
+
 /// What [`Router::answer_single_pass`] did with a message.
 pub(crate) enum SinglePass<'t> {
     /// Answered (nothing written for a notification).
@@ -56,9 +77,10 @@ impl Router {
         text: &str,
         ctx: &Context,
         refusal: Option<&Refusal>,
-        deliver: Option<&Deliver<'_>>,
+        sinks: Sinks<'_>,
         single_pass: bool,
     ) -> Option<String> {
+        let deliver = sinks.responses;
         if single_pass && refusal.is_none() && !self.layers.is_empty() {
             if let Some((name, read)) = self.read_layered(text) {
                 let ReadCall { id, ready } = read;
@@ -85,6 +107,7 @@ impl Router {
                 }
                 None
             }
+            Ok(Message::Single(entry)) if sinks.took(&entry) => None,
             // Answered inline: a single call to a synchronous handler then
             // costs no nested future and no copy of the parsed request.
             Ok(Message::Single(entry)) => {
@@ -92,10 +115,21 @@ impl Router {
                 if self.answer_now(&entry, ctx, refusal, &mut out) {
                     (!out.is_empty()).then_some(out)
                 } else {
-                    self.call_later(entry.into_request()?, ctx, None).await
+                    let message = text.as_ptr() as usize;
+                    let reply = self
+                        .call_later(entry.into_request()?, ctx, None, message)
+                        .await;
+                    answered(ctx, message);
+                    reply
                 }
             }
             Ok(Message::Batch(mut entries)) => {
+                if sinks.notifications.is_some() {
+                    entries.retain(|entry| !sinks.took(entry));
+                    if entries.is_empty() {
+                        return None;
+                    }
+                }
                 if let Some(deliver) = deliver {
                     entries.retain(|entry| match entry {
                         Entry::Response(response) => {
@@ -108,7 +142,10 @@ impl Router {
                         return None;
                     }
                 }
-                batch::run(self, entries, ctx, refusal).await
+                let message = text.as_ptr() as usize;
+                let reply = batch::run(self, entries, ctx, refusal, message).await;
+                answered(ctx, message);
+                reply
             }
             Err(error) => Some(rejected(&error)),
         }
@@ -144,7 +181,7 @@ impl Router {
                 }
             }
             Handler::Async(handler) => SinglePass::Async(name, method, &**handler),
-            Handler::Nested(_) => SinglePass::General,
+            Handler::Nested(_) | Handler::Subscribe(_) => SinglePass::General,
         }
     }
 
@@ -158,7 +195,7 @@ impl Router {
         let read = match &self.methods.get(name)?.handler {
             Handler::Sync(handler) => handler.read_layered(text, name),
             Handler::Async(handler) => handler.read_layered(text, name),
-            Handler::Nested(_) => None,
+            Handler::Nested(_) | Handler::Subscribe(_) => None,
         }?;
         Some((name, read))
     }
@@ -181,6 +218,7 @@ impl Router {
             batch: None,
             router: Some(self),
             source: Some((text, prepared)),
+            message: text.as_ptr() as usize,
         };
         let started = catch_unwind(AssertUnwindSafe(|| self.serve(call)));
         self.finish(name, Version::V2, id.as_ref(), started).await
@@ -287,7 +325,7 @@ impl Router {
                 );
                 true
             }
-            Handler::Async(_) | Handler::Nested(_) => false,
+            Handler::Async(_) | Handler::Nested(_) | Handler::Subscribe(_) => false,
         }
     }
 
@@ -298,6 +336,7 @@ impl Router {
         request: Request<'_>,
         ctx: &Context,
         batch: Option<BatchPosition>,
+        message: usize,
     ) -> Option<String> {
         let Request {
             version,
@@ -326,6 +365,7 @@ impl Router {
             batch,
             router: Some(self),
             source: None,
+            message,
         };
         let started = catch_unwind(AssertUnwindSafe(|| self.serve(call)));
         self.finish(&name, version, id.as_ref(), started).await
@@ -393,6 +433,14 @@ impl Router {
 type Pending<'a> = Pin<Box<dyn Future<Output = MethodOutput> + Send + 'a>>;
 
 #[cold]
+/// Tells the connection's subscriptions that `message` is answered: one
+/// it opened may send once the reply is queued.
+fn answered(ctx: &Context, message: usize) {
+    if let Some(subscriptions) = ctx.subscriptions() {
+        subscriptions.answered(message);
+    }
+}
+
 fn rejected(error: &MessageError) -> String {
     tracing::debug!(target: "rpc_runtime::rejected", %error, "message rejected");
     let mut out = String::with_capacity(96);

@@ -88,6 +88,31 @@ pub trait ResponseSink<T>: Sync {
     fn deliver(&self, response: &Response<'_>, text: &T);
 }
 
+/// Where the notifications of this side's subscriptions go, on a connection
+/// where this side subscribes: the transport's table of subscription
+/// streams.
+///
+/// ```
+/// use rpc_runtime::params::Params;
+/// use rpc_runtime::{Answer, Context, Inbound, NotificationSink, Router};
+///
+/// struct Ticks;
+/// impl NotificationSink for Ticks {
+///     fn deliver(&self, method: &str, _params: Params<'_>) -> bool {
+///         method == "tick"
+///     }
+/// }
+/// let (router, ctx) = (Router::new(), Context::new());
+/// let inbound = Inbound::<&str>::new().notifications(&Ticks);
+/// let Answer::Now(reply) = router.message_with(r#"{"jsonrpc":"2.0","method":"tick","params":{}}"#, &ctx, inbound) else { panic!() };
+/// assert_eq!(reply, None);
+/// ```
+pub trait NotificationSink: Sync {
+    /// Takes the notification (`true`) if it belongs to a subscription;
+    /// `false` leaves it to the router.
+    fn deliver(&self, method: &str, params: crate::params::Params<'_>) -> bool;
+}
+
 /// What a transport tells the core about one message besides its text.
 ///
 /// ```
@@ -104,6 +129,7 @@ pub trait ResponseSink<T>: Sync {
 pub struct Inbound<'a, T> {
     pub(crate) refusal: Option<Refusal>,
     pub(crate) responses: Option<&'a dyn ResponseSink<T>>,
+    pub(crate) notifications: Option<&'a dyn NotificationSink>,
 }
 
 impl<T> Default for Inbound<'_, T> {
@@ -111,6 +137,7 @@ impl<T> Default for Inbound<'_, T> {
         Self {
             refusal: None,
             responses: None,
+            notifications: None,
         }
     }
 }
@@ -142,6 +169,14 @@ impl<'a, T> Inbound<'a, T> {
     /// Hand the message's responses to `sink` instead of answering them.
     pub fn responses(mut self, sink: &'a dyn ResponseSink<T>) -> Self {
         self.responses = Some(sink);
+        self
+    }
+
+    /// Offer each notification in the message to `sink` first (the items
+    /// of this side's subscriptions); those it takes do not reach the
+    /// router.
+    pub fn notifications(mut self, sink: &'a dyn NotificationSink) -> Self {
+        self.notifications = Some(sink);
         self
     }
 }
@@ -194,6 +229,10 @@ impl Router {
         // With layers, the call is read in one pass inside the future, as
         // it passes them.
         let mut single_pass = !self.layers.is_empty();
+        if inbound.notifications.is_some() {
+            // Subscription items must be looked at before the table is.
+            return self.message_general(text, ctx, inbound, false);
+        }
         if inbound.refusal.is_none() && !single_pass {
             let mut out = String::new();
             match self.answer_single_pass(text.as_ref(), ctx, &mut out) {
@@ -202,13 +241,35 @@ impl Router {
                 SinglePass::General => {}
             }
         }
+        self.message_general(text, ctx, inbound, single_pass)
+    }
+
+    /// The entry past the fast path: one future, polled once at once.
+    fn message_general<'a, T>(
+        &'a self,
+        text: T,
+        ctx: &'a Context,
+        inbound: Inbound<'a, T>,
+        single_pass: bool,
+    ) -> Answer<'a>
+    where
+        T: AsRef<str> + Send + Sync + 'a,
+    {
         let mut future = Box::pin(async move {
-            let Inbound { refusal, responses } = inbound;
+            let Inbound {
+                refusal,
+                responses,
+                notifications,
+            } = inbound;
             let text = &text;
             let deliver =
                 responses.map(|sink| move |response: &Response<'_>| sink.deliver(response, text));
             let deliver = deliver.as_ref().map(|f| f as &super::dispatch::Deliver<'_>);
-            self.answer_general(text.as_ref(), ctx, refusal.as_ref(), deliver, single_pass)
+            let sinks = super::dispatch::Sinks {
+                responses: deliver,
+                notifications,
+            };
+            self.answer_general(text.as_ref(), ctx, refusal.as_ref(), sinks, single_pass)
                 .await
         });
         // Most messages finish on their first poll (synchronous calls in a
@@ -227,6 +288,7 @@ impl Router {
     /// response text, or `None` when no response is due: the core entry
     /// ([`message`](Self::message)), awaited.
     pub async fn handle(&self, text: &str, ctx: &Context) -> Option<String> {
-        self.answer_general(text, ctx, None, None, true).await
+        self.answer_general(text, ctx, None, super::dispatch::Sinks::default(), true)
+            .await
     }
 }

@@ -310,6 +310,8 @@ pub(crate) enum Handler {
     Async(Arc<dyn AsyncMethod>),
     /// Merged from a router with layers of its own.
     Nested(Arc<Nested>),
+    /// Opens a subscription: needs the whole call (its id, its message).
+    Subscribe(Arc<dyn super::subscribe::SubscribeMethod>),
 }
 
 /// Serializes a handler's result, or erases its error.
@@ -335,7 +337,7 @@ pub(crate) fn write_json<T: Serialize + ?Sized>(
 /// UTF-8 sequences (it splits strings at ASCII escapes), so each fragment is
 /// valid UTF-8 on its own; a fragment that were not would be an error, never
 /// a corrupt string.
-struct StringWriter<'a>(&'a mut String);
+pub(crate) struct StringWriter<'a>(pub(crate) &'a mut String);
 
 impl std::io::Write for StringWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {

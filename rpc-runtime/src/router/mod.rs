@@ -22,9 +22,10 @@ mod method;
 mod refusal;
 mod respond;
 mod service;
+mod subscribe;
 
 pub use call::{BatchPosition, Call};
-pub use entry::{Answer, Inbound, ResponseSink};
+pub use entry::{Answer, Inbound, NotificationSink, ResponseSink};
 pub use method::{into_output, BoxFuture, MethodInfo, MethodOutput};
 pub use refusal::Refusal;
 pub use service::{CallFuture, CallService, Next};
@@ -39,7 +40,8 @@ use serde::Serialize;
 use crate::error::MethodError;
 use crate::params::{FromParams, Params};
 use crate::{Context, RouterConfig};
-use method::{write_json, ArgsMethod, Handler, Method};
+pub(crate) use method::{write_json, StringWriter};
+use method::{ArgsMethod, Handler, Method};
 use service::{Layers, Nested};
 
 /// The prefix the specification reserves for its own methods.
@@ -342,7 +344,7 @@ impl Router {
         Ok(info)
     }
 
-    fn insert(
+    pub(crate) fn insert(
         &mut self,
         name: &str,
         handler: Handler,

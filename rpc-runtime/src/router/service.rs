@@ -218,6 +218,7 @@ async fn run_method(call: Call<'_>) -> MethodOutput {
                 .map(|()| out)
         }
         Handler::Async(handler) => handler.start(call.params(), call.ctx).await,
+        Handler::Subscribe(handler) => handler.start(&call).await,
         Handler::Nested(nested) => {
             let call = Call {
                 method: Cow::Borrowed(&*nested.target),

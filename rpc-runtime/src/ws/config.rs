@@ -2,6 +2,8 @@ use std::time::Duration;
 
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+use crate::subscription::SubscriptionLimits;
+
 /// Limits and timers of one WebSocket connection, the same on both sides.
 ///
 /// ```
@@ -51,6 +53,9 @@ pub struct WsConfig {
     /// message larger than it still arrives whole. Default 4 KiB
     /// (tungstenite's own default is 128 KiB).
     pub read_buffer_size: usize,
+    /// How many subscriptions the connection may hold and how their ids
+    /// are made. Default 1024, random ids.
+    pub subscriptions: SubscriptionLimits,
 }
 
 impl Default for WsConfig {
@@ -65,6 +70,7 @@ impl Default for WsConfig {
             write_queue: 256,
             write_timeout: Duration::from_secs(10),
             read_buffer_size: 4 * 1024,
+            subscriptions: SubscriptionLimits::default(),
         }
     }
 }
@@ -111,6 +117,12 @@ impl WsConfig {
     /// Sets [`read_buffer_size`](Self::read_buffer_size) (at least 1 KiB).
     pub fn with_read_buffer_size(mut self, bytes: usize) -> Self {
         self.read_buffer_size = bytes.max(1024);
+        self
+    }
+
+    /// Sets [`subscriptions`](Self::subscriptions).
+    pub fn with_subscription_limits(mut self, limits: SubscriptionLimits) -> Self {
+        self.subscriptions = limits;
         self
     }
 

@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
-use super::inbound::{dispatch, outgoing, reply_later, send};
+use super::inbound::{dispatch, outgoing, reply_later, send_reply};
 use super::peer::{IdSource, Shared};
 use super::writer::{write_loop, Outgoing};
 use super::{CloseReason, Peer, Side, WsConfig};
@@ -93,7 +93,13 @@ impl Connection {
     fn build(config: WsConfig, side: Side, ids: Option<IdSource>) -> Self {
         let (tx, rx) = mpsc::channel(config.write_queue.max(1));
         Self {
-            shared: Arc::new(Shared::new(tx, config.request_timeout, side, ids)),
+            shared: Arc::new(Shared::new(
+                tx,
+                config.request_timeout,
+                side,
+                ids,
+                config.subscriptions.clone(),
+            )),
             queue: Some(rx),
             config,
         }
@@ -120,7 +126,11 @@ impl Connection {
     /// upgrade request head), transport `"ws"` and this connection's
     /// [`Peer`].
     pub fn context(&self, builder: ContextBuilder) -> Context {
-        builder.transport("ws").peer(self.peer()).build()
+        builder
+            .transport("ws")
+            .peer(self.peer())
+            .subscriptions(self.shared.subscriptions.clone())
+            .build()
     }
 
     /// A handle to the other side, to put in the connection's [`Context`]
@@ -203,6 +213,8 @@ impl Drop for Connection {
 
 fn finish(shared: &Shared, reason: CloseReason) {
     shared.pending.close(&reason.to_string());
+    shared.subscriptions.close();
+    shared.subscribed.close();
     super::event!(shared.side, %reason, "connection closed");
     shared.state.send_replace(Some(reason));
 }
@@ -257,13 +269,13 @@ where
             let binary = $binary;
             match dispatch($text, binary, $refusal, router, ctx, shared) {
                 Answer::Now(None) => {}
-                Answer::Now(Some(reply)) => {
-                    if let Err(TrySendError::Full(reply)) =
-                        shared.queue.try_send(outgoing(reply, binary))
-                    {
-                        running.push(Either::Right(send(shared, reply)));
+                Answer::Now(Some(reply)) => match shared.queue.try_send(outgoing(reply, binary)) {
+                    Ok(()) => shared.subscriptions.reply_queued(),
+                    Err(TrySendError::Full(reply)) => {
+                        running.push(Either::Right(send_reply(shared, reply)));
                     }
-                }
+                    Err(TrySendError::Closed(_)) => {}
+                },
                 Answer::Later(answer) => {
                     running.push(Either::Left(reply_later(answer, binary, shared)));
                 }
@@ -274,6 +286,16 @@ where
     let reason = loop {
         if let Phase::Draining { reason, code, text } = &phase {
             if running.is_empty() {
+                // Subscriptions end with a last notice, before the close frame.
+                let notice = match reason {
+                    CloseReason::Shutdown => "Server shutting down",
+                    _ => "Connection closing",
+                };
+                let _ = tokio::time::timeout(
+                    config.write_timeout,
+                    shared.subscriptions.shutdown(notice),
+                )
+                .await;
                 phase = closing_now(shared, config, reason.clone(), *code, text).await;
             }
         }
@@ -427,6 +449,7 @@ where
                         last_active = now;
                     }
                     if open && running.is_empty() && shared.pending.is_empty()
+                        && shared.subscriptions.is_empty() && !shared.expects_items()
                         && now.duration_since(last_active) >= idle
                     {
                         phase = Phase::Draining { reason: CloseReason::IdleTimeout, code: 1000, text: "idle timeout" };

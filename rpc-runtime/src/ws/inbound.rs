@@ -8,8 +8,16 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::peer::Shared;
 use super::writer::Outgoing;
+use crate::client::Subscribed;
+use crate::params::Params;
 use crate::protocol::Response;
-use crate::{Answer, Context, Inbound, Refusal, ResponseSink, Router};
+use crate::{Answer, Context, Inbound, NotificationSink, Refusal, ResponseSink, Router};
+
+impl NotificationSink for Subscribed {
+    fn deliver(&self, method: &str, params: Params<'_>) -> bool {
+        Subscribed::deliver(self, method, params)
+    }
+}
 
 /// Hands `frame` to the core. `refusal` is set when its calls may not run
 /// (too many in flight, or the connection is closing).
@@ -23,6 +31,9 @@ pub(crate) fn dispatch<'a>(
 ) -> Answer<'a> {
     super::wire!(shared.side, direction = "recv", binary, text = %frame.as_str());
     let mut inbound = Inbound::new().responses(shared);
+    if shared.expects_items() {
+        inbound = inbound.notifications(&shared.subscribed);
+    }
     if let Some(refusal) = refusal {
         inbound = inbound.refuse(refusal);
     }
@@ -53,8 +64,15 @@ where
     F: Future<Output = Option<String>>,
 {
     if let Some(reply) = answer.await {
-        send(shared, outgoing(reply, binary)).await;
+        send_reply(shared, outgoing(reply, binary)).await;
     }
+}
+
+/// Queues a reply, waiting for room; subscriptions it answered may send
+/// from then on.
+pub(crate) async fn send_reply(shared: &Shared, frame: Outgoing) {
+    send(shared, frame).await;
+    shared.subscriptions.reply_queued();
 }
 
 /// Queues a frame for the writer, waiting for room.

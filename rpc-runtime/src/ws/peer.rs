@@ -1,7 +1,7 @@
 //! The handle to the other side of a connection.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,11 +11,18 @@ use tokio::sync::{mpsc, oneshot, watch, Notify};
 use super::pending::{Key, Pending, Reply};
 use super::writer::Outgoing;
 use super::{CloseReason, Side};
-use crate::client::{write_batch_request, BatchRequest, BatchResponse, Caller, ClientError};
+use crate::client::{
+    write_batch_request, BatchRequest, BatchResponse, Caller, ClientError, Subscribed,
+    Subscription, Unsubscribe,
+};
 use crate::params::EncodedParams;
 use crate::protocol::{
     parse_message, write_notification, write_request, Entry, Id, Message, ParseOptions,
 };
+use crate::subscription::{
+    Outbox, OutboxFuture, OutboxPermit, Pushed, SubscriptionId, SubscriptionLimits, Subscriptions,
+};
+use crate::BoxFuture;
 
 /// Makes the id of each outgoing call of a connection; see
 /// [`Connection::with_ids`](super::Connection::with_ids).
@@ -40,6 +47,13 @@ pub(crate) struct Shared {
     /// How many messages handles have sent; the idle timer sees activity
     /// in it.
     pub(crate) sent: AtomicU64,
+    /// The subscriptions this side serves.
+    pub(crate) subscriptions: Subscriptions,
+    /// The subscriptions this side made on the peer: where their items go.
+    pub(crate) subscribed: Subscribed,
+    /// Subscriptions made or being made on the peer: while there are any,
+    /// incoming notifications are offered to `subscribed` first.
+    pub(crate) subscribing: AtomicUsize,
 }
 
 impl Shared {
@@ -48,7 +62,14 @@ impl Shared {
         request_timeout: Option<Duration>,
         side: Side,
         ids: Option<IdSource>,
+        limits: SubscriptionLimits,
     ) -> Self {
+        let subscriptions = Subscriptions::new(
+            WsOutbox {
+                queue: queue.clone(),
+            },
+            limits,
+        );
         Self {
             queue,
             pending: Pending::default(),
@@ -61,7 +82,16 @@ impl Shared {
             request_timeout,
             side,
             sent: AtomicU64::new(0),
+            subscriptions,
+            subscribed: Subscribed::default(),
+            subscribing: AtomicUsize::new(0),
         }
+    }
+
+    /// Whether incoming notifications may be items of this side's
+    /// subscriptions.
+    pub(crate) fn expects_items(&self) -> bool {
+        self.subscribing.load(Ordering::Acquire) > 0
     }
 
     fn next_id(&self) -> Id<'static> {
@@ -301,6 +331,97 @@ impl Peer {
     }
 }
 
+/// The connection's queue, as its subscriptions push into it.
+struct WsOutbox {
+    queue: mpsc::Sender<Outgoing>,
+}
+
+impl Outbox for WsOutbox {
+    fn try_push(&self, frame: String) -> Result<(), Pushed> {
+        self.queue
+            .try_send(Outgoing::Text(frame))
+            .map_err(|error| match error {
+                mpsc::error::TrySendError::Full(Outgoing::Text(frame)) => Pushed::Full(frame),
+                _ => Pushed::Closed,
+            })
+    }
+
+    fn reserve(&self) -> OutboxFuture<'_> {
+        Box::pin(async move {
+            let permit = self.queue.clone().reserve_owned().await.ok()?;
+            Some(OutboxPermit::new(move |frame| {
+                permit.send(Outgoing::Text(frame));
+            }))
+        })
+    }
+}
+
+/// Ends a subscription this side made on the peer.
+struct PeerSubscription {
+    peer: Peer,
+    notification: Arc<str>,
+    unsubscribe: Arc<str>,
+}
+
+impl Unsubscribe for PeerSubscription {
+    fn unsubscribe(&self, id: SubscriptionId) -> BoxFuture<Result<bool, ClientError>> {
+        let peer = self.peer.clone();
+        let method = self.unsubscribe.clone();
+        Box::pin(async move {
+            let params = EncodedParams::from_value(&[id])?;
+            peer.call(&method, params).await
+        })
+    }
+
+    fn forget(&self, id: &SubscriptionId) {
+        self.peer.shared.subscribed.forget(&self.notification, id);
+        self.peer.shared.subscribing.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Counts a subscribe call in flight until it is registered (or fails).
+struct Subscribing<'a>(&'a AtomicUsize);
+
+impl Drop for Subscribing<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Peer {
+    /// Subscribes on the peer: calls `method` (which answers a
+    /// subscription id) and returns the stream of its items, which arrive
+    /// as notifications of method `notification`; `unsubscribe` ends it
+    /// (dropping the stream calls it too). The stream ends with the
+    /// connection.
+    ///
+    /// # Errors
+    /// As [`Caller::call`]: the subscribe call's error, or the
+    /// connection's.
+    pub async fn subscribe<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: EncodedParams,
+        notification: &str,
+        unsubscribe: &str,
+    ) -> Result<Subscription<T>, ClientError> {
+        let shared = &*self.shared;
+        shared.subscribing.fetch_add(1, Ordering::AcqRel);
+        let guard = Subscribing(&shared.subscribing);
+        let id: SubscriptionId = self.call(method, params).await?;
+        let inbox = shared.subscribed.register(notification, &id);
+        // The subscription itself counts from now on, until forgotten.
+        shared.subscribing.fetch_add(1, Ordering::AcqRel);
+        drop(guard);
+        let owner = PeerSubscription {
+            peer: self.clone(),
+            notification: notification.into(),
+            unsubscribe: unsubscribe.into(),
+        };
+        Ok(Subscription::new(id, inbox, Arc::new(owner)))
+    }
+}
+
 /// What a raw message waits for: the match keys of its requests' ids, how
 /// many answers with id `null` it will get, and whether it is an array.
 fn raw_ids(text: &str) -> (Vec<Key>, usize, bool) {
@@ -372,6 +493,16 @@ impl Caller for Peer {
         let mut text = String::with_capacity(40 + method.len() + params.map_or(0, str::len));
         write_notification(&mut text, method, params);
         self.shared.send_written(text).await
+    }
+
+    async fn subscribe<T: DeserializeOwned + Send + 'static>(
+        &self,
+        method: &str,
+        params: EncodedParams,
+        notification: &str,
+        unsubscribe: &str,
+    ) -> Result<Subscription<T>, ClientError> {
+        Peer::subscribe(self, method, params, notification, unsubscribe).await
     }
 
     async fn batch(&self, batch: BatchRequest) -> Result<BatchResponse, ClientError> {

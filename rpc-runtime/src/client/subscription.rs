@@ -1,0 +1,329 @@
+//! The client's side of a subscription: a typed stream of the items the
+//! server pushes.
+
+use std::collections::{HashMap, VecDeque};
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context as TaskContext, Poll, Waker};
+
+use futures_util::Stream;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::ClientError;
+use crate::params::Params;
+use crate::protocol::{ErrorObject, ErrorObjectOwned};
+use crate::subscription::SubscriptionId;
+use crate::BoxFuture;
+
+/// How many notifications a subscription keeps while its stream is not
+/// read; beyond that the oldest are dropped and the stream yields
+/// [`SubscriptionError::Lagged`].
+pub const CLIENT_BUFFER: usize = 1024;
+
+/// How many notifications for subscriptions not (yet) known a connection
+/// keeps: one that arrives between the subscribe reply and the stream's
+/// registration waits here.
+const ORPHANS: usize = 256;
+
+/// One notification of a subscription.
+#[derive(Debug)]
+enum Note {
+    Item(Box<RawValue>),
+    Lagged(u64),
+    Error(ErrorObjectOwned),
+}
+
+/// What a [`Subscription`] stream yields besides items.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SubscriptionError {
+    /// `n` items were lost: the server dropped them (policy drop-oldest),
+    /// or this stream was not read fast enough. The stream goes on.
+    #[error("lagged: {0} items lost")]
+    Lagged(u64),
+    /// The server ended the subscription with this error (too slow, shut
+    /// down, ended by its producer); the stream ends after it.
+    #[error("subscription ended by the server: {0}")]
+    Ended(ErrorObjectOwned),
+    /// An item is not of the stream's type; the stream goes on.
+    #[error("unexpected item: {0}")]
+    Decode(String),
+}
+
+#[derive(Default)]
+struct InboxState {
+    notes: VecDeque<Note>,
+    /// Items dropped here because the stream was not read.
+    lost: u64,
+    done: bool,
+    waker: Option<Waker>,
+}
+
+/// Where one subscription's notifications wait for its stream.
+#[derive(Default)]
+pub(crate) struct Inbox(Mutex<InboxState>);
+
+impl Inbox {
+    fn lock(&self) -> MutexGuard<'_, InboxState> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn push(&self, note: Note) {
+        let mut state = self.lock();
+        if state.done {
+            return;
+        }
+        if matches!(note, Note::Error(_)) {
+            state.done = true;
+        } else if state.notes.len() >= CLIENT_BUFFER {
+            state.notes.pop_front();
+            state.lost += 1;
+        }
+        state.notes.push_back(note);
+        if let Some(waker) = state.waker.take() {
+            waker.wake();
+        }
+    }
+
+    fn end(&self) {
+        let mut state = self.lock();
+        state.done = true;
+        if let Some(waker) = state.waker.take() {
+            waker.wake();
+        }
+    }
+}
+
+type Key = (Arc<str>, SubscriptionId);
+
+#[derive(Default)]
+struct Table {
+    open: HashMap<Key, Arc<Inbox>>,
+    orphans: VecDeque<(Key, Note)>,
+    closed: bool,
+}
+
+/// A connection's subscriptions as the calling side sees them: which
+/// stream each incoming subscription notification goes to.
+#[derive(Default)]
+pub(crate) struct Subscribed(Mutex<Table>);
+
+/// The params of a subscription notification.
+#[derive(Deserialize)]
+struct NoteParams<'a> {
+    subscription: SubscriptionId,
+    #[serde(borrow, default)]
+    result: Option<&'a RawValue>,
+    #[serde(default)]
+    lagged: Option<u64>,
+    #[serde(borrow, default)]
+    error: Option<ErrorObject<'a>>,
+}
+
+impl Subscribed {
+    fn lock(&self) -> MutexGuard<'_, Table> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes a notification that belongs to a subscription (its params name
+    /// one); `false` leaves it to the router as an ordinary notification.
+    pub(crate) fn deliver(&self, method: &str, params: Params<'_>) -> bool {
+        let Some(json) = params.as_json() else {
+            return false;
+        };
+        if !json.trim_start().starts_with('{') {
+            return false;
+        }
+        let Ok(note) = serde_json::from_str::<NoteParams<'_>>(json) else {
+            return false;
+        };
+        let key: Key = (method.into(), note.subscription);
+        let note = match (note.result, note.lagged, note.error) {
+            (Some(item), _, _) => Note::Item(item.to_owned()),
+            (None, Some(lost), _) => Note::Lagged(lost),
+            (None, None, Some(error)) => Note::Error(error.into_owned()),
+            (None, None, None) => return false,
+        };
+        let mut table = self.lock();
+        match table.open.get(&key) {
+            Some(inbox) => {
+                let ends = matches!(note, Note::Error(_));
+                inbox.push(note);
+                if ends {
+                    table.open.remove(&key);
+                }
+            }
+            None => {
+                if table.orphans.len() >= ORPHANS {
+                    table.orphans.pop_front();
+                }
+                table.orphans.push_back((key, note));
+            }
+        }
+        true
+    }
+
+    /// Opens the stream of subscription `id`, whose notifications are of
+    /// method `notification`; any that came already are in it.
+    pub(crate) fn register(&self, notification: &str, id: &SubscriptionId) -> Arc<Inbox> {
+        let inbox = Arc::new(Inbox::default());
+        let key: Key = (notification.into(), id.clone());
+        let mut table = self.lock();
+        if table.closed {
+            inbox.end();
+            return inbox;
+        }
+        let mut ended = false;
+        let orphans = std::mem::take(&mut table.orphans);
+        for (orphan, note) in orphans {
+            if orphan == key {
+                ended |= matches!(note, Note::Error(_));
+                inbox.push(note);
+            } else {
+                table.orphans.push_back((orphan, note));
+            }
+        }
+        if !ended {
+            table.open.insert(key, inbox.clone());
+        }
+        inbox
+    }
+
+    /// Stops routing notifications to the stream of `id`.
+    pub(crate) fn forget(&self, notification: &str, id: &SubscriptionId) {
+        let key: Key = (notification.into(), id.clone());
+        if let Some(inbox) = self.lock().open.remove(&key) {
+            inbox.end();
+        }
+    }
+
+    /// The connection ended: every stream ends.
+    pub(crate) fn close(&self) {
+        let mut table = self.lock();
+        table.closed = true;
+        table.orphans.clear();
+        for (_, inbox) in table.open.drain() {
+            inbox.end();
+        }
+    }
+}
+
+/// Ends a subscription on the server: the transport's part of a
+/// [`Subscription`].
+pub(crate) trait Unsubscribe: Send + Sync + 'static {
+    /// Calls the unsubscribe method with `id`.
+    fn unsubscribe(&self, id: SubscriptionId) -> BoxFuture<Result<bool, ClientError>>;
+    /// Stops routing its notifications to the stream.
+    fn forget(&self, id: &SubscriptionId);
+}
+
+/// A subscription's items, as a stream of `Result<T, SubscriptionError>`.
+///
+/// The stream ends when the connection ends, after the server ends the
+/// subscription (yielding [`SubscriptionError::Ended`] first), or after
+/// [`unsubscribe`](Self::unsubscribe). Dropping it unsubscribes (the
+/// unsubscribe call is sent on the runtime, nobody waits for its answer).
+///
+/// ```no_run
+/// # async fn run(peer: rpc_runtime::ws::Peer) -> Result<(), rpc_runtime::client::ClientError> {
+/// use futures_util::StreamExt as _;
+/// use rpc_runtime::params::EncodedParams;
+/// let params = EncodedParams::from_value(&(1, 100))?;
+/// let mut counts = peer.subscribe::<i64>("subscribe_count", params, "count", "unsubscribe_count").await?;
+/// while let Some(item) = counts.next().await {
+///     println!("{}", item.map_err(|e| rpc_runtime::client::ClientError::Decode(e.to_string()))?);
+/// }
+/// # Ok(()) }
+/// ```
+pub struct Subscription<T> {
+    id: SubscriptionId,
+    inbox: Arc<Inbox>,
+    owner: Option<Arc<dyn Unsubscribe>>,
+    _item: PhantomData<fn() -> T>,
+}
+
+impl<T> std::fmt::Debug for Subscription<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Subscription<T> {
+    pub(crate) fn new(id: SubscriptionId, inbox: Arc<Inbox>, owner: Arc<dyn Unsubscribe>) -> Self {
+        Self {
+            id,
+            inbox,
+            owner: Some(owner),
+            _item: PhantomData,
+        }
+    }
+
+    /// The id the server gave it.
+    #[must_use]
+    pub fn id(&self) -> &SubscriptionId {
+        &self.id
+    }
+
+    /// Ends it: calls the unsubscribe method and returns its answer
+    /// (`false` if the server no longer knew the id). The stream ends.
+    ///
+    /// # Errors
+    /// When the unsubscribe call fails (the connection is gone).
+    pub async fn unsubscribe(mut self) -> Result<bool, ClientError> {
+        let Some(owner) = self.owner.take() else {
+            return Ok(false);
+        };
+        owner.forget(&self.id);
+        owner.unsubscribe(self.id.clone()).await
+    }
+}
+
+impl<T> Drop for Subscription<T> {
+    fn drop(&mut self) {
+        let Some(owner) = self.owner.take() else {
+            return;
+        };
+        let ended = self.inbox.lock().done;
+        owner.forget(&self.id);
+        if ended {
+            // Ended by the server or the connection: nothing to undo.
+            return;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let id = self.id.clone();
+            runtime.spawn(async move {
+                let _ = owner.unsubscribe(id).await;
+            });
+        }
+    }
+}
+
+impl<T: DeserializeOwned> Stream for Subscription<T> {
+    type Item = Result<T, SubscriptionError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
+        let mut state = self.inbox.lock();
+        if state.lost > 0 {
+            let lost = std::mem::take(&mut state.lost);
+            return Poll::Ready(Some(Err(SubscriptionError::Lagged(lost))));
+        }
+        match state.notes.pop_front() {
+            Some(Note::Item(item)) => Poll::Ready(Some(
+                serde_json::from_str(item.get())
+                    .map_err(|e| SubscriptionError::Decode(e.to_string())),
+            )),
+            Some(Note::Lagged(lost)) => Poll::Ready(Some(Err(SubscriptionError::Lagged(lost)))),
+            Some(Note::Error(error)) => Poll::Ready(Some(Err(SubscriptionError::Ended(error)))),
+            None if state.done => Poll::Ready(None),
+            None => {
+                state.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}

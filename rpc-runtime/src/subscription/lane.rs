@@ -1,0 +1,354 @@
+//! One subscription's bounded buffer of notifications on their way to the
+//! connection's outbox, and the task that moves them when the outbox is
+//! full.
+
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+
+use tokio::sync::Notify;
+
+use super::hub::Hub;
+use super::outbox::{Outbox, Pushed};
+use super::{SlowPolicy, SubscriptionConfig, SubscriptionId};
+use crate::protocol::codes;
+
+/// What a subscribe method and its unsubscribe method share: the
+/// notification's method name, and the identity that lets only this
+/// unsubscribe method end these subscriptions.
+#[derive(Debug)]
+pub(crate) struct Kind {
+    pub(crate) notification: Arc<str>,
+}
+
+/// Whether the subscription's frames may go out yet. A subscription's
+/// first notification must not overtake the reply that tells the client
+/// its id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Gate {
+    /// The message whose subscribe call made it is still being answered
+    /// (the message's address identifies it).
+    Held(usize),
+    /// That message is answered; its reply is not queued yet.
+    Answered,
+    /// The reply is queued: frames follow it.
+    Open,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Life {
+    Live,
+    /// Ended: what is buffered (a final notice included) still goes out,
+    /// nothing more comes in.
+    Ending,
+    /// Ended, with nothing more to send (unsubscribed, connection gone).
+    Gone,
+}
+
+struct State {
+    buffer: VecDeque<String>,
+    /// Items dropped (policy `DropOldest`) since the last delivered one.
+    lost: u64,
+    gate: Gate,
+    life: Life,
+    /// A pump task is moving the buffer into the outbox.
+    pumping: bool,
+}
+
+/// What became of a frame offered to the lane.
+pub(crate) enum Offer {
+    Queued,
+    /// Policy `Wait` and the buffer is full: the frame is handed back.
+    Full(String),
+    Ended,
+}
+
+pub(crate) struct Lane {
+    pub(crate) id: SubscriptionId,
+    pub(crate) kind: Arc<Kind>,
+    /// `{"jsonrpc":"2.0","method":"<notification>","params":{"subscription":<id>,`
+    prefix: String,
+    config: SubscriptionConfig,
+    state: Mutex<State>,
+    /// Room in the buffer again, or the end: a waiting send looks again.
+    room: Notify,
+    ended: Notify,
+    is_ended: AtomicBool,
+    outbox: Arc<dyn Outbox>,
+    hub: Weak<Hub>,
+}
+
+impl Lane {
+    pub(crate) fn new(
+        id: SubscriptionId,
+        kind: Arc<Kind>,
+        config: SubscriptionConfig,
+        message: usize,
+        outbox: Arc<dyn Outbox>,
+        hub: Weak<Hub>,
+    ) -> Self {
+        let mut prefix = String::with_capacity(64 + kind.notification.len());
+        prefix.push_str(r#"{"jsonrpc":"2.0","method":"#);
+        // Serializing a string cannot fail.
+        let _ = crate::router::write_json(&mut prefix, &*kind.notification);
+        prefix.push_str(r#","params":{"subscription":"#);
+        prefix.push_str(&id.to_json());
+        prefix.push(',');
+        Self {
+            id,
+            kind,
+            prefix,
+            config,
+            state: Mutex::new(State {
+                buffer: VecDeque::new(),
+                lost: 0,
+                gate: Gate::Held(message),
+                life: Life::Live,
+                pumping: false,
+            }),
+            room: Notify::new(),
+            ended: Notify::new(),
+            is_ended: AtomicBool::new(false),
+            outbox,
+            hub,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The frame of one item whose JSON `write` appends.
+    pub(crate) fn item_frame<E>(
+        &self,
+        write: impl FnOnce(&mut String) -> Result<(), E>,
+    ) -> Result<String, E> {
+        let mut frame = String::with_capacity(self.prefix.len() + 40);
+        frame.push_str(&self.prefix);
+        frame.push_str(r#""result":"#);
+        write(&mut frame)?;
+        frame.push_str("}}");
+        Ok(frame)
+    }
+
+    fn lagged_frame(&self, lost: u64) -> String {
+        let mut frame = String::with_capacity(self.prefix.len() + 24);
+        frame.push_str(&self.prefix);
+        let _ = write!(frame, r#""lagged":{lost}}}}}"#);
+        frame
+    }
+
+    /// The last notification of a subscription the server ends.
+    pub(crate) fn error_frame(&self, code: i32, message: &str) -> String {
+        let mut frame = String::with_capacity(self.prefix.len() + 48 + message.len());
+        frame.push_str(&self.prefix);
+        let _ = write!(frame, r#""error":{{"code":{code},"message":"#);
+        let _ = crate::router::write_json(&mut frame, message);
+        frame.push_str("}}}");
+        frame
+    }
+
+    pub(crate) fn is_ended(&self) -> bool {
+        self.is_ended.load(Ordering::Acquire)
+    }
+
+    /// Resolves once the subscription has ended.
+    pub(crate) async fn closed(&self) {
+        loop {
+            let ended = self.ended.notified();
+            let mut ended = std::pin::pin!(ended);
+            ended.as_mut().enable();
+            if self.is_ended() {
+                return;
+            }
+            ended.await;
+        }
+    }
+
+    /// Offers one item's frame, under the subscription's policy.
+    pub(crate) fn offer(self: &Arc<Self>, frame: String) -> Offer {
+        let mut state = self.lock();
+        if state.life != Life::Live {
+            return Offer::Ended;
+        }
+        if state.buffer.len() >= self.config.buffer {
+            match self.config.policy {
+                SlowPolicy::Wait => return Offer::Full(frame),
+                SlowPolicy::DropOldest => {
+                    state.buffer.pop_front();
+                    state.lost += 1;
+                }
+                SlowPolicy::End => {
+                    let notice = self.error_frame(
+                        codes::SUBSCRIBER_TOO_SLOW,
+                        "Subscriber too slow: its buffer of notifications is full",
+                    );
+                    self.end_with(&mut state, notice);
+                    drop(state);
+                    self.ended_now();
+                    return Offer::Ended;
+                }
+            }
+        }
+        let idle = state.buffer.is_empty() && state.lost == 0 && !state.pumping;
+        if idle && state.gate == Gate::Open {
+            match self.outbox.try_push(frame) {
+                Ok(()) => return Offer::Queued,
+                Err(Pushed::Full(frame)) => state.buffer.push_back(frame),
+                Err(Pushed::Closed) => {
+                    self.gone(&mut state);
+                    drop(state);
+                    self.ended_now();
+                    return Offer::Ended;
+                }
+            }
+        } else {
+            state.buffer.push_back(frame);
+        }
+        self.start_pump(&mut state);
+        Offer::Queued
+    }
+
+    /// Offers a frame, waiting for room under policy `Wait`.
+    pub(crate) async fn send(self: &Arc<Self>, mut frame: String) -> Result<(), ()> {
+        loop {
+            let room = self.room.notified();
+            let mut room = std::pin::pin!(room);
+            room.as_mut().enable();
+            match self.offer(frame) {
+                Offer::Queued => return Ok(()),
+                Offer::Ended => return Err(()),
+                Offer::Full(back) => frame = back,
+            }
+            room.await;
+        }
+    }
+
+    /// Its message is answered (`message`): the lane waits only for the
+    /// reply to be queued. `true` if this was its message.
+    pub(crate) fn answered(&self, message: usize) -> bool {
+        let mut state = self.lock();
+        if state.gate == Gate::Held(message) {
+            state.gate = Gate::Answered;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The reply to its subscribe call is queued, if its message was
+    /// answered: frames may follow. `true` once open.
+    pub(crate) fn release(self: &Arc<Self>) -> bool {
+        let mut state = self.lock();
+        match state.gate {
+            Gate::Held(_) => false,
+            Gate::Open => true,
+            Gate::Answered => {
+                state.gate = Gate::Open;
+                self.start_pump(&mut state);
+                true
+            }
+        }
+    }
+
+    /// Unsubscribed, or the connection is gone: nothing more for this id,
+    /// not even what is buffered.
+    pub(crate) fn cancel(&self) {
+        let mut state = self.lock();
+        self.gone(&mut state);
+        drop(state);
+        self.ended_now();
+    }
+
+    /// Ends the subscription from the server's side: what is buffered goes
+    /// out, then `notice`. Nothing if it has ended already.
+    pub(crate) fn end(self: &Arc<Self>, notice: String) {
+        let mut state = self.lock();
+        if state.life != Life::Live {
+            return;
+        }
+        self.end_with(&mut state, notice);
+        drop(state);
+        self.ended_now();
+    }
+
+    /// Sends `notice` as the last frame now, dropping what is buffered
+    /// (graceful shutdown), waiting for room in the outbox.
+    pub(crate) async fn last_word(&self, notice: String) {
+        let permit = self.outbox.reserve().await;
+        let mut state = self.lock();
+        let open = state.gate == Gate::Open && state.life == Life::Live;
+        self.gone(&mut state);
+        if let (true, Some(permit)) = (open, permit) {
+            permit.send(notice);
+        }
+        drop(state);
+        self.ended_now();
+    }
+
+    fn end_with(self: &Arc<Self>, state: &mut State, notice: String) {
+        state.buffer.push_back(notice);
+        state.life = Life::Ending;
+        self.start_pump(state);
+        if let Some(hub) = self.hub.upgrade() {
+            hub.forget(&self.id);
+        }
+    }
+
+    fn gone(&self, state: &mut State) {
+        state.buffer = VecDeque::new();
+        state.lost = 0;
+        state.life = Life::Gone;
+    }
+
+    fn ended_now(&self) {
+        self.is_ended.store(true, Ordering::Release);
+        self.ended.notify_waiters();
+        self.room.notify_waiters();
+    }
+
+    /// Starts a task moving the buffer into the outbox, unless one runs or
+    /// the gate is shut.
+    fn start_pump(self: &Arc<Self>, state: &mut State) {
+        if state.pumping || state.gate != Gate::Open || (state.buffer.is_empty() && state.lost == 0)
+        {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(id = %self.id, "no tokio runtime to send subscription notifications on");
+            return;
+        };
+        state.pumping = true;
+        runtime.spawn(pump(self.clone()));
+    }
+}
+
+/// Moves a lane's buffer into the outbox, one frame per permit: the frame
+/// is chosen only once there is room, under the lane's lock, so an
+/// unsubscribe between never lets a frame of its id out after its answer.
+async fn pump(lane: Arc<Lane>) {
+    loop {
+        let permit = lane.outbox.reserve().await;
+        let mut state = lane.lock();
+        let Some(permit) = permit else {
+            state.pumping = false;
+            lane.gone(&mut state);
+            drop(state);
+            lane.ended_now();
+            return;
+        };
+        let frame = if state.lost > 0 {
+            let lost = std::mem::take(&mut state.lost);
+            lane.lagged_frame(lost)
+        } else if let Some(frame) = state.buffer.pop_front() {
+            frame
+        } else {
+            state.pumping = false;
+            return;
+        };
+        permit.send(frame);
+        drop(state);
+        lane.room.notify_waiters();
+    }
+}

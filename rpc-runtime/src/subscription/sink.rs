@@ -1,0 +1,290 @@
+//! The server's side of one subscription: the pending subscription a
+//! subscribe method gets, and the sink it sends items through.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio::sync::oneshot;
+
+use super::lane::{Kind, Lane, Offer};
+use super::{SubscriptionConfig, SubscriptionId, Subscriptions};
+use crate::protocol::{codes, ErrorObjectOwned};
+use crate::MethodError;
+
+/// What the subscribe call waits for: the new subscription's id, or the
+/// error it is answered with.
+pub(crate) type Decision = oneshot::Sender<Result<SubscriptionId, MethodError>>;
+
+/// A subscription asked for and not yet answered: the subscribe method
+/// [`accept`](Self::accept)s it (getting the sink its items go through) or
+/// [`reject`](Self::reject)s it with an error. The subscribe call is
+/// answered then: with the new subscription's id, or with the error.
+/// Dropped undecided, the call is answered `-32603`.
+///
+/// ```
+/// use rpc_runtime::subscription::PendingSubscription;
+/// async fn ticks(pending: PendingSubscription<u64>, every_ms: u64) {
+///     let Ok(sink) = pending.accept() else { return };
+///     let mut n = 0;
+///     loop {
+///         tokio::select! {
+///             () = sink.closed() => return, // unsubscribed, or the connection ended
+///             () = tokio::time::sleep(std::time::Duration::from_millis(every_ms)) => {}
+///         }
+///         if sink.send(&n).await.is_err() { return }
+///         n += 1;
+///     }
+/// }
+/// ```
+#[must_use = "accept or reject the subscription: dropped, its call is answered with an internal error"]
+pub struct PendingSubscription<T> {
+    decision: Option<Decision>,
+    subscriptions: Subscriptions,
+    kind: Arc<Kind>,
+    message: usize,
+    _item: PhantomData<fn(&T)>,
+}
+
+impl<T> std::fmt::Debug for PendingSubscription<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingSubscription")
+            .field("notification", &self.kind.notification)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why [`PendingSubscription::accept`] gave no sink.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AcceptError {
+    /// The connection may take no more subscriptions (its limit, or it is
+    /// closing); the subscribe call was answered with this error.
+    #[error("subscription refused: {0}")]
+    Refused(ErrorObjectOwned),
+    /// The subscribe call is no longer waiting (its connection ended).
+    #[error("the subscribe call is gone")]
+    Gone,
+}
+
+impl<T: Serialize> PendingSubscription<T> {
+    pub(crate) fn new(
+        decision: Decision,
+        subscriptions: Subscriptions,
+        kind: Arc<Kind>,
+        message: usize,
+    ) -> Self {
+        Self {
+            decision: Some(decision),
+            subscriptions,
+            kind,
+            message,
+            _item: PhantomData,
+        }
+    }
+
+    /// Accepts with the default buffer and policy
+    /// ([`SubscriptionConfig::default`]: 16 items, wait).
+    ///
+    /// # Errors
+    /// [`AcceptError`] when the subscription cannot be made.
+    pub fn accept(self) -> Result<SubscriptionSink<T>, AcceptError> {
+        self.accept_with(SubscriptionConfig::default())
+    }
+
+    /// Accepts with `config`'s buffer and slow-subscriber policy; the
+    /// subscribe call is answered with the new id, and notifications sent
+    /// through the sink follow that answer on the wire.
+    ///
+    /// # Errors
+    /// [`AcceptError`] when the subscription cannot be made.
+    pub fn accept_with(
+        mut self,
+        config: SubscriptionConfig,
+    ) -> Result<SubscriptionSink<T>, AcceptError> {
+        let Some(decision) = self.decision.take() else {
+            return Err(AcceptError::Gone);
+        };
+        let lane = match self.subscriptions.open(&self.kind, config, self.message) {
+            Ok(lane) => lane,
+            Err(error) => {
+                let object = error.object().clone();
+                let _ = decision.send(Err(error));
+                return Err(AcceptError::Refused(object));
+            }
+        };
+        if decision.send(Ok(lane.id.clone())).is_err() {
+            self.subscriptions.discard(&lane);
+            return Err(AcceptError::Gone);
+        }
+        Ok(SubscriptionSink {
+            inner: Arc::new(Producer { lane }),
+            _item: PhantomData,
+        })
+    }
+
+    /// Answers the subscribe call with `error` instead.
+    pub fn reject(mut self, error: impl Into<MethodError>) {
+        if let Some(decision) = self.decision.take() {
+            let _ = decision.send(Err(error.into()));
+        }
+    }
+}
+
+/// Ends the subscription when the last sink is dropped: its producer is
+/// done, and the client is told (a last notification, `-32009`).
+struct Producer {
+    lane: Arc<Lane>,
+}
+
+impl Drop for Producer {
+    fn drop(&mut self) {
+        let notice = self.lane.error_frame(
+            codes::SUBSCRIPTION_ENDED,
+            "Subscription ended by the server",
+        );
+        self.lane.end(notice);
+    }
+}
+
+/// Sends one subscription's items, each as a notification
+/// `{"jsonrpc":"2.0","method":<notification>,"params":{"subscription":<id>,"result":<item>}}`.
+///
+/// Clones share the subscription; when the last one is dropped, the
+/// subscription ends and the client gets a last notification with error
+/// `-32009`. Items wait in a bounded buffer; what a send does when it is
+/// full is the subscription's [`SlowPolicy`](super::SlowPolicy).
+pub struct SubscriptionSink<T> {
+    inner: Arc<Producer>,
+    _item: PhantomData<fn(&T)>,
+}
+
+impl<T> Clone for SubscriptionSink<T> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            _item: PhantomData,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for SubscriptionSink<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubscriptionSink")
+            .field("id", &self.inner.lane.id)
+            .field("closed", &self.inner.lane.is_ended())
+            .finish()
+    }
+}
+
+/// Why an item was not sent.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The subscription has ended: unsubscribed, its connection gone, or
+    /// ended by its policy.
+    #[error("the subscription has ended")]
+    Closed,
+    /// The item could not be serialized.
+    #[error("the item could not be serialized: {0}")]
+    Serialize(#[source] serde_json::Error),
+}
+
+/// Why [`SubscriptionSink::try_send`] did not send an item.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrySendError {
+    /// The buffer is full (policy [`Wait`](super::SlowPolicy::Wait)).
+    #[error("the subscription's buffer is full")]
+    Full,
+    /// The subscription has ended.
+    #[error("the subscription has ended")]
+    Closed,
+    /// The item could not be serialized.
+    #[error("the item could not be serialized: {0}")]
+    Serialize(#[source] serde_json::Error),
+}
+
+impl<T: Serialize> SubscriptionSink<T> {
+    /// The subscription's id.
+    #[must_use]
+    pub fn id(&self) -> &SubscriptionId {
+        &self.inner.lane.id
+    }
+
+    fn frame(&self, item: &T) -> Result<String, serde_json::Error> {
+        self.inner
+            .lane
+            .item_frame(|out| serde_json::to_writer(crate::router::StringWriter(out), item))
+    }
+
+    /// The frame of an item already serialized (a topic's).
+    pub(crate) fn frame_json(&self, json: &str) -> String {
+        let frame = self.inner.lane.item_frame(|out| {
+            out.push_str(json);
+            Ok::<_, std::convert::Infallible>(())
+        });
+        match frame {
+            Ok(frame) => frame,
+            Err(never) => match never {},
+        }
+    }
+
+    /// Sends `item`; under policy `Wait`, waits while the buffer is full.
+    ///
+    /// # Errors
+    /// [`SendError::Closed`] once the subscription has ended.
+    pub async fn send(&self, item: &T) -> Result<(), SendError> {
+        let frame = self.frame(item).map_err(SendError::Serialize)?;
+        self.inner
+            .lane
+            .send(frame)
+            .await
+            .map_err(|()| SendError::Closed)
+    }
+
+    /// Sends `item` without waiting.
+    ///
+    /// # Errors
+    /// [`TrySendError::Full`] when the buffer is full under policy `Wait`,
+    /// [`TrySendError::Closed`] once the subscription has ended.
+    pub fn try_send(&self, item: &T) -> Result<(), TrySendError> {
+        let frame = self.frame(item).map_err(TrySendError::Serialize)?;
+        self.offer(frame)
+    }
+
+    pub(crate) fn offer(&self, frame: String) -> Result<(), TrySendError> {
+        match self.inner.lane.offer(frame) {
+            Offer::Queued => Ok(()),
+            Offer::Full(_) => Err(TrySendError::Full),
+            Offer::Ended => Err(TrySendError::Closed),
+        }
+    }
+
+    pub(crate) async fn send_frame(&self, frame: String) -> Result<(), SendError> {
+        self.inner
+            .lane
+            .send(frame)
+            .await
+            .map_err(|()| SendError::Closed)
+    }
+
+    /// Resolves when the subscription ends: the client unsubscribed, the
+    /// connection ended, or the policy ended it.
+    pub async fn closed(&self) {
+        self.inner.lane.closed().await;
+    }
+
+    /// Whether it has ended.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.inner.lane.is_ended()
+    }
+
+    /// Ends the subscription with `error` as its last notification, after
+    /// what is buffered.
+    pub fn close_with_error(&self, error: &ErrorObjectOwned) {
+        let notice = self.inner.lane.error_frame(error.code, &error.message);
+        self.inner.lane.end(notice);
+    }
+}
