@@ -4,6 +4,14 @@
 //! `notify_sum` and `get_data`. There is no `foobar` and no `foo.get`, so the
 //! specification's "method not found" examples fail as they should.
 //!
+//! For conformance suites of subscriptions (over WebSocket):
+//! `subscribe_count(start, every_ms)` answers an id, then pushes `start`,
+//! `start + 1`, … every `every_ms` ms as notifications of method `count`
+//! until `unsubscribe_count(id)`; `subscribe_topic(topic)` pushes exactly the
+//! values passed to `publish(topic, value)` (which answers how many
+//! subscribers it reached, over HTTP too) as notifications of method
+//! `topic`, until `unsubscribe_topic(id)`.
+//!
 //! Methods with fixed arguments are a `#[rpc]` trait; variadic ones are raw
 //! handlers on the same router, which decode their params as a whole.
 //!
@@ -24,10 +32,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rpc_runtime::protocol::ErrorObjectOwned;
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use rpc_runtime::protocol::{codes, ErrorObjectOwned};
 use rpc_runtime::server::Server;
+use rpc_runtime::subscription::{PendingSubscription, Topic};
 use rpc_runtime::{rpc, RegisterError, Router, RpcError};
 use serde_json::Number;
+use serde_json::Value;
 
 /// The address served when none is given.
 const DEFAULT_ADDR: &str = "127.0.0.1:4000";
@@ -119,7 +132,80 @@ fn router(received: &Arc<Received>) -> Result<Router, RegisterError> {
         counter.notify_sum.fetch_add(1, Ordering::Relaxed);
         Ok::<_, ErrorObjectOwned>(())
     })?;
+    subscriptions(&mut router)?;
     Ok(router)
+}
+
+/// The topics `publish` reaches, by name.
+#[derive(Default)]
+struct Topics(Mutex<HashMap<String, Arc<Topic<Value>>>>);
+
+impl Topics {
+    fn get(&self, name: &str) -> Arc<Topic<Value>> {
+        let mut topics = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        topics.entry(name.to_owned()).or_default().clone()
+    }
+}
+
+/// `subscribe_count`, `subscribe_topic`, their unsubscribe methods and
+/// `publish`.
+fn subscriptions(router: &mut Router) -> Result<(), RegisterError> {
+    router.register_subscription(
+        "subscribe_count",
+        "count",
+        "unsubscribe_count",
+        &["start", "every_ms"],
+        |(start, every_ms): (i64, u64), pending: PendingSubscription<i64>, _| async move {
+            if every_ms == 0 {
+                let error = ErrorObjectOwned::new(
+                    codes::INVALID_PARAMS,
+                    "Invalid params: `every_ms` must be at least 1",
+                );
+                return pending.reject(error);
+            }
+            let Ok(sink) = pending.accept() else { return };
+            let mut ticks = tokio::time::interval(Duration::from_millis(every_ms));
+            ticks.tick().await;
+            for n in start.. {
+                tokio::select! {
+                    () = sink.closed() => return,
+                    _ = ticks.tick() => {}
+                }
+                if sink.send(&n).await.is_err() {
+                    return;
+                }
+            }
+        },
+    )?;
+    let topics = Arc::new(Topics::default());
+    let following = Arc::clone(&topics);
+    router.register_subscription(
+        "subscribe_topic",
+        "topic",
+        "unsubscribe_topic",
+        &["topic"],
+        move |(topic,): (String,), pending: PendingSubscription<Value>, _| {
+            let topic = following.get(&topic);
+            async move {
+                if let Ok(sink) = pending.accept() {
+                    topic.add(sink);
+                }
+            }
+        },
+    )?;
+    router.register_async_args(
+        "publish",
+        &["topic", "value"],
+        move |(topic, value): (String, Value), _| {
+            let topic = topics.get(&topic);
+            async move {
+                topic.publish(&value).await.map_err(|error| {
+                    ErrorObjectOwned::new(codes::INTERNAL_ERROR, error.to_string())
+                })
+            }
+        },
+    )?;
+    Ok(())
 }
 
 #[tokio::main]

@@ -144,7 +144,7 @@ pub use ::http::header;
 pub use id::IdGenerator;
 pub use rpc_runtime::client::{
     BatchCall, BatchHandle, BatchRequest, BatchResponse, BatchSlot, Caller, ClientError,
-    LocalCaller, Subscription, SubscriptionError,
+    LocalCaller, Subscription, SubscriptionError, CLIENT_BUFFER,
 };
 pub use rpc_runtime::params::{EncodedParams, NamedParams, PositionalParams};
 pub use ws::{ConnectError, ConnectionState, ReconnectPolicy, WsClient, WsClientBuilder};

@@ -384,3 +384,99 @@ async fn a_topic_fans_out_to_thousands_of_subscribers() {
     }
     handle.shutdown(Duration::from_secs(1)).await;
 }
+
+#[tokio::test]
+async fn subscribe_and_unsubscribe_pass_the_middleware_like_any_call() {
+    use rpc_runtime::middleware::{check, Call};
+    use rpc_runtime::MethodError;
+    use std::sync::Mutex;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let router = api(Arc::new(AtomicUsize::new(0)), Arc::new(Topic::new())).layer(check(
+        move |call: &Call<'_>| {
+            log.lock().unwrap().push(call.method().to_owned());
+            let refused = call.method() == "subscribe_topic";
+            async move {
+                if refused {
+                    return Err(MethodError::from(ErrorObject::new(
+                        4003,
+                        "no topics for you",
+                    )));
+                }
+                Ok(())
+            }
+        },
+    ));
+    let handle = Server::builder()
+        .build(router)
+        .bind("127.0.0.1:0")
+        .await
+        .unwrap();
+    let client = WsClient::connect(&format!("ws://{}/", handle.local_addr()))
+        .await
+        .unwrap();
+    let mut counts = client
+        .subscribe::<i64>(
+            "subscribe_count",
+            count_params(1, 5),
+            "count",
+            "unsubscribe_count",
+        )
+        .await
+        .unwrap();
+    assert_eq!(counts.next().await.unwrap().unwrap(), 1);
+    assert!(counts.unsubscribe().await.unwrap());
+    let refused = client
+        .subscribe::<Value>(
+            "subscribe_topic",
+            EncodedParams::from_value(&("wait",)).unwrap(),
+            "topic",
+            "unsubscribe_topic",
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, ClientError::Rpc(e) if e.code == 4003),
+        "{refused:?}"
+    );
+    assert_eq!(
+        *seen.lock().unwrap(),
+        ["subscribe_count", "unsubscribe_count", "subscribe_topic"],
+        "items are notifications the server sends, not calls: only the calls pass"
+    );
+    handle.shutdown(Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn a_stream_not_read_yields_how_many_items_it_lost() {
+    let (handle, url, _, topic) = start(WsConfig::default()).await;
+    let client = WsClient::connect(&url).await.unwrap();
+    let params = EncodedParams::from_value(&("drop",)).unwrap();
+    let mut stream = client
+        .subscribe::<Value>("subscribe_topic", params, "topic", "unsubscribe_topic")
+        .await
+        .unwrap();
+    let total = rpc_client::CLIENT_BUFFER + 100;
+    for n in 0..total {
+        topic.publish(&json!(n)).await.unwrap();
+        if n % 64 == 0 {
+            // Let the client's reader keep up with the server.
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+    let (mut items, mut lost) = (0, 0);
+    while items + lost < total {
+        match tokio::time::timeout(Duration::from_secs(5), stream.next())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            Ok(_) => items += 1,
+            Err(SubscriptionError::Lagged(n)) => lost += usize::try_from(n).unwrap(),
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert!(lost > 0, "a stream left unread past its buffer lags");
+    assert_eq!(items + lost, total, "every item delivered or counted lost");
+    handle.shutdown(Duration::from_secs(1)).await;
+}
