@@ -1,5 +1,8 @@
 //! The client's side of a subscription: a typed stream of the items the
 //! server pushes.
+// Only a transport that can push (feature `ws`) routes notifications here;
+// without one, `Subscription` is a type in `Caller`'s signature only.
+#![cfg_attr(not(feature = "ws"), allow(dead_code))]
 
 use std::collections::{HashMap, VecDeque};
 use std::marker::PhantomData;
@@ -14,7 +17,7 @@ use serde_json::value::RawValue;
 
 use super::ClientError;
 use crate::params::Params;
-use crate::protocol::{ErrorObject, ErrorObjectOwned};
+use crate::protocol::{codes, ErrorObject, ErrorObjectOwned};
 use crate::subscription::SubscriptionId;
 use crate::BoxFuture;
 
@@ -120,7 +123,27 @@ struct NoteParams<'a> {
     #[serde(default)]
     lagged: Option<u64>,
     #[serde(borrow, default)]
-    error: Option<ErrorObject<'a>>,
+    error: Option<EndError<'a>>,
+}
+
+/// How a server says why it ended a subscription: an error object (ours,
+/// jsonrpsee's `ErrorObject`), or a bare string (jsonrpsee's
+/// `Err("..".into())`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum EndError<'a> {
+    #[serde(borrow)]
+    Object(ErrorObject<'a>),
+    Text(String),
+}
+
+impl EndError<'_> {
+    fn into_object(self) -> ErrorObjectOwned {
+        match self {
+            EndError::Object(object) => object.into_owned(),
+            EndError::Text(message) => ErrorObject::new(codes::SUBSCRIPTION_ENDED, message),
+        }
+    }
 }
 
 impl Subscribed {
@@ -144,7 +167,7 @@ impl Subscribed {
         let note = match (note.result, note.lagged, note.error) {
             (Some(item), _, _) => Note::Item(item.to_owned()),
             (None, Some(lost), _) => Note::Lagged(lost),
-            (None, None, Some(error)) => Note::Error(error.into_owned()),
+            (None, None, Some(error)) => Note::Error(error.into_object()),
             (None, None, None) => return false,
         };
         let mut table = self.lock();
