@@ -9,6 +9,7 @@ use syn::{
 
 use crate::attr::{self, MethodArgs, ParamStyle, TraitArgs};
 use crate::errors::Errors;
+use crate::subscription::{pending_item, Pending};
 
 /// The trait and everything declared on it.
 pub(crate) struct Api {
@@ -30,6 +31,9 @@ pub(crate) struct Method {
     /// The `&Context` argument, if any: its position among the arguments
     /// after the receiver, and the argument.
     pub(crate) context: Option<(usize, syn::PatType)>,
+    /// The `PendingSubscription<T>` argument, if any (a `#[subscription]`
+    /// takes one, first).
+    pub(crate) pending: Option<Pending>,
     /// The arguments sent as JSON params.
     pub(crate) args: Vec<Arg>,
     pub(crate) output: Output,
@@ -130,6 +134,7 @@ impl Method {
             .cloned()
             .collect();
         let mut context = None;
+        let mut pending = None;
         let mut args = Vec::new();
         for (index, input) in f
             .sig
@@ -143,6 +148,14 @@ impl Method {
             };
             if is_context(&pat_type.ty) && context.is_none() {
                 context = Some((index, pat_type.clone()));
+                continue;
+            }
+            if let (Some(item), None) = (pending_item(&pat_type.ty), &pending) {
+                pending = Some(Pending {
+                    index,
+                    original: pat_type.clone(),
+                    item: item.clone(),
+                });
                 continue;
             }
             let param = attr::parse_param_attrs(&pat_type.attrs, errors);
@@ -173,6 +186,7 @@ impl Method {
             attrs,
             is_async: f.sig.asyncness.is_some(),
             context,
+            pending,
             args,
             output: Output::parse(&f.sig.output),
         }

@@ -1,11 +1,11 @@
 //! The macro's own attributes: `#[rpc(..)]` on the trait, `#[method(..)]`,
-//! `#[notification(..)]` and `#[rpc(..)]` on methods, `#[param(..)]` on
-//! arguments.
+//! `#[notification(..)]`, `#[subscription(..)]` and `#[rpc(..)]` on
+//! methods, `#[param(..)]` on arguments.
 
 use proc_macro2::{Span, TokenStream};
 use syn::meta::ParseNestedMeta;
 use syn::parse::Parser as _;
-use syn::{Attribute, LitStr};
+use syn::{Attribute, LitStr, Type};
 
 use crate::errors::{unknown_argument, Errors};
 
@@ -70,6 +70,7 @@ pub(crate) fn parse_trait_args(tokens: TokenStream, errors: &mut Errors) -> Trai
 pub(crate) enum Marker {
     Method,
     Notification,
+    Subscription,
 }
 
 /// What the method-level attributes say.
@@ -81,14 +82,27 @@ pub(crate) struct MethodArgs {
     pub(crate) aliases: Vec<LitStr>,
     pub(crate) blocking: Option<Span>,
     pub(crate) client_params: Option<ParamStyle>,
+    /// `#[subscription(unsubscribe = "..")]`: the unsubscribe method's name.
+    pub(crate) unsubscribe: Option<LitStr>,
+    /// `#[subscription(notification = "..")]`: the items' notification method.
+    pub(crate) notification: Option<LitStr>,
+    /// `#[subscription(item = T)]`: the type of the items.
+    pub(crate) item: Option<Type>,
 }
 
 const METHOD_KEYS: &[&str] = &["name", "aliases", "blocking", "client_params"];
+const SUBSCRIPTION_KEYS: &[&str] = &[
+    "name",
+    "unsubscribe",
+    "notification",
+    "item",
+    "client_params",
+];
 const METHOD_RPC_KEYS: &[&str] = &["client_params"];
 
 /// Whether an attribute belongs to the macro (and is removed from the output).
 pub(crate) fn is_method_attr(attr: &Attribute) -> bool {
-    ["method", "notification", "rpc"]
+    ["method", "notification", "subscription", "rpc"]
         .iter()
         .any(|name| attr.path().is_ident(name))
 }
@@ -100,6 +114,8 @@ pub(crate) fn parse_method_attrs(attrs: &[Attribute], errors: &mut Errors) -> Me
             Marker::Method
         } else if attr.path().is_ident("notification") {
             Marker::Notification
+        } else if attr.path().is_ident("subscription") {
+            Marker::Subscription
         } else if attr.path().is_ident("rpc") {
             if let Err(error) = parse_args_of(attr, |meta| {
                 if meta.path.is_ident("client_params") {
@@ -118,13 +134,20 @@ pub(crate) fn parse_method_attrs(attrs: &[Attribute], errors: &mut Errors) -> Me
         if let Some((_, first)) = args.marker {
             let mut error = syn::Error::new_spanned(
                 attr,
-                "a method takes one `#[method]` or `#[notification]` attribute",
+                "a method takes one `#[method]`, `#[notification]` or `#[subscription]` attribute",
             );
             error.combine(syn::Error::new(first, "first one here"));
             errors.push(error);
             continue;
         }
         args.marker = Some((marker, span_of_attr(attr)));
+        if marker == Marker::Subscription {
+            if let Err(error) = parse_args_of(attr, |meta| parse_subscription_key(&mut args, &meta))
+            {
+                errors.push(error);
+            }
+            continue;
+        }
         if let Err(error) = parse_args_of(attr, |meta| {
             if meta.path.is_ident("name") {
                 args.name = Some(meta.value()?.parse()?);
@@ -148,6 +171,24 @@ pub(crate) fn parse_method_attrs(attrs: &[Attribute], errors: &mut Errors) -> Me
         }
     }
     args
+}
+
+/// One `key = value` of `#[subscription(..)]`.
+fn parse_subscription_key(args: &mut MethodArgs, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    if meta.path.is_ident("name") {
+        args.name = Some(meta.value()?.parse()?);
+    } else if meta.path.is_ident("unsubscribe") {
+        args.unsubscribe = Some(meta.value()?.parse()?);
+    } else if meta.path.is_ident("notification") {
+        args.notification = Some(meta.value()?.parse()?);
+    } else if meta.path.is_ident("item") {
+        args.item = Some(meta.value()?.parse()?);
+    } else if meta.path.is_ident("client_params") {
+        args.client_params = Some(parse_style(meta)?);
+    } else {
+        return Err(unknown_argument(&meta.path, SUBSCRIPTION_KEYS));
+    }
+    Ok(())
 }
 
 /// Arguments of `#[param(..)]` on a method argument.

@@ -1,7 +1,8 @@
 //! Procedural macros for the JSON-RPC toolkit: `#[rpc]` turns a trait into a
 //! typed server (a [`Router`] builder on the trait) and a typed client
-//! (`{Trait}Client<C: Caller>`); `#[derive(RpcError)]` maps an error enum to
-//! JSON-RPC error objects and back.
+//! (`{Trait}Client<C: Caller>`), its methods calls, notifications and
+//! subscriptions; `#[derive(RpcError)]` maps an error enum to JSON-RPC error
+//! objects and back.
 //!
 //! Use them through `rpc_runtime` (feature `macros`): `rpc_runtime::rpc` and
 //! `rpc_runtime::RpcError`. The expansion names only `::rpc_runtime`,
@@ -17,6 +18,7 @@ mod derive_error;
 mod errors;
 mod expand;
 mod naming;
+mod subscription;
 mod valid;
 
 use proc_macro::TokenStream;
@@ -30,10 +32,20 @@ use proc_macro::TokenStream;
 ///
 /// Trait arguments: `namespace = "math"`, `namespace_separator = "."`,
 /// `client_params = "positional" | "named"`, `server_only`, `client_only`,
-/// `no_docs` (no OpenRPC documentation). Method attributes:
-/// `#[method(name = "..", aliases = [".."], blocking, client_params =
-/// "named")]`, `#[notification(..)]` (same keys), and `#[param(rename =
-/// "..", doc = "..", variadic)]` (or `///` comments) on arguments.
+/// `no_docs` (no OpenRPC documentation). Method attributes, at most one of
+/// the first three per method (a method with none is a call):
+///
+/// - `#[method(name = "..", aliases = [".."], blocking, client_params =
+///   "named")]`, all optional: a call;
+/// - `#[notification(..)]` (same keys): a notification, no reply;
+/// - `#[subscription(item = T, name = "..", unsubscribe = "..",
+///   notification = "..", client_params = "named")]` (`item` required): a
+///   subscription, whose fn takes a `PendingSubscription<T>` first (see
+///   [Subscriptions](#subscriptions));
+/// - `#[rpc(client_params = "named")]`, on any method;
+///
+/// and `#[param(rename = "..", doc = "..", variadic)]` (or `///` comments)
+/// on arguments.
 ///
 #[doc = include_str!("../../docs/defining-an-api.md")]
 ///

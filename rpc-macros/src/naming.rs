@@ -53,6 +53,18 @@ pub(crate) fn method_const(method_ident: &Ident) -> Ident {
     Ident::new(&name.to_uppercase(), Span::call_site())
 }
 
+/// `subscribe_count` -> `SUBSCRIBE_COUNT_UNSUBSCRIBE`: a subscription's
+/// unsubscribe-method constant.
+pub(crate) fn unsubscribe_const(method_ident: &Ident) -> Ident {
+    format_ident!("{}_UNSUBSCRIBE", method_const(method_ident))
+}
+
+/// `subscribe_count` -> `SUBSCRIBE_COUNT_NOTIFICATION`: a subscription's
+/// notification constant.
+pub(crate) fn notification_const(method_ident: &Ident) -> Ident {
+    format_ident!("{}_NOTIFICATION", method_const(method_ident))
+}
+
 /// The client's methods besides the trait's: a trait method of the same
 /// name would clash with them.
 pub(crate) const CLIENT_METHODS: &[&str] = &["new", "caller", "into_inner", "batch"];
@@ -95,6 +107,15 @@ mod tests {
         assert_eq!(
             constant(Ident::new("get_all", Span::call_site())),
             "GET_ALL"
+        );
+        let count = Ident::new("subscribe_count", Span::call_site());
+        assert_eq!(
+            unsubscribe_const(&count).to_string(),
+            "SUBSCRIBE_COUNT_UNSUBSCRIBE"
+        );
+        assert_eq!(
+            notification_const(&count).to_string(),
+            "SUBSCRIBE_COUNT_NOTIFICATION"
         );
     }
 }

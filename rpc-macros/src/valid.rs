@@ -9,6 +9,7 @@ use syn::Type;
 use crate::ast::{is_context, misused_context, Api, Method, Output};
 use crate::errors::Errors;
 use crate::naming;
+use crate::subscription::pending_item;
 
 /// The JSON-RPC specification reserves method names starting with this.
 const RESERVED_PREFIX: &str = "rpc.";
@@ -23,6 +24,7 @@ pub(crate) fn check(api: &Api, errors: &mut Errors) {
         check_signature(method, errors);
         check_args(method, errors);
         check_output(method, errors);
+        check_subscription(method, errors);
     }
     check_names(api, errors);
     check_constants(api, errors);
@@ -33,18 +35,27 @@ pub(crate) fn check(api: &Api, errors: &mut Errors) {
 fn check_constants(api: &Api, errors: &mut Errors) {
     let mut seen: HashMap<String, String> = HashMap::new();
     for method in &api.methods {
-        let constant = naming::method_const(&method.ident).to_string();
+        let mut constants = vec![naming::method_const(&method.ident)];
+        if method.is_subscription() {
+            constants.push(naming::unsubscribe_const(&method.ident));
+            constants.push(naming::notification_const(&method.ident));
+        }
         let ident = method.ident.to_string();
-        match seen.get(&constant) {
-            Some(first) => errors.at(
-                &method.ident,
-                format!(
-                    "`{ident}` and `{first}` both name the wire-name constant `{}::{constant}`; rename one",
-                    naming::methods_module(&api.original.ident)
-                ),
-            ),
-            None => {
-                seen.insert(constant, ident);
+        for constant in constants.iter().map(ToString::to_string) {
+            match seen.get(&constant) {
+                Some(first) => {
+                    errors.at(
+                        &method.ident,
+                        format!(
+                            "`{ident}` and `{first}` both name the wire-name constant `{}::{constant}`; rename one",
+                            naming::methods_module(&api.original.ident)
+                        ),
+                    );
+                    break;
+                }
+                None => {
+                    seen.insert(constant, ident.clone());
+                }
             }
         }
     }
@@ -138,11 +149,19 @@ fn check_signature(method: &Method, errors: &mut Errors) {
 
 fn check_args(method: &Method, errors: &mut Errors) {
     if let Some((index, context)) = &method.context {
-        if *index != 0 {
-            errors.at(
+        match (&method.pending, method.is_subscription()) {
+            // A subscription takes its pending subscription first (or that
+            // is reported), then the context.
+            (Some(pending), true) if pending.index == 0 && *index != 1 => errors.at(
+                context,
+                "the context argument must come right after the pending subscription",
+            ),
+            (_, true) => {}
+            _ if *index != 0 => errors.at(
                 context,
                 "the context argument must come first, right after `&self`",
-            );
+            ),
+            _ => {}
         }
     }
     // Named params are matched by JSON name, so two arguments cannot share one.
@@ -196,6 +215,19 @@ fn check_arg_type(ty: &Type, errors: &mut Errors) {
         errors.at(ty, message);
         return;
     }
+    if pending_item(ty).is_some() {
+        errors.at(ty, "a method takes one `PendingSubscription` argument");
+        return;
+    }
+    if let Type::Reference(reference) = ty {
+        if pending_item(&reference.elem).is_some() {
+            errors.at(
+                ty,
+                "take the pending subscription by value (it is accepted or rejected once): `pending: PendingSubscription<..>`",
+            );
+            return;
+        }
+    }
     match ty {
         Type::ImplTrait(_) => errors.at(
             ty,
@@ -226,6 +258,10 @@ fn check_output(method: &Method, errors: &mut Errors) {
     let syn::ReturnType::Type(_, ty) = &method.original.sig.output else {
         return;
     };
+    if method.is_subscription() {
+        // See `check_subscription`.
+        return;
+    }
     if method.is_notification() && !matches!(method.output, Output::Unit) {
         errors.at(
             ty,
@@ -235,6 +271,59 @@ fn check_output(method: &Method, errors: &mut Errors) {
         errors.at(
             ty,
             "an #[rpc] method must return a concrete type, not `impl Trait`",
+        );
+    }
+}
+
+/// A subscription's call is answered with the new id once its producer
+/// accepts the `PendingSubscription` (or with the error it rejects it
+/// with): so it takes one, first, returns nothing, and names the type of
+/// its items (which the client's stream and the docs use).
+fn check_subscription(method: &Method, errors: &mut Errors) {
+    let Some((crate::attr::Marker::Subscription, marker)) = method.attrs.marker else {
+        if let Some(pending) = &method.pending {
+            errors.at(
+                &pending.original.ty,
+                "a `PendingSubscription` argument belongs to a subscription: mark the method `#[subscription(item = ..)]`",
+            );
+        }
+        return;
+    };
+    let item = method.attrs.item.as_ref();
+    if item.is_none() {
+        errors.push(syn::Error::new(
+            marker,
+            "a #[subscription] needs `item = T`, the type of the items it sends",
+        ));
+    }
+    match &method.pending {
+        None => {
+            // `&PendingSubscription<T>` is reported at the argument.
+            let by_reference = method.args.iter().any(
+                |arg| matches!(&arg.ty, Type::Reference(r) if pending_item(&r.elem).is_some()),
+            );
+            if !by_reference {
+                let item =
+                    item.map_or_else(|| "Item".to_owned(), |t| t.to_token_stream().to_string());
+                errors.at(
+                    &method.ident,
+                    format!("a #[subscription] method takes the pending subscription first, right after `&self`: `pending: PendingSubscription<{item}>`"),
+                );
+            }
+        }
+        Some(pending) if pending.index != 0 => errors.at(
+            &pending.original,
+            "the pending subscription must come first, right after `&self`",
+        ),
+        Some(_) => {}
+    }
+    if let (syn::ReturnType::Type(_, ty), false) = (
+        &method.original.sig.output,
+        matches!(method.output, Output::Unit),
+    ) {
+        errors.at(
+            ty,
+            "a #[subscription] returns nothing: its call is answered with the new subscription's id when it accepts the pending subscription; remove the return type",
         );
     }
 }
@@ -253,11 +342,31 @@ fn check_names(api: &Api, errors: &mut Errors) {
             return;
         }
     }
+    // Each name, and who uses it ("method `add`").
     let mut seen: HashMap<String, String> = HashMap::new();
     for method in &api.methods {
-        let names = std::iter::once((method.name(), method.name_span()))
-            .chain(method.attrs.aliases.iter().map(|a| (a.value(), a.span())));
-        for (name, span) in names {
+        let ident = method.ident.to_string();
+        let unsubscribe = method.is_subscription().then(|| {
+            let span = method
+                .attrs
+                .unsubscribe
+                .as_ref()
+                .map_or_else(|| method.name_span(), syn::LitStr::span);
+            (method.unsubscribe_name(), span, true)
+        });
+        if method.is_subscription() {
+            check_notification_name(api, method, errors);
+        }
+        let names = std::iter::once((method.name(), method.name_span(), false))
+            .chain(
+                method
+                    .attrs
+                    .aliases
+                    .iter()
+                    .map(|a| (a.value(), a.span(), false)),
+            )
+            .chain(unsubscribe);
+        for (name, span, is_unsubscribe) in names {
             let full = api.full_name(&name);
             if name.is_empty() {
                 errors.push(syn::Error::new(span, "a method name must not be empty"));
@@ -267,13 +376,41 @@ fn check_names(api: &Api, errors: &mut Errors) {
                     format!("`{full}`: names starting with `rpc.` are reserved by JSON-RPC"),
                 ));
             } else if let Some(first) = seen.get(&full) {
-                errors.push(syn::Error::new(
-                    span,
-                    format!("duplicate method name `{full}`: method `{first}` already uses it"),
-                ));
+                let message = if is_unsubscribe {
+                    format!("duplicate method name `{full}`, the unsubscribe method of `{ident}`: {first} already uses it; name another with `unsubscribe = \"..\"`")
+                } else {
+                    format!("duplicate method name `{full}`: {first} already uses it")
+                };
+                errors.push(syn::Error::new(span, message));
+            } else if is_unsubscribe {
+                seen.insert(full, format!("the unsubscribe method of `{ident}`"));
             } else {
-                seen.insert(full, method.ident.to_string());
+                seen.insert(full, format!("method `{ident}`"));
             }
         }
+    }
+}
+
+/// A subscription's notification is a method name too (the client's): not
+/// empty, not in the reserved `rpc.` space. Several subscriptions may share
+/// one (their ids tell them apart).
+fn check_notification_name(api: &Api, method: &Method, errors: &mut Errors) {
+    let name = method.notification_name();
+    let full = api.full_name(&name);
+    let span = method
+        .attrs
+        .notification
+        .as_ref()
+        .map_or_else(|| method.name_span(), syn::LitStr::span);
+    if name.is_empty() {
+        errors.push(syn::Error::new(
+            span,
+            "a notification name must not be empty",
+        ));
+    } else if full.starts_with(RESERVED_PREFIX) {
+        errors.push(syn::Error::new(
+            span,
+            format!("`{full}`: names starting with `rpc.` are reserved by JSON-RPC"),
+        ));
     }
 }

@@ -249,6 +249,59 @@ pub mod __private {
         }
     }
 
+    /// A `#[subscription]`'s `item = Item` and its `PendingSubscription<Pending>`
+    /// argument name the same type (through aliases too).
+    #[diagnostic::on_unimplemented(
+        message = "the subscription's items are `{Item}` (its `item`), but it takes a `PendingSubscription<{Self}>`",
+        label = "expected `PendingSubscription<{Item}>`",
+        note = "`item = ..` and the `PendingSubscription<..>` argument must name the same type"
+    )]
+    pub trait SameItem<Item: ?Sized> {}
+
+    impl<T: ?Sized> SameItem<T> for T {}
+
+    /// Compiles only when `Pending` is `Item` (see [`SameItem`]).
+    ///
+    /// ```
+    /// const _: () = rpc_runtime::__private::same_item::<i64, i64>();
+    /// ```
+    ///
+    /// ```compile_fail
+    /// const _: () = rpc_runtime::__private::same_item::<String, i64>();
+    /// ```
+    pub const fn same_item<Pending: SameItem<Item> + ?Sized, Item: ?Sized>() {}
+
+    /// What a generated client's subscription method calls: the caller's
+    /// [`subscribe`](crate::client::Caller::subscribe), its future boxed so
+    /// that an item type the client cannot receive is reported once, here,
+    /// and not again where the future is awaited.
+    pub fn subscribe<'a, C, T>(
+        caller: &'a C,
+        method: &'a str,
+        params: crate::params::EncodedParams,
+        notification: &'a str,
+        unsubscribe: &'a str,
+    ) -> core::pin::Pin<
+        Box<
+            dyn core::future::Future<
+                    Output = Result<crate::client::Subscription<T>, crate::client::ClientError>,
+                > + Send
+                + 'a,
+        >,
+    >
+    where
+        C: crate::client::Caller,
+        T: serde::de::DeserializeOwned + Send + 'static,
+    {
+        Box::pin(crate::client::Caller::subscribe::<T>(
+            caller,
+            method,
+            params,
+            notification,
+            unsubscribe,
+        ))
+    }
+
     /// Why a generated handler failed: its params did not decode, or the
     /// method returned its application error.
     #[derive(Debug)]

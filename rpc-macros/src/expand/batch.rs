@@ -1,6 +1,7 @@
 //! The client's typed batch builder, `{Trait}Batch<'a, C>`: one method per
 //! trait method adds a typed entry (a call gives back a `BatchCall<T, E>`,
 //! a notification nothing), and `send` sends them all in one message.
+//! Subscriptions are left out: a batch answers each call once.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -17,7 +18,12 @@ pub(crate) fn expand(api: &Api) -> TokenStream {
     let struct_doc = format!(
         " A batch of [`{trait_ident}`] calls and notifications, sent in one message, made by [`{client}::batch`]. Each method adds one entry, with the trait method's arguments; a call gives back a [`BatchCall`](::rpc_runtime::client::BatchCall) that reads its typed result, or its application error, from the answers [`send`](Self::send) returns."
     );
-    let methods = api.methods.iter().map(|m| entry(api, m));
+    // A subscription is a stream, not one answer: it has no batch entry.
+    let methods = api
+        .methods
+        .iter()
+        .filter(|m| !m.is_subscription())
+        .map(|m| entry(api, m));
     let result = quote!(::core::result::Result);
     let client_error = quote!(::rpc_runtime::client::ClientError);
     quote! {

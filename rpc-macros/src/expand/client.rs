@@ -1,6 +1,7 @@
 //! The client side: `{Trait}Client<C>`, one async method per trait method,
-//! generic over any `Caller`; its typed batch builder (see `expand::batch`);
-//! and the `{trait}_methods` module of wire-name constants.
+//! generic over any `Caller` (a subscription's is in `expand::subscription`);
+//! its typed batch builder (see `expand::batch`); and the `{trait}_methods`
+//! module of wire-name constants.
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
@@ -8,7 +9,7 @@ use syn::Type;
 
 use crate::ast::{Api, Method, Output};
 use crate::attr::ParamStyle;
-use crate::expand::{batch, wire};
+use crate::expand::{batch, subscription, wire};
 use crate::naming;
 
 pub(crate) fn expand(api: &Api) -> TokenStream {
@@ -23,7 +24,13 @@ pub(crate) fn expand(api: &Api) -> TokenStream {
     let batch_doc = format!(
         " Starts a batch: a [`{batch_ident}`] takes typed calls and notifications of [`{trait_ident}`], sent in one message through this client's caller."
     );
-    let methods = api.methods.iter().map(|m| method(api, m));
+    let methods = api.methods.iter().map(|m| {
+        if m.is_subscription() {
+            subscription::client_method(api, m)
+        } else {
+            method(api, m)
+        }
+    });
     let batch = batch::expand(api);
     quote! {
         #[doc = #struct_doc]
@@ -69,8 +76,10 @@ pub(crate) fn expand(api: &Api) -> TokenStream {
     }
 }
 
-/// `{trait}_methods`: one `&str` constant per method, its name on the wire.
-/// Emitted for every trait (server, client or both), and by the fallback.
+/// `{trait}_methods`: one `&str` constant per method, its name on the wire
+/// (a subscription's unsubscribe method and notification have one each
+/// too). Emitted for every trait (server, client or both), and by the
+/// fallback.
 pub(crate) fn methods_module(api: &Api) -> TokenStream {
     let trait_ident = &api.original.ident;
     let vis = &api.original.vis;
@@ -79,20 +88,29 @@ pub(crate) fn methods_module(api: &Api) -> TokenStream {
         " The JSON-RPC method names of [`{trait_ident}`](super::{trait_ident}), after its namespace and renames: what its router registers and its client sends. Use them for raw batches, middleware and logs instead of typing the names."
     );
     let mut seen = std::collections::HashSet::new();
-    let consts = api.methods.iter().filter_map(|m| {
-        let ident = naming::method_const(&m.ident);
-        if !seen.insert(ident.to_string()) {
-            return None;
-        }
-        let full_name = api.full_name(&m.name());
+    let consts = api.methods.iter().flat_map(|m| {
         let method_ident = syn::ext::IdentExt::unraw(&m.ident);
-        let doc = format!(
-            " `{full_name}`: the name of [`{trait_ident}::{method_ident}`](super::{trait_ident}::{method_ident}) on the wire."
-        );
-        Some(quote! {
-            #[doc = #doc]
-            pub const #ident: &str = #full_name;
-        })
+        let link =
+            format!("[`{trait_ident}::{method_ident}`](super::{trait_ident}::{method_ident})");
+        let full_name = api.full_name(&m.name());
+        let mut consts = vec![(
+            naming::method_const(&m.ident),
+            full_name.clone(),
+            format!(" `{full_name}`: the name of {link} on the wire."),
+        )];
+        if m.is_subscription() {
+            consts.extend(subscription::constants(api, m, &link));
+        }
+        consts
+            .into_iter()
+            .filter(|(ident, ..)| seen.insert(ident.to_string()))
+            .map(|(ident, value, doc)| {
+                quote! {
+                    #[doc = #doc]
+                    pub const #ident: &str = #value;
+                }
+            })
+            .collect::<Vec<_>>()
     });
     quote! {
         #[doc = #module_doc]

@@ -9,6 +9,7 @@ use syn::spanned::Spanned as _;
 use syn::{Attribute, Expr, Lit, Meta, Type};
 
 use crate::ast::{Api, Arg, Method, Output};
+use crate::expand::subscription;
 use crate::naming;
 
 /// Statements that attach the trait's doc to the router being built; none
@@ -23,7 +24,7 @@ pub(crate) fn attach(api: &Api) -> TokenStream {
     let cell = naming::local_static("DOC");
     let openrpc = quote!(::rpc_runtime::openrpc);
     let arc = quote!(::std::sync::Arc);
-    let methods = api.methods.iter().map(|m| method(api, m));
+    let methods = api.methods.iter().flat_map(|m| entries(api, m));
     quote! {
         ::rpc_runtime::__private::with_openrpc! {
             // One doc per trait, built on first use: a `static` in a generic
@@ -41,7 +42,19 @@ pub(crate) fn attach(api: &Api) -> TokenStream {
     }
 }
 
-/// An expression building one method's entry.
+/// Expressions building a trait method's entries: one, or a
+/// subscription's two (its subscribe and unsubscribe methods).
+fn entries(api: &Api, m: &Method) -> Vec<TokenStream> {
+    let entry = method(api, m);
+    if m.is_subscription() {
+        subscription::doc_entries(api, m, entry)
+    } else {
+        vec![entry]
+    }
+}
+
+/// An expression building one method's entry (a subscription's without
+/// its result, see `subscription::doc_entries`).
 fn method(api: &Api, method: &Method) -> TokenStream {
     let openrpc = quote!(::rpc_runtime::openrpc);
     let full_name = api.full_name(&method.name());
@@ -59,7 +72,7 @@ fn method(api: &Api, method: &Method) -> TokenStream {
     }
     if method.is_notification() {
         calls.push(quote!(.with_notification(true)));
-    } else {
+    } else if !method.is_subscription() {
         let schema = schema_of(&method.output.ok_type());
         calls.push(quote!(.with_result(#openrpc::ContentDescriptor::new("result", #schema).with_required(true))));
     }
@@ -112,7 +125,7 @@ fn param(arg: &Arg) -> TokenStream {
 /// lookup on `&SchemaProbe<T>` picks the first when `T: JsonSchema` holds;
 /// the types are concrete here, so it is decided for each). A type with only
 /// serde's traits is still documented, and no error is added.
-fn schema_of(ty: &Type) -> TokenStream {
+pub(crate) fn schema_of(ty: &Type) -> TokenStream {
     let schemas = naming::local("schemas");
     quote! {
         {

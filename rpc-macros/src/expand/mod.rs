@@ -6,6 +6,7 @@ mod client;
 mod docs;
 mod fallback;
 mod server;
+mod subscription;
 mod wire;
 
 use proc_macro2::TokenStream;
@@ -38,7 +39,8 @@ pub(crate) fn rpc(attr: TokenStream, item: TokenStream) -> TokenStream {
                 TokenStream::new()
             };
             let methods = client::methods_module(&api);
-            quote!(#server #methods #client)
+            let checks = subscription::item_checks(&api);
+            quote!(#server #methods #client #checks)
         }
         Err(error) => {
             let error = error.to_compile_error();

@@ -1,14 +1,14 @@
 //! The server side: the trait itself, rewritten so async methods return
 //! `Send` futures, plus a provided `into_router` that registers every method.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned as _;
 use syn::{FnArg, ItemTrait, ReturnType, TraitItem};
 
 use crate::ast::{Api, Method, Output};
 use crate::attr::{is_method_attr, is_param_attr};
-use crate::expand::{docs, wire};
+use crate::expand::{docs, subscription, wire};
 use crate::naming;
 
 pub(crate) fn expand(api: &Api) -> TokenStream {
@@ -75,8 +75,41 @@ fn into_router(api: &Api) -> TraitItem {
     }
 }
 
+/// The arguments a handler decodes: the wrapper types that decode them,
+/// the pattern (a tuple, or a `Variadic` one) that binds them, and the
+/// locals it binds, in order.
+pub(crate) fn decoded_args(method: &Method) -> (Vec<TokenStream>, TokenStream, Vec<Ident>) {
+    let locals: Vec<_> = (0..method.args.len()).map(naming::server_arg).collect();
+    let arg_types: Vec<_> = (0..method.args.len())
+        .map(|i| naming::wrapper(&format!("Arg{i}")))
+        .collect();
+    let wrappers = method
+        .args
+        .iter()
+        .zip(&arg_types)
+        .map(|(arg, name)| wire::receive(name, &arg.ty))
+        .collect();
+    // Every method is registered by its argument types, so the router
+    // decodes the params (in the same pass as the request, when it can) and
+    // answers bad ones with `-32602` before the method is called.
+    let pattern = if method.is_variadic() {
+        quote! {
+            ::rpc_runtime::params::Variadic((#(#arg_types(#locals),)*)):
+                ::rpc_runtime::params::Variadic<(#(#arg_types,)*)>
+        }
+    } else {
+        quote! {
+            (#(#arg_types(#locals),)*): (#(#arg_types,)*)
+        }
+    };
+    (wrappers, pattern, locals)
+}
+
 /// Registers one method (and its aliases) on the router being built.
 fn register(api: &Api, method: &Method) -> TokenStream {
+    if method.is_subscription() {
+        return subscription::register(api, method);
+    }
     let this = naming::local("this");
     let router = naming::local("router");
     let ctx = naming::local("ctx");
@@ -85,10 +118,7 @@ fn register(api: &Api, method: &Method) -> TokenStream {
 
     let full_name = api.full_name(&method.name());
     let json_names: Vec<String> = method.args.iter().map(|a| a.json_name()).collect();
-    let locals: Vec<_> = (0..method.args.len()).map(naming::server_arg).collect();
-    let arg_types: Vec<_> = (0..method.args.len())
-        .map(|i| naming::wrapper(&format!("Arg{i}")))
-        .collect();
+    let (mut wrappers, args, locals) = decoded_args(method);
     let ident = &method.ident;
     let trait_ident = &api.original.ident;
     // Fully qualified, so neither an inherent method of the implementing type
@@ -96,12 +126,6 @@ fn register(api: &Api, method: &Method) -> TokenStream {
     let method_path = quote!(<Self as #trait_ident>::#ident);
     let notification = method.is_notification();
 
-    let mut wrappers: Vec<TokenStream> = method
-        .args
-        .iter()
-        .zip(&arg_types)
-        .map(|(arg, name)| wire::receive(name, &arg.ty))
-        .collect();
     let failure = quote!(::rpc_runtime::__private::Failure);
     let result = quote!(::core::result::Result);
     let infallible = quote!(#failure<::core::convert::Infallible>);
@@ -130,19 +154,6 @@ fn register(api: &Api, method: &Method) -> TokenStream {
                     #result::Err(error) => #result::Err(#failure::App(#app(error))),
                 }
             }
-        }
-    };
-    // Every method is registered by its argument types, so the router
-    // decodes the params (in the same pass as the request, when it can) and
-    // answers bad ones with `-32602` before the method is called.
-    let args = if method.is_variadic() {
-        quote! {
-            ::rpc_runtime::params::Variadic((#(#arg_types(#locals),)*)):
-                ::rpc_runtime::params::Variadic<(#(#arg_types,)*)>
-        }
-    } else {
-        quote! {
-            (#(#arg_types(#locals),)*): (#(#arg_types,)*)
         }
     };
     let ctx_pat = match &method.context {

@@ -91,6 +91,9 @@ impl ApiDoc {
                 for descriptor in method.params.iter_mut().chain(method.result.as_mut()) {
                     schemas::rewrite_refs(&mut descriptor.schema, &renames);
                 }
+                if let Some(subscription) = &mut method.subscription {
+                    schemas::rewrite_refs(&mut subscription.item, &renames);
+                }
             }
         }
         for method in other.methods {
@@ -99,12 +102,21 @@ impl ApiDoc {
     }
 
     /// Puts `prefix` before every method name and alias, as
-    /// [`Router::with_prefix`](crate::Router::with_prefix) does.
+    /// [`Router::with_prefix`](crate::Router::with_prefix) does: the
+    /// methods a subscription names (its unsubscribe method, the subscribe
+    /// method an unsubscribe method ends) too, its notification not (the
+    /// router does not rename what it sends).
     pub(crate) fn prefix(&mut self, prefix: &str) {
         for method in &mut self.methods {
             method.name.insert_str(0, prefix);
             for alias in &mut method.aliases {
                 alias.insert_str(0, prefix);
+            }
+            if let Some(subscription) = &mut method.subscription {
+                subscription.unsubscribe.insert_str(0, prefix);
+            }
+            if let Some(subscribe) = &mut method.unsubscribe_of {
+                subscribe.insert_str(0, prefix);
             }
         }
     }

@@ -148,7 +148,10 @@ pub enum ParamStructure {
 ///
 /// Aliases (more names for the same handler) are listed under the
 /// extension key `x-aliases`, and a method meant to be sent as a
-/// notification carries `"x-notification": true` (and no `result`).
+/// notification carries `"x-notification": true` (and no `result`). A
+/// subscribe method carries `x-subscription` (a [`SubscriptionSpec`]: its
+/// notification, its unsubscribe method and its items' schema), and its
+/// unsubscribe method `"x-unsubscribe-of": "<subscribe method>"`.
 ///
 /// ```
 /// use rpc_runtime::openrpc::{ContentDescriptor, Method};
@@ -191,6 +194,13 @@ pub struct Method {
     /// Whether it is meant to be sent as a notification.
     #[serde(rename = "x-notification", skip_serializing_if = "std::ops::Not::not")]
     pub notification: bool,
+    /// For a subscribe method: what the subscription sends and how it ends.
+    #[serde(rename = "x-subscription", skip_serializing_if = "Option::is_none")]
+    pub subscription: Option<SubscriptionSpec>,
+    /// For an unsubscribe method: the subscribe method whose subscriptions
+    /// it ends.
+    #[serde(rename = "x-unsubscribe-of", skip_serializing_if = "Option::is_none")]
+    pub unsubscribe_of: Option<String>,
 }
 
 impl Method {
@@ -208,6 +218,8 @@ impl Method {
             deprecated: false,
             aliases: Vec::new(),
             notification: false,
+            subscription: None,
+            unsubscribe_of: None,
         }
     }
 
@@ -268,6 +280,79 @@ impl Method {
             self.result = None;
         }
         self
+    }
+
+    /// Marks it as a subscribe method (`x-subscription`).
+    ///
+    /// ```
+    /// use rpc_runtime::openrpc::{Method, SubscriptionSpec};
+    /// let method = Method::new("subscribe_count").with_subscription(SubscriptionSpec::new(
+    ///     "count",
+    ///     "unsubscribe_count",
+    ///     serde_json::json!({"type": "integer"}),
+    /// ));
+    /// let json = serde_json::to_value(&method).unwrap();
+    /// assert_eq!(json["x-subscription"]["notification"], "count");
+    /// assert_eq!(json["x-subscription"]["item"]["type"], "integer");
+    /// ```
+    #[must_use]
+    pub fn with_subscription(mut self, subscription: SubscriptionSpec) -> Self {
+        self.subscription = Some(subscription);
+        self
+    }
+
+    /// Marks it as the unsubscribe method of the subscribe method
+    /// `subscribe` (`x-unsubscribe-of`).
+    ///
+    /// ```
+    /// use rpc_runtime::openrpc::Method;
+    /// let method = Method::new("unsubscribe_count").with_unsubscribe_of("subscribe_count");
+    /// let json = serde_json::to_value(&method).unwrap();
+    /// assert_eq!(json["x-unsubscribe-of"], "subscribe_count");
+    /// ```
+    #[must_use]
+    pub fn with_unsubscribe_of(mut self, subscribe: impl Into<String>) -> Self {
+        self.unsubscribe_of = Some(subscribe.into());
+        self
+    }
+}
+
+/// The `x-subscription` extension of a subscribe method: each item arrives
+/// as a notification of method `notification`
+/// (`{"subscription": id, "result": item}`, the item matching `item`), and
+/// the method `unsubscribe` ends the subscription.
+///
+/// ```
+/// use rpc_runtime::openrpc::SubscriptionSpec;
+/// let spec = SubscriptionSpec::new("count", "unsubscribe_count", serde_json::json!({"type": "integer"}));
+/// assert_eq!(serde_json::to_value(&spec).unwrap()["unsubscribe"], "unsubscribe_count");
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct SubscriptionSpec {
+    /// The method name of the notifications that carry the items.
+    pub notification: String,
+    /// The method that ends a subscription.
+    pub unsubscribe: String,
+    /// The JSON Schema of one item (`$ref`s point into
+    /// `#/components/schemas/`).
+    pub item: Value,
+}
+
+impl SubscriptionSpec {
+    /// Items as notifications `notification`, matching `item`, ended by
+    /// the method `unsubscribe`.
+    #[must_use]
+    pub fn new(
+        notification: impl Into<String>,
+        unsubscribe: impl Into<String>,
+        item: Value,
+    ) -> Self {
+        Self {
+            notification: notification.into(),
+            unsubscribe: unsubscribe.into(),
+            item,
+        }
     }
 }
 

@@ -9,7 +9,8 @@
 //! without one), `required: false`
 //! for an `Option`), the result's schema (none for a notification),
 //! `deprecated`, and the application errors the method's error type
-//! declares. Routers carry their docs through
+//! declares; a subscription's subscribe and unsubscribe methods carry
+//! `x-subscription` and `x-unsubscribe-of` (see [`Method`]). Routers carry their docs through
 //! [`merge`](crate::Router::merge) and [`with_prefix`](crate::Router::with_prefix);
 //! the server serves the whole document (see
 //! [`ServerBuilder::info`](crate::server::ServerBuilder::info)).
@@ -48,7 +49,7 @@ pub use api_doc::ApiDoc;
 pub use discover::{OpenRpcConfig, DISCOVER_METHOD};
 pub use document::{
     Components, ContentDescriptor, ErrorSpec, Info, Method, OpenRpc, ParamStructure, Server,
-    OPENRPC_VERSION,
+    SubscriptionSpec, OPENRPC_VERSION,
 };
 pub use schemas::SchemaSet;
 

@@ -299,8 +299,72 @@ mod serde_only {
     }
 }
 
+/// `#[subscription]`: defaults and explicit names under a namespace, the context after the pending subscription, sync and async; registered, documented, with constants and a client method (over a transport that cannot push, unsupported).
+mod subscriptions {
+    use rpc_runtime::client::{ClientError, LocalCaller, Subscription};
+    use rpc_runtime::subscription::PendingSubscription;
+    use rpc_runtime::{rpc, Context};
+
+    /// Streams.
+    #[rpc(namespace = "feed", namespace_separator = "_")]
+    pub trait Feed {
+        /// Counts.
+        #[subscription(item = i64)]
+        async fn subscribe_count(&self, pending: PendingSubscription<i64>, start: i64);
+        /// Watches.
+        #[subscription(name = "watch", unsubscribe = "unwatch", notification = "seen", item = String, client_params = "named")]
+        fn watch(
+            &self,
+            pending: rpc_runtime::subscription::PendingSubscription<String>,
+            ctx: &Context,
+            #[param(rename = "what")] topic: String,
+        ) -> ();
+        /// Ticks, with no params.
+        #[subscription(item = u64)]
+        async fn ticks(&self, pending: PendingSubscription<u64>, ctx: &Context);
+    }
+
+    struct Impl;
+
+    impl Feed for Impl {
+        async fn subscribe_count(&self, pending: PendingSubscription<i64>, start: i64) {
+            if let Ok(sink) = pending.accept() {
+                let _ = sink.send(&start).await;
+            }
+        }
+        fn watch(&self, pending: PendingSubscription<String>, _ctx: &Context, topic: String) {
+            pending.reject(rpc_runtime::protocol::ErrorObject::new(1, topic));
+        }
+        async fn ticks(&self, pending: PendingSubscription<u64>, _ctx: &Context) {
+            drop(pending.accept());
+        }
+    }
+
+    pub(crate) fn main() {
+        let router = Impl.into_router();
+        assert_eq!(
+            router.method_names(),
+            ["feed_subscribe_count", "feed_ticks", "feed_ticks_unsubscribe", "feed_unsubscribe_count", "feed_unwatch", "feed_watch"]
+        );
+        assert_eq!(feed_methods::SUBSCRIBE_COUNT_NOTIFICATION, "feed_count");
+        assert_eq!(feed_methods::WATCH_UNSUBSCRIBE, "feed_unwatch");
+        assert_eq!(feed_methods::WATCH_NOTIFICATION, "feed_seen");
+        assert_eq!(feed_methods::TICKS_NOTIFICATION, "feed_ticks");
+        let doc = router.openrpc_document(&Default::default());
+        let unwatch = doc.methods.iter().find(|m| m.name == "feed_unwatch");
+        assert_eq!(unwatch.and_then(|m| m.unsubscribe_of.as_deref()), Some("feed_watch"));
+        let client = FeedClient::new(LocalCaller::new(router));
+        let stream: std::result::Result<Subscription<i64>, ClientError> =
+            futures_executor::block_on(client.subscribe_count(1));
+        assert!(matches!(stream, Err(ClientError::Unsupported(_))));
+        let watched = futures_executor::block_on(client.watch("news".to_owned()));
+        assert!(matches!(watched, Err(ClientError::Unsupported(_))));
+    }
+}
+
 fn main() {
     strict_lints();
+    subscriptions::main();
     no_docs::main();
     param_docs::main();
     private_trait::main();

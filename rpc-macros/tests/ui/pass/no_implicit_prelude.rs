@@ -7,6 +7,7 @@ extern crate serde;
 extern crate std;
 extern crate thiserror;
 
+use rpc_runtime::subscription::PendingSubscription;
 use rpc_runtime::{rpc, Context, RpcError};
 
 #[derive(Debug, thiserror::Error, serde::Serialize, serde::Deserialize, RpcError)]
@@ -28,6 +29,10 @@ pub trait Calculator {
     #[method(blocking)]
     fn heavy(&self, n: u64) -> u64;
     async fn whoami(&self, ctx: &Context) -> ::std::option::Option<::std::string::String>;
+    #[subscription(item = i64)]
+    async fn subscribe_count(&self, pending: PendingSubscription<i64>, ctx: &Context, start: i64);
+    #[subscription(name = "watch", item = ::std::string::String)]
+    fn watch(&self, pending: PendingSubscription<::std::string::String>);
 }
 
 struct Calc;
@@ -51,6 +56,14 @@ impl Calculator for Calc {
     }
     async fn whoami(&self, _ctx: &Context) -> ::std::option::Option<::std::string::String> {
         ::std::option::Option::None
+    }
+    async fn subscribe_count(&self, pending: PendingSubscription<i64>, _ctx: &Context, start: i64) {
+        if let ::std::result::Result::Ok(sink) = pending.accept() {
+            let _ = sink.send(&start).await;
+        }
+    }
+    fn watch(&self, pending: PendingSubscription<::std::string::String>) {
+        ::std::mem::drop(pending.accept());
     }
 }
 

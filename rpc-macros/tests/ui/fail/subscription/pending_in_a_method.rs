@@ -1,0 +1,9 @@
+use rpc_runtime::rpc;
+use rpc_runtime::subscription::PendingSubscription;
+
+#[rpc]
+pub trait Api {
+    async fn subscribe_count(&self, pending: PendingSubscription<i64>, start: i64);
+}
+
+fn main() {}
