@@ -22,6 +22,11 @@
 //! request's id and handed back at once ([`Answer::Now`]) or as a future
 //! ([`Answer::Later`]).
 //!
+//! On a connection that can push (WebSocket), a method may open a
+//! [subscription]: the connection's [`Subscriptions`](subscription::Subscriptions)
+//! in its [`Context`] hold it, and its notifications go out through the
+//! transport's queue after the reply that carries its id.
+//!
 //! ```
 //! use rpc_runtime::{protocol::ErrorObjectOwned, Context, Router};
 //! # futures_executor::block_on(async {

@@ -3,7 +3,9 @@
 //! exit 0 and print what they claim; `middleware` must refuse a call over
 //! each transport and print its own Prometheus metrics; `spec_server` must announce its
 //! address, answer every example of the specification over HTTP and a call
-//! over WebSocket on that port, and stop gracefully on SIGTERM.
+//! over WebSocket on that port, push its subscriptions, and stop gracefully
+//! on SIGTERM; `ticker` must print ticks in order, unsubscribe, and show the
+//! refusals.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod http_server_support;
@@ -28,12 +30,13 @@ const BUILD_TIMEOUT: Duration = Duration::from_secs(900);
 /// How long an example may take once built.
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
-const EXAMPLES: [&str; 5] = [
+const EXAMPLES: [&str; 6] = [
     "vault_door",
     "chat",
     "spec_server",
     "middleware",
     "quickstart",
+    "ticker",
 ];
 
 /// `cargo ARGS --manifest-path .. -p examples`, in the test's profile.
@@ -175,6 +178,34 @@ async fn quickstart_prints_each_notification_before_saying_it_was_sent() {
             wire < sent,
             "{section}: \"sent\" was printed before the notification went out:\n{stdout}"
         );
+    }
+}
+
+#[tokio::test]
+async fn ticker_streams_typed_ticks_then_unsubscribes() {
+    let stdout = run_to_end("ticker").await;
+    let ticks: Vec<&str> = stdout
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("ACME "))
+        .collect();
+    assert_eq!(
+        ticks,
+        [
+            "ACME 100.05 (tick 1)",
+            "ACME 100.10 (tick 2)",
+            "ACME 100.03 (tick 3)",
+            "ACME 100.08 (tick 4)",
+            "ACME 100.13 (tick 5)"
+        ],
+        "{stdout}"
+    );
+    for line in [
+        "unsubscribed: true",
+        "NOPE refused: 4004 no prices for NOPE",
+        "over HTTP: -32006 Subscriptions need a WebSocket",
+    ] {
+        assert!(stdout.contains(line), "missing {line:?}:\n{stdout}");
     }
 }
 
@@ -369,6 +400,36 @@ async fn spec_server_answers_the_specification_on_one_port_and_stops_on_sigterm(
         .await
         .unwrap();
     assert_eq!(difference, 19);
+
+    // Its subscriptions: a counter, and a topic that `publish` reaches over HTTP.
+    use futures_util::StreamExt as _;
+    let params = EncodedParams::from_value(&(10, 5)).unwrap();
+    let mut counts = ws
+        .subscribe::<i64>("subscribe_count", params, "count", "unsubscribe_count")
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        got.push(counts.next().await.unwrap().unwrap());
+    }
+    assert_eq!(got, [10, 11, 12]);
+    assert!(counts.unsubscribe().await.unwrap());
+    let params = EncodedParams::from_value(&("news",)).unwrap();
+    let mut news = ws
+        .subscribe::<serde_json::Value>("subscribe_topic", params, "topic", "unsubscribe_topic")
+        .await
+        .unwrap();
+    let http = rpc_client::HttpClient::new(&format!("http://{addr}/")).unwrap();
+    let value = serde_json::json!({"headline": "subscriptions landed"});
+    let reached: usize = http
+        .request(
+            "publish",
+            EncodedParams::from_value(&("news", &value)).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(reached, 1);
+    assert_eq!(news.next().await.unwrap().unwrap(), value);
     ws.close().await;
 
     stop_and_check(child, stdout).await;
