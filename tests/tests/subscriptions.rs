@@ -72,6 +72,12 @@ fn api(ended: Arc<AtomicUsize>, topic: Arc<Topic<Value>>) -> Router {
         )
         .unwrap();
     router
+        .register_async_args("slow", &["ms"], |(ms,): (u64,), _| async move {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            Ok::<_, ErrorObject<'static>>(ms)
+        })
+        .unwrap();
+    router
         .register_async_args("publish", &["value"], move |(value,): (Value,), _| {
             let topic = topic.clone();
             async move { Ok::<_, ErrorObject<'static>>(topic.publish(&value).await.unwrap()) }
@@ -478,5 +484,63 @@ async fn a_stream_not_read_yields_how_many_items_it_lost() {
     }
     assert!(lost > 0, "a stream left unread past its buffer lags");
     assert_eq!(items + lost, total, "every item delivered or counted lost");
+    handle.shutdown(Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn in_a_batch_the_items_wait_for_the_batch_s_reply() {
+    let (handle, url, _, _) = start(WsConfig::default()).await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    // The subscription counts every millisecond; the batch's other member
+    // takes 150 ms, and the reply carrying the id comes only then.
+    let batch = r#"[{"jsonrpc":"2.0","method":"subscribe_count","params":[1,1],"id":1},
+                    {"jsonrpc":"2.0","method":"slow","params":[150],"id":2}]"#;
+    ws.send(Message::text(batch)).await.unwrap();
+    let first = ws.next().await.unwrap().unwrap();
+    let reply: Value = serde_json::from_str(first.to_text().unwrap()).unwrap();
+    let members = reply
+        .as_array()
+        .unwrap_or_else(|| panic!("the batch's reply comes first: {reply}"));
+    assert_eq!(members.len(), 2);
+    let id = members.iter().find(|m| m["id"] == 1).unwrap()["result"].clone();
+    let frame = ws.next().await.unwrap().unwrap();
+    let note: Value = serde_json::from_str(frame.to_text().unwrap()).unwrap();
+    assert_eq!(note["params"], json!({"subscription": id, "result": 1}));
+    handle.shutdown(Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn subscription_ids_can_be_the_user_s() {
+    use rpc_runtime::subscription::{SubscriptionId, SubscriptionIds, SubscriptionLimits};
+    let next = Arc::new(AtomicUsize::new(7));
+    let ids = SubscriptionIds::new(move || {
+        SubscriptionId::number(next.fetch_add(1, Ordering::SeqCst) as u64)
+    });
+    let config =
+        WsConfig::default().with_subscription_limits(SubscriptionLimits::default().with_ids(ids));
+    let (handle, url, _, _) = start(config).await;
+    let client = WsClient::connect(&url).await.unwrap();
+    let a = client
+        .subscribe::<i64>(
+            "subscribe_count",
+            count_params(1, 50),
+            "count",
+            "unsubscribe_count",
+        )
+        .await
+        .unwrap();
+    let b = client
+        .subscribe::<i64>(
+            "subscribe_count",
+            count_params(1, 50),
+            "count",
+            "unsubscribe_count",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (a.id().clone(), b.id().clone()),
+        (SubscriptionId::number(7), SubscriptionId::number(8))
+    );
     handle.shutdown(Duration::from_secs(1)).await;
 }
