@@ -101,6 +101,18 @@ fn count_params(start: i64, every_ms: u64) -> EncodedParams {
     EncodedParams::from_value(&(start, every_ms)).unwrap()
 }
 
+/// Subscribes to `subscribe_count(start, every_ms)`.
+async fn subscribe_counts(
+    client: &WsClient,
+    start: i64,
+    every_ms: u64,
+) -> Result<rpc_client::Subscription<i64>, ClientError> {
+    let params = count_params(start, every_ms);
+    client
+        .subscribe("subscribe_count", params, "count", "unsubscribe_count")
+        .await
+}
+
 async fn eventually(what: &str, check: impl Fn() -> bool) {
     for _ in 0..200 {
         if check() {
@@ -115,15 +127,7 @@ async fn eventually(what: &str, check: impl Fn() -> bool) {
 async fn a_typed_stream_counts_and_unsubscribes() {
     let (handle, url, ended, _) = start(WsConfig::default()).await;
     let client = WsClient::connect(&url).await.unwrap();
-    let mut counts = client
-        .subscribe::<i64>(
-            "subscribe_count",
-            count_params(5, 5),
-            "count",
-            "unsubscribe_count",
-        )
-        .await
-        .unwrap();
+    let mut counts = subscribe_counts(&client, 5, 5).await.unwrap();
     let mut got = Vec::new();
     for _ in 0..4 {
         got.push(counts.next().await.unwrap().unwrap());
@@ -135,15 +139,7 @@ async fn a_typed_stream_counts_and_unsubscribes() {
     })
     .await;
     // The connection goes on serving.
-    let again = client
-        .subscribe::<i64>(
-            "subscribe_count",
-            count_params(0, 5),
-            "count",
-            "unsubscribe_count",
-        )
-        .await
-        .unwrap();
+    let again = subscribe_counts(&client, 0, 5).await.unwrap();
     drop(again);
     eventually("a dropped stream to unsubscribe", || {
         ended.load(Ordering::SeqCst) == 2
@@ -209,15 +205,7 @@ async fn the_wire_format_is_jsonrpsee_s_and_ethereum_s() {
 async fn rejections_and_http_get_precise_errors() {
     let (handle, url, _, _) = start(WsConfig::default()).await;
     let client = WsClient::connect(&url).await.unwrap();
-    let rejected = client
-        .subscribe::<i64>(
-            "subscribe_count",
-            count_params(1, 0),
-            "count",
-            "unsubscribe_count",
-        )
-        .await
-        .unwrap_err();
+    let rejected = subscribe_counts(&client, 1, 0).await.unwrap_err();
     assert!(
         matches!(&rejected, ClientError::Rpc(e) if e.code == 4000),
         "{rejected:?}"
@@ -260,33 +248,9 @@ async fn the_limit_per_connection_is_a_documented_error() {
         rpc_runtime::subscription::SubscriptionLimits::default().with_max_per_connection(2);
     let (handle, url, _, _) = start(WsConfig::default().with_subscription_limits(limits)).await;
     let client = WsClient::connect(&url).await.unwrap();
-    let a = client
-        .subscribe::<i64>(
-            "subscribe_count",
-            count_params(1, 50),
-            "count",
-            "unsubscribe_count",
-        )
-        .await
-        .unwrap();
-    let _b = client
-        .subscribe::<i64>(
-            "subscribe_count",
-            count_params(1, 50),
-            "count",
-            "unsubscribe_count",
-        )
-        .await
-        .unwrap();
-    let refused = client
-        .subscribe::<i64>(
-            "subscribe_count",
-            count_params(1, 50),
-            "count",
-            "unsubscribe_count",
-        )
-        .await
-        .unwrap_err();
+    let a = subscribe_counts(&client, 1, 50).await.unwrap();
+    let _b = subscribe_counts(&client, 1, 50).await.unwrap();
+    let refused = subscribe_counts(&client, 1, 50).await.unwrap_err();
     match refused {
         ClientError::Rpc(e) => {
             assert_eq!(e.code, codes::TOO_MANY_SUBSCRIPTIONS);
@@ -295,15 +259,7 @@ async fn the_limit_per_connection_is_a_documented_error() {
         other => panic!("{other:?}"),
     }
     assert!(a.unsubscribe().await.unwrap());
-    let _c = client
-        .subscribe::<i64>(
-            "subscribe_count",
-            count_params(1, 50),
-            "count",
-            "unsubscribe_count",
-        )
-        .await
-        .unwrap();
+    let _c = subscribe_counts(&client, 1, 50).await.unwrap();
     handle.shutdown(Duration::from_secs(1)).await;
 }
 
@@ -311,15 +267,7 @@ async fn the_limit_per_connection_is_a_documented_error() {
 async fn the_connection_s_end_ends_streams_and_producers() {
     let (handle, url, ended, _) = start(WsConfig::default()).await;
     let client = WsClient::connect(&url).await.unwrap();
-    let mut counts = client
-        .subscribe::<i64>(
-            "subscribe_count",
-            count_params(1, 5),
-            "count",
-            "unsubscribe_count",
-        )
-        .await
-        .unwrap();
+    let mut counts = subscribe_counts(&client, 1, 5).await.unwrap();
     assert_eq!(counts.next().await.unwrap().unwrap(), 1);
     client.close().await;
     while let Some(item) = counts.next().await {
@@ -336,15 +284,7 @@ async fn the_connection_s_end_ends_streams_and_producers() {
 async fn graceful_shutdown_sends_a_last_notice_before_the_close_frame() {
     let (handle, url, _, _) = start(WsConfig::default()).await;
     let client = WsClient::connect(&url).await.unwrap();
-    let mut counts = client
-        .subscribe::<i64>(
-            "subscribe_count",
-            count_params(1, 5),
-            "count",
-            "unsubscribe_count",
-        )
-        .await
-        .unwrap();
+    let mut counts = subscribe_counts(&client, 1, 5).await.unwrap();
     counts.next().await.unwrap().unwrap();
     let stopping = tokio::spawn(async move { handle.shutdown(Duration::from_secs(2)).await });
     let last = loop {
@@ -421,15 +361,7 @@ async fn subscribe_and_unsubscribe_pass_the_middleware_like_any_call() {
     let client = WsClient::connect(&format!("ws://{}/", handle.local_addr()))
         .await
         .unwrap();
-    let mut counts = client
-        .subscribe::<i64>(
-            "subscribe_count",
-            count_params(1, 5),
-            "count",
-            "unsubscribe_count",
-        )
-        .await
-        .unwrap();
+    let mut counts = subscribe_counts(&client, 1, 5).await.unwrap();
     assert_eq!(counts.next().await.unwrap().unwrap(), 1);
     assert!(counts.unsubscribe().await.unwrap());
     let refused = client
@@ -520,24 +452,8 @@ async fn subscription_ids_can_be_the_user_s() {
         WsConfig::default().with_subscription_limits(SubscriptionLimits::default().with_ids(ids));
     let (handle, url, _, _) = start(config).await;
     let client = WsClient::connect(&url).await.unwrap();
-    let a = client
-        .subscribe::<i64>(
-            "subscribe_count",
-            count_params(1, 50),
-            "count",
-            "unsubscribe_count",
-        )
-        .await
-        .unwrap();
-    let b = client
-        .subscribe::<i64>(
-            "subscribe_count",
-            count_params(1, 50),
-            "count",
-            "unsubscribe_count",
-        )
-        .await
-        .unwrap();
+    let a = subscribe_counts(&client, 1, 50).await.unwrap();
+    let b = subscribe_counts(&client, 1, 50).await.unwrap();
     assert_eq!(
         (a.id().clone(), b.id().clone()),
         (SubscriptionId::number(7), SubscriptionId::number(8))
