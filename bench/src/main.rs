@@ -1,10 +1,10 @@
 //! Benchmarks for the toolkit: our server vs jsonrpsee vs raw hyper and raw
 //! WebSocket limits over the wire, in-process dispatch, memory per
-//! connection, and our clients vs jsonrpsee's. See `bench/README.md`.
+//! connection, our clients vs jsonrpsee's, and subscriptions. See `bench/README.md`.
 //!
 //! ```text
 //! cargo run --release -p bench -- all [--runs N] [--secs S]
-//! cargo run --release -p bench -- http|ws|inprocess|memory|clients [--runs N] [--secs S]
+//! cargo run --release -p bench -- http|ws|inprocess|memory|clients|subscriptions [--runs N] [--secs S]
 //! cargo run --release -p bench -- serve 127.0.0.1:PORT
 //! ```
 
@@ -16,6 +16,7 @@ mod memory;
 mod process;
 mod report;
 mod servers;
+mod subscriptions;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -29,7 +30,7 @@ use crate::report::{ClientResults, LoadResults};
 use crate::servers::{BoxError, Kind};
 
 const USAGE: &str = "usage:
-  bench all|http|ws|inprocess|memory|clients [--runs N] [--secs S] [--warmup S]
+  bench all|http|ws|inprocess|memory|clients|subscriptions [--runs N] [--secs S] [--warmup S]
   bench serve 127.0.0.1:PORT      (our server alone, HTTP and WebSocket on one port)";
 
 /// The HTTP configurations, in table order.
@@ -67,6 +68,7 @@ enum Suite {
     InProcess,
     Memory,
     Clients,
+    Subscriptions,
 }
 
 struct Options {
@@ -133,12 +135,14 @@ fn parse_options(args: &[String]) -> Result<Options, BoxError> {
                 Suite::Ws,
                 Suite::Clients,
                 Suite::Memory,
+                Suite::Subscriptions,
             ]),
             "http" => suites.push(Suite::Http),
             "ws" => suites.push(Suite::Ws),
             "inprocess" => suites.push(Suite::InProcess),
             "memory" => suites.push(Suite::Memory),
             "clients" => suites.push(Suite::Clients),
+            "subscriptions" => suites.push(Suite::Subscriptions),
             "--runs" => runs = (value("--runs")? as usize).clamp(1, 100),
             "--secs" => secs = value("--secs")?.clamp(0.1, 600.0),
             "--warmup" => warmup = value("--warmup")?.min(60.0),
@@ -196,6 +200,10 @@ fn benchmark(options: &Options) -> Result<(), BoxError> {
             Suite::Memory => {
                 eprintln!("memory per idle WebSocket connection ...");
                 report::memory_table(&runtime.block_on(memory::run()))
+            }
+            Suite::Subscriptions => {
+                eprintln!("subscriptions ...");
+                runtime.block_on(subscriptions::suite(options.runs, options.timing))?
             }
         };
         out.push_str(&section);

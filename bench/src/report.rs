@@ -329,7 +329,7 @@ fn micros(secs: f64) -> String {
     format!("{:.1}", secs * 1e6)
 }
 
-fn thousands(value: f64) -> String {
+pub(crate) fn thousands(value: f64) -> String {
     let digits = format!("{:.0}", value.max(0.0));
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

@@ -12,7 +12,8 @@ use super::BoxError;
 
 /// The benchmark API as an `RpcModule`. Parameters are decoded the way
 /// jsonrpsee's `#[method]` expansion does it: an object by field name,
-/// anything else as a sequence, so both toolkits accept both forms.
+/// anything else as a sequence, so both toolkits accept both forms. With
+/// the subscription suite's API (see [`super::jsonrpsee_topic`]).
 pub(crate) fn module() -> Result<RpcModule<()>, BoxError> {
     #[derive(Deserialize)]
     struct AddNamed {
@@ -42,6 +43,7 @@ pub(crate) fn module() -> Result<RpcModule<()>, BoxError> {
         };
         Ok::<_, ErrorObjectOwned>(s)
     })?;
+    super::jsonrpsee_topic::register(&mut module)?;
     Ok(module)
 }
 

@@ -5,7 +5,9 @@ use std::error::Error;
 use std::net::SocketAddr;
 
 pub(crate) mod jsonrpsee;
+pub(crate) mod jsonrpsee_topic;
 pub(crate) mod ours;
+mod ours_topic;
 pub(crate) mod raw_http;
 pub(crate) mod raw_ws;
 

@@ -13,7 +13,8 @@ use super::BoxError;
 pub(crate) const TRANSPORT: &str =
     "rpc_runtime::server::Server with default settings (HTTP + WebSocket on one port)";
 
-/// The benchmark API: `add(a, b)` and `echo(s)`, positional or named.
+/// The benchmark API: `add(a, b)` and `echo(s)`, positional or named, and
+/// the subscription suite's (see [`super::ours_topic`]).
 ///
 /// Registered by argument types, as `#[rpc]` registers a synchronous
 /// method, so the figures are those a user of the macro gets.
@@ -31,6 +32,7 @@ pub(crate) fn router() -> Result<Router, BoxError> {
         let (a, b): (i64, i64) = p.decode(&["a", "b"])?;
         Ok::<_, ErrorObjectOwned>(a + b)
     })?;
+    super::ours_topic::register(&mut router)?;
     Ok(router)
 }
 

@@ -1,0 +1,136 @@
+//! The subscription suite's table, in `report.rs` style: medians over runs,
+//! ratios taken within each run and then their median.
+
+use std::fmt::Write as _;
+
+use super::{
+    jsonrpsee_topic, Kind, Rate, Rss, Runs, FANOUTS, MEMORY_CONNECTIONS, MEMORY_PER_CONNECTION,
+};
+use crate::report::{median, thousands};
+
+/// One row per measure of a fanout: its name, its figure, whether it is a
+/// rate (shown with its spread).
+type Row = (&'static str, fn(&Rate) -> f64, bool);
+
+const ROWS: [Row; 2] = [
+    ("notifications/s (spread)", |r| r.per_sec, true),
+    ("server CPU µs/notification", |r| r.cpu_us, false),
+];
+
+pub(super) fn render(results: &[Runs], memory: &[(Kind, Result<Rss, String>)]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "## Subscriptions: one topic over WebSocket\n");
+    let _ = writeln!(
+        out,
+        "| case | measure | ours | jsonrpsee | ours/jsonrpsee |"
+    );
+    let _ = writeln!(out, "|---|---|---:|---:|---:|");
+    for (fanout, runs) in FANOUTS.iter().zip(results) {
+        let case = fanout.describe();
+        for (measure, f, is_rate) in ROWS {
+            let cell = |kind: Kind| {
+                let mine: Vec<&Result<Rate, String>> =
+                    runs.iter().filter_map(|r| r.get(&kind)).collect();
+                if let Some(Err(e)) = mine.iter().find(|r| r.is_err()) {
+                    return format!("FAILED: {}", e.replace('|', "/"));
+                }
+                let mut values: Vec<f64> =
+                    mine.iter().filter_map(|r| r.as_ref().ok()).map(f).collect();
+                if values.is_empty() {
+                    return "n/a".to_owned();
+                }
+                if is_rate {
+                    format!(
+                        "{} ({})",
+                        thousands(median(&mut values.clone())),
+                        spread(&mut values)
+                    )
+                } else {
+                    format!("{:.2}", median(&mut values))
+                }
+            };
+            let mut ratios: Vec<f64> = runs
+                .iter()
+                .filter_map(|r| match (r.get(&Kind::Ours), r.get(&Kind::Jsonrpsee)) {
+                    (Some(Ok(a)), Some(Ok(b))) => Some(f(a) / f(b)),
+                    _ => None,
+                })
+                .collect();
+            let ratio = if ratios.is_empty() {
+                "n/a".to_owned()
+            } else {
+                format!("{:.2}", median(&mut ratios))
+            };
+            let _ = writeln!(
+                out,
+                "| {case} | {measure} | {} | {} | {ratio} |",
+                cell(Kind::Ours),
+                cell(Kind::Jsonrpsee)
+            );
+        }
+    }
+    let memory_cell = |kind: Kind| match memory.iter().find(|(k, _)| *k == kind) {
+        Some((_, Ok(rss))) => format!(
+            "{:.2} ({:.1} → {:.1})",
+            rss.per_subscription_kib(),
+            rss.before_kib as f64 / 1024.0,
+            rss.after_kib as f64 / 1024.0
+        ),
+        Some((_, Err(e))) => format!("FAILED: {}", e.replace('|', "/")),
+        None => "n/a".to_owned(),
+    };
+    let per = |kind: Kind| {
+        memory.iter().find_map(|(k, r)| match r {
+            Ok(rss) if *k == kind => Some(rss.per_subscription_kib()),
+            _ => None,
+        })
+    };
+    let ratio = match (per(Kind::Ours), per(Kind::Jsonrpsee)) {
+        (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
+        _ => "n/a".to_owned(),
+    };
+    let _ = writeln!(
+        out,
+        "| memory per idle subscription | KiB per subscription (RSS MiB before → after {}) | {} | {} | {ratio} |",
+        thousands((MEMORY_CONNECTIONS * MEMORY_PER_CONNECTION) as f64),
+        memory_cell(Kind::Ours),
+        memory_cell(Kind::Jsonrpsee),
+    );
+    let [one, many] = FANOUTS;
+    let _ = writeln!(
+        out,
+        "\nOne topic; the subscribers on WebSocket connections ({} × {} and {} × {}), a separate \
+         connection calling `flood(k)` in rounds: each round publishes 0..k (k = {} and {}) and \
+         ends when every subscriber has received its k items, each checked in order (a lost \
+         item fails the run). notifications/s = items delivered / time over the measured rounds \
+         after a warm-up; server CPU is utime+stime from /proc per notification. ours: `Topic` \
+         with the default policy (buffer 16, Wait); jsonrpsee: a `tokio::sync::broadcast` \
+         channel (capacity {}) and one forwarding task per subscription (`sink.send(..).await`). \
+         Memory: a fresh server each, RSS with {} idle connections open, then after {} \
+         subscriptions each on the idle topic (one measurement).",
+        one.connections,
+        one.per_connection,
+        many.connections,
+        many.per_connection,
+        one.round,
+        many.round,
+        jsonrpsee_topic::CAPACITY,
+        MEMORY_CONNECTIONS,
+        thousands(MEMORY_PER_CONNECTION as f64),
+    );
+    out
+}
+
+/// ±half the min–max range relative to the median.
+fn spread(values: &mut [f64]) -> String {
+    if values.len() < 2 {
+        return "–".to_owned();
+    }
+    let m = median(values);
+    let (min, max) = (values[0], values[values.len() - 1]);
+    if m > 0.0 {
+        format!("±{:.0}%", 50.0 * (max - min) / m)
+    } else {
+        "–".to_owned()
+    }
+}
