@@ -1,17 +1,42 @@
 //! A connection's subscriptions: made by the transport, kept in the
 //! connection's [`Context`](crate::Context).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde_json::json;
 
-use super::lane::{Kind, Lane};
+use super::lane::{Drained, Kind, Lane};
 use super::outbox::Outbox;
 use super::{SubscriptionConfig, SubscriptionId, SubscriptionIds};
 use crate::protocol::{codes, ErrorObject};
 use crate::MethodError;
+
+/// Serves the lanes in line, each a turn, until none waits.
+async fn drain(hub: Arc<Hub>) {
+    loop {
+        let lane = {
+            let mut ready = hub.ready.lock().unwrap_or_else(PoisonError::into_inner);
+            match ready.lanes.pop_front() {
+                Some(lane) => lane,
+                None => {
+                    ready.draining = false;
+                    return;
+                }
+            }
+        };
+        match lane.drain(TURN).await {
+            Drained::Empty | Drained::Closed => {}
+            Drained::More => hub
+                .ready
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .lanes
+                .push_back(lane),
+        }
+    }
+}
 
 /// The subscription limits of one connection.
 ///
@@ -64,9 +89,37 @@ pub(crate) struct Hub {
     gated_count: AtomicUsize,
     limits: SubscriptionLimits,
     closing: AtomicBool,
+    /// Lanes with frames waiting for room in the outbox, in turn; one task
+    /// (the drain) serves them while any waits.
+    ready: Mutex<Ready>,
 }
 
+#[derive(Default)]
+struct Ready {
+    lanes: VecDeque<Arc<Lane>>,
+    draining: bool,
+}
+
+/// How many frames a lane moves in one turn at the drain, so one busy
+/// subscription does not starve the others.
+const TURN: usize = 32;
+
 impl Hub {
+    /// Puts `lane` in line for the drain, starting it if it is idle.
+    pub(crate) fn schedule(self: &Arc<Self>, lane: Arc<Lane>) {
+        let mut ready = self.ready.lock().unwrap_or_else(PoisonError::into_inner);
+        ready.lanes.push_back(lane);
+        if ready.draining {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!("no tokio runtime to send subscription notifications on");
+            return;
+        };
+        ready.draining = true;
+        runtime.spawn(drain(self.clone()));
+    }
+
     fn lanes(&self) -> MutexGuard<'_, HashMap<SubscriptionId, Arc<Lane>>> {
         self.lanes.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -126,6 +179,7 @@ impl Subscriptions {
             gated_count: AtomicUsize::new(0),
             limits,
             closing: AtomicBool::new(false),
+            ready: Mutex::default(),
         }))
     }
 

@@ -308,47 +308,94 @@ impl Lane {
         self.room.notify_waiters();
     }
 
-    /// Starts a task moving the buffer into the outbox, unless one runs or
-    /// the gate is shut.
+    /// Asks the connection's drain to move the buffer into the outbox,
+    /// unless it is asked already or the gate is shut.
     fn start_pump(self: &Arc<Self>, state: &mut State) {
         if state.pumping || state.gate != Gate::Open || (state.buffer.is_empty() && state.lost == 0)
         {
             return;
         }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            tracing::warn!(id = %self.id, "no tokio runtime to send subscription notifications on");
-            return;
-        };
-        state.pumping = true;
-        runtime.spawn(pump(self.clone()));
+        if let Some(hub) = self.hub.upgrade() {
+            state.pumping = true;
+            hub.schedule(self.clone());
+        }
+    }
+
+    /// Moves buffered frames into the outbox while it has room, at most
+    /// `most`; waits for room (once) when it is full. Frames are chosen
+    /// under the lane's lock, so an unsubscribe never lets a frame of its
+    /// id out after its answer.
+    pub(crate) async fn drain(&self, most: usize) -> Drained {
+        let mut moved = 0;
+        loop {
+            // Decided under the lock; the lock is never held across a wait.
+            let full = {
+                let mut state = self.lock();
+                match self.next_frame(&mut state) {
+                    None => {
+                        state.pumping = false;
+                        None
+                    }
+                    Some(frame) => match self.outbox.try_push(frame) {
+                        Ok(()) => Some(false),
+                        Err(Pushed::Full(frame)) => {
+                            state.buffer.push_front(frame);
+                            Some(true)
+                        }
+                        Err(Pushed::Closed) => {
+                            drop(state);
+                            self.cancel();
+                            return Drained::Closed;
+                        }
+                    },
+                }
+            };
+            match full {
+                None => {
+                    self.room.notify_waiters();
+                    return Drained::Empty;
+                }
+                Some(false) => {}
+                Some(true) => {
+                    self.room.notify_waiters();
+                    let Some(permit) = self.outbox.reserve().await else {
+                        self.cancel();
+                        return Drained::Closed;
+                    };
+                    let mut state = self.lock();
+                    match self.next_frame(&mut state) {
+                        Some(frame) => permit.send(frame),
+                        None => {
+                            state.pumping = false;
+                            return Drained::Empty;
+                        }
+                    }
+                }
+            }
+            moved += 1;
+            if moved >= most {
+                self.room.notify_waiters();
+                return Drained::More;
+            }
+        }
+    }
+
+    /// The next frame to send: a lag notice first, if items were dropped.
+    fn next_frame(&self, state: &mut State) -> Option<String> {
+        if state.lost > 0 {
+            let lost = std::mem::take(&mut state.lost);
+            return Some(self.lagged_frame(lost));
+        }
+        state.buffer.pop_front()
     }
 }
 
-/// Moves a lane's buffer into the outbox, one frame per permit: the frame
-/// is chosen only once there is room, under the lane's lock, so an
-/// unsubscribe between never lets a frame of its id out after its answer.
-async fn pump(lane: Arc<Lane>) {
-    loop {
-        let permit = lane.outbox.reserve().await;
-        let mut state = lane.lock();
-        let Some(permit) = permit else {
-            state.pumping = false;
-            lane.gone(&mut state);
-            drop(state);
-            lane.ended_now();
-            return;
-        };
-        let frame = if state.lost > 0 {
-            let lost = std::mem::take(&mut state.lost);
-            lane.lagged_frame(lost)
-        } else if let Some(frame) = state.buffer.pop_front() {
-            frame
-        } else {
-            state.pumping = false;
-            return;
-        };
-        permit.send(frame);
-        drop(state);
-        lane.room.notify_waiters();
-    }
+/// What a lane's turn at the drain ended with.
+pub(crate) enum Drained {
+    /// Its buffer is empty (or it ended): it is no longer scheduled.
+    Empty,
+    /// It moved its share and has more: schedule it again.
+    More,
+    /// The connection is gone.
+    Closed,
 }

@@ -30,7 +30,7 @@ pub(crate) enum Outgoing {
 }
 
 /// How many queued frames are written before one flush.
-const BURST: usize = 64;
+const BURST: usize = 256;
 
 /// Drains the queue into the socket, feeding every frame that is already
 /// waiting and flushing once per burst. Ends after a close frame, when
