@@ -1,5 +1,8 @@
 //! The WebSocket transport (feature `ws`): one connection driver shared by
 //! the server and `rpc-client`, in which either side may call the other.
+//! The byte-stream transports (TCP, Unix sockets: [`crate::stream`], feature
+//! `stream`) run on the same driver, with a codec in place of WebSocket
+//! frames ([`Connection::run_framed`]).
 //!
 //! - [`Connection`] drives one socket: a reader loop parses each text (or
 //!   UTF-8 binary) frame once, hands responses to this side's waiting
