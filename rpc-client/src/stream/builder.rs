@@ -138,7 +138,7 @@ impl StreamClientBuilder {
         // Calls are written in bursts and flushed once: send each at once.
         let _ = socket.set_nodelay(true);
         let (read, write) = socket.into_split();
-        Ok(self.start(read, write, "tcp"))
+        Ok(self.start(read, write, "tcp", None))
     }
 
     /// Connects to a Unix socket.
@@ -154,7 +154,7 @@ impl StreamClientBuilder {
             .connecting(tokio::net::UnixStream::connect(path.as_ref()))
             .await?;
         let (read, write) = socket.into_split();
-        Ok(self.start(read, write, "unix"))
+        Ok(self.start(read, write, "unix", None))
     }
 
     /// Runs the client over halves of a byte stream already open (a pipe,
@@ -177,7 +177,46 @@ impl StreamClientBuilder {
         R: AsyncRead + Unpin + Send + 'static,
         W: AsyncWrite + Unpin + Send + 'static,
     {
-        self.start(reader, writer, transport)
+        self.start(reader, writer, transport, None)
+    }
+
+    /// Starts `command` with its stdin and stdout piped and talks to it
+    /// over them (how editors run language servers): the child reads this
+    /// side's messages on stdin and writes its own on stdout; its stderr is
+    /// left as the command says. The child is killed when the last clone
+    /// of the client goes; [`StreamClient::wait_child`] ends the
+    /// connection and waits for it to exit instead. Needs a Tokio runtime.
+    ///
+    /// ```no_run
+    /// use rpc_client::stream::{Framing, StreamClient};
+    /// use rpc_client::EncodedParams;
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = tokio::process::Command::new("my-language-server");
+    /// let client = StreamClient::builder(Framing::ContentLength).spawn(server)?;
+    /// let answer: String = client.request("hello", EncodedParams::none()).await?;
+    /// let status = client.wait_child().await;
+    /// # let _ = (answer, status);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`ConnectError::Connect`] with [`ClientError::Transport`] when the
+    /// command cannot be started.
+    pub fn spawn(self, mut command: tokio::process::Command) -> Result<StreamClient, ConnectError> {
+        command
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        let transport_error =
+            |error: std::io::Error| ConnectError::Connect(ClientError::Transport(Box::new(error)));
+        let mut child = command.spawn().map_err(transport_error)?;
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            return Err(transport_error(std::io::Error::other(
+                "the child's stdin and stdout are not piped",
+            )));
+        };
+        Ok(self.start(stdout, stdin, "stdio", Some(child)))
     }
 
     async fn connecting<S>(

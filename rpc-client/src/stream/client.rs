@@ -8,7 +8,9 @@ use rpc_runtime::stream::Framing;
 use rpc_runtime::ws::{CloseReason, Connection, Peer};
 use rpc_runtime::Context;
 use serde::de::DeserializeOwned;
+use std::process::ExitStatus;
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::process::Child;
 
 use super::StreamClientBuilder;
 use crate::ws::ConnectError;
@@ -55,10 +57,13 @@ pub struct StreamClient {
     handle: Arc<Handle>,
 }
 
-/// The last clone of a client to go closes the connection.
+/// The last clone of a client to go closes the connection (and kills the
+/// child process it spawned, if any).
 #[derive(Debug)]
 struct Handle {
     peer: Peer,
+    child: tokio::sync::Mutex<Option<Child>>,
+    child_id: Option<u32>,
 }
 
 impl Drop for Handle {
@@ -100,6 +105,27 @@ impl StreamClient {
     #[must_use]
     pub fn peer(&self) -> &Peer {
         &self.handle.peer
+    }
+
+    /// The process id of the child the client spawned
+    /// ([`StreamClientBuilder::spawn`]), while it runs.
+    #[must_use]
+    pub fn child_id(&self) -> Option<u32> {
+        self.handle.child_id
+    }
+
+    /// Ends the connection gracefully (the child sees its stdin end) and
+    /// waits for the child the client spawned to exit; `None` for a client
+    /// that spawned none (or when another call already waited).
+    ///
+    /// # Errors
+    /// When waiting for the child fails.
+    pub async fn wait_child(&self) -> Option<std::io::Result<ExitStatus>> {
+        self.close().await;
+        let mut child = self.handle.child.lock().await;
+        let status = child.as_mut()?.wait().await;
+        *child = None;
+        Some(status)
     }
 
     /// Resolves when the connection ends, with why.
@@ -173,7 +199,13 @@ impl StreamClient {
 }
 
 impl StreamClientBuilder {
-    pub(super) fn start<R, W>(self, reader: R, writer: W, transport: &'static str) -> StreamClient
+    pub(super) fn start<R, W>(
+        self,
+        reader: R,
+        writer: W,
+        transport: &'static str,
+        child: Option<Child>,
+    ) -> StreamClient
     where
         R: AsyncRead + Unpin + Send + 'static,
         W: AsyncWrite + Unpin + Send + 'static,
@@ -186,8 +218,13 @@ impl StreamClientBuilder {
         let ctx: Context = connection.context(Context::builder());
         tracing::debug!(target: "rpc_client::stream", transport, framing = %config.framing, "connected");
         tokio::spawn(connection.run_framed(reader, writer, config.framing, self.router, ctx));
+        let child_id = child.as_ref().and_then(Child::id);
         StreamClient {
-            handle: Arc::new(Handle { peer }),
+            handle: Arc::new(Handle {
+                peer,
+                child: tokio::sync::Mutex::new(child),
+                child_id,
+            }),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Byte-stream transports (feature `stream`): JSON-RPC over TCP and Unix
-//! sockets, framed as newline-delimited JSON or with `Content-Length`
+//! sockets (`StreamServer`, with the `server` feature) and this
+//! process's stdin and stdout ([`serve_stdio`]), framed as newline-delimited JSON or with `Content-Length`
 //! headers (the LSP base protocol), see [`Framing`].
 //!
 //! A stream connection runs on the same driver as a WebSocket
@@ -64,8 +65,10 @@ mod framing;
 mod newline;
 #[cfg(feature = "server")]
 mod server;
+mod stdio;
 
 pub use config::StreamConfig;
 pub use framing::{Framing, UnknownFraming};
 #[cfg(feature = "server")]
 pub use server::{StreamServer, StreamServerHandle};
+pub use stdio::{serve_stdio, serve_stdio_until};
