@@ -563,3 +563,32 @@ async fn a_client_sees_its_calls_fail_when_the_server_goes() {
         "{outcome:?}"
     );
 }
+
+#[tokio::test]
+async fn connections_over_the_limit_are_closed_at_once() {
+    let handle = tcp(StreamConfig::new(Framing::Newline).with_max_connections(1)).await;
+    let client = StreamClient::connect_tcp(handle.local_addr().unwrap(), Framing::Newline)
+        .await
+        .unwrap();
+    let greeter = GreeterClient::new(client.clone());
+    assert_eq!(
+        greeter.hello("first".to_owned()).await.unwrap(),
+        "Hello, first!"
+    );
+    let (read, mut write) = connect(&handle).await.into_split();
+    let mut read = BufReader::new(read);
+    // Refused before anything is read: the write may or may not get through.
+    let _ = write.write_all(format!("{PROBE}\n").as_bytes()).await;
+    let mut rest = Vec::new();
+    let _ = tokio::time::timeout(WAIT, read.read_to_end(&mut rest))
+        .await
+        .unwrap();
+    assert!(rest.is_empty());
+    assert_eq!(handle.connections_refused(), 1);
+    assert_eq!(
+        greeter.hello("still".to_owned()).await.unwrap(),
+        "Hello, still!"
+    );
+    client.close().await;
+    handle.shutdown(WAIT).await;
+}

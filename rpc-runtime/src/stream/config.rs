@@ -48,6 +48,10 @@ pub struct StreamConfig {
     pub read_buffer_size: usize,
     /// How many subscriptions a connection may hold, and their ids.
     pub subscriptions: SubscriptionLimits,
+    /// How many connections a listener serves at once (servers only). A
+    /// connection over the limit is accepted and closed at once, before any
+    /// of it is read. Default 10,000, as the HTTP server's.
+    pub max_connections: usize,
 }
 
 impl Default for StreamConfig {
@@ -70,6 +74,7 @@ impl StreamConfig {
             write_timeout: ws.write_timeout,
             read_buffer_size: ws.read_buffer_size,
             subscriptions: ws.subscriptions,
+            max_connections: 10_000,
         }
     }
 
@@ -112,6 +117,12 @@ impl StreamConfig {
     /// Sets [`write_timeout`](Self::write_timeout).
     pub fn with_write_timeout(mut self, timeout: Duration) -> Self {
         self.write_timeout = timeout;
+        self
+    }
+
+    /// Sets [`max_connections`](Self::max_connections).
+    pub fn with_max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n;
         self
     }
 

@@ -123,6 +123,7 @@ impl StreamServer {
             stop: watch::Sender::new(None),
             done: watch::Sender::new(None),
             active: AtomicUsize::new(0),
+            refused: AtomicUsize::new(0),
         });
         tokio::spawn(accept_loop(
             listener,
@@ -148,6 +149,7 @@ struct Inner {
     stop: watch::Sender<Option<Duration>>,
     done: watch::Sender<Option<Shutdown>>,
     active: AtomicUsize,
+    refused: AtomicUsize,
 }
 
 /// A running stream listener: its address, and the way to stop it.
@@ -183,6 +185,13 @@ impl StreamServerHandle {
     #[must_use]
     pub fn connections_active(&self) -> usize {
         self.inner.active.load(Ordering::Relaxed)
+    }
+
+    /// How many connections were refused over
+    /// [`StreamConfig::max_connections`].
+    #[must_use]
+    pub fn connections_refused(&self) -> usize {
+        self.inner.refused.load(Ordering::Relaxed)
     }
 
     /// Stops the listener as [`ServerHandle::shutdown`](crate::server::ServerHandle::shutdown)
@@ -293,6 +302,12 @@ async fn accept_loop<L: Accept>(
                 break stopped.unwrap_or_default();
             }
             accepted = listener.accept() => match accepted {
+                Ok((read, write, _)) if inner.active.load(Ordering::Relaxed) >= config.max_connections => {
+                    // Over the limit: closed before any of it is read.
+                    drop((read, write));
+                    inner.refused.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(target: "rpc_runtime::stream", transport = L::NAME, "connection refused over the limit");
+                }
                 Ok((read, write, builder)) => {
                     let connection = Connection::stream_server(&config, L::NAME);
                     let ctx = connection.context(builder);
