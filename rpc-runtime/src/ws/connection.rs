@@ -133,6 +133,7 @@ impl Connection {
             .build()
     }
 
+    #[cfg(feature = "stream")]
     pub(crate) fn config(&self) -> &WsConfig {
         &self.config
     }

@@ -9,6 +9,7 @@ use crate::Refusal;
 
 /// One thing read from the peer.
 #[derive(Debug)]
+#[cfg_attr(not(feature = "stream"), allow(dead_code))] // the byte streams' events
 pub(crate) enum Event {
     /// A message for the core; `binary`: answer it in a binary frame.
     Message { text: Utf8Bytes, binary: bool },

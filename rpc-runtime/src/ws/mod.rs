@@ -62,6 +62,7 @@ pub use peer::{IdSource, Peer};
 /// Which end of the connection this is, and over what; only the log
 /// target and the metrics depend on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(feature = "stream"), allow(dead_code))] // the byte streams' sides
 pub(crate) enum Side {
     Server,
     Client,
@@ -72,6 +73,7 @@ pub(crate) enum Side {
 }
 
 impl Side {
+    #[cfg(feature = "metrics")]
     pub(crate) fn is_server(self) -> bool {
         matches!(self, Side::Server | Side::StreamServer(_))
     }
@@ -109,6 +111,8 @@ macro_rules! event {
     };
 }
 
+#[cfg(feature = "stream")]
 pub(crate) use incoming::Event;
+#[cfg(feature = "stream")]
 pub(crate) use writer::{Encoding, Outgoing};
 pub(crate) use {event, wire};
