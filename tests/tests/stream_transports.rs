@@ -592,3 +592,75 @@ async fn connections_over_the_limit_are_closed_at_once() {
     client.close().await;
     handle.shutdown(WAIT).await;
 }
+
+#[tokio::test]
+async fn an_idle_connection_is_closed_after_the_idle_timeout() {
+    let config =
+        StreamConfig::new(Framing::Newline).with_idle_timeout(Some(Duration::from_millis(150)));
+    let handle = tcp(config).await;
+    let (read, mut write) = connect(&handle).await.into_split();
+    let mut read = BufReader::new(read);
+    write
+        .write_all(format!("{PROBE}\n").as_bytes())
+        .await
+        .unwrap();
+    assert!(line(&mut read).await.unwrap().contains("probe"));
+    let started = std::time::Instant::now();
+    ends(&mut read).await;
+    let quiet = started.elapsed();
+    assert!(
+        quiet >= Duration::from_millis(100),
+        "closed too early: {quiet:?}"
+    );
+    handle.shutdown(WAIT).await;
+}
+
+#[tokio::test]
+async fn a_client_that_never_reads_is_dropped_after_the_write_timeout() {
+    let config = StreamConfig::new(Framing::Newline)
+        .with_write_timeout(Duration::from_millis(300))
+        .with_write_queue(4)
+        .with_max_in_flight(4);
+    let handle = tcp(config).await;
+    let polite = StreamClient::connect_tcp(handle.local_addr().unwrap(), Framing::Newline)
+        .await
+        .unwrap();
+    let greeter = GreeterClient::new(polite.clone());
+    // Asks for 64 KiB answers without end and never reads one.
+    let (_unread, mut write) = connect(&handle).await.into_split();
+    let flood = tokio::spawn(async move {
+        let name = "x".repeat(64 * 1024);
+        for id in 0.. {
+            let call =
+                format!(r#"{{"jsonrpc":"2.0","method":"hello","params":["{name}"],"id":{id}}}"#);
+            if write
+                .write_all(format!("{call}\n").as_bytes())
+                .await
+                .is_err()
+            {
+                return id;
+            }
+        }
+        unreachable!()
+    });
+    let dropped = async {
+        while handle.connections_active() > 1 || !flood.is_finished() {
+            assert_eq!(
+                greeter.hello("meanwhile".to_owned()).await.unwrap(),
+                "Hello, meanwhile!"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), dropped)
+        .await
+        .expect("the flooding connection is dropped");
+    let sent = flood.await.unwrap();
+    assert!(sent > 10, "the flood ended after {sent} calls");
+    assert_eq!(
+        greeter.hello("after".to_owned()).await.unwrap(),
+        "Hello, after!"
+    );
+    polite.close().await;
+    handle.shutdown(WAIT).await;
+}
