@@ -114,6 +114,12 @@ impl StreamConfig {
         self
     }
 
+    /// Sets [`read_buffer_size`](Self::read_buffer_size) (at least 1 KiB).
+    pub fn with_read_buffer_size(mut self, bytes: usize) -> Self {
+        self.read_buffer_size = bytes.max(1024);
+        self
+    }
+
     /// Sets [`write_timeout`](Self::write_timeout).
     pub fn with_write_timeout(mut self, timeout: Duration) -> Self {
         self.write_timeout = timeout;

@@ -10,6 +10,7 @@ use std::str::FromStr;
 /// use rpc_runtime::stream::Framing;
 /// assert_eq!("newline".parse::<Framing>().unwrap(), Framing::Newline);
 /// assert_eq!("content-length".parse::<Framing>().unwrap(), Framing::ContentLength);
+/// assert_eq!("LSP".parse::<Framing>().unwrap(), Framing::ContentLength);
 /// assert_eq!(Framing::default(), Framing::Newline);
 /// assert_eq!(Framing::ContentLength.to_string(), "content-length");
 /// ```
@@ -49,6 +50,8 @@ impl fmt::Display for Framing {
 #[error("unknown framing {0:?} (expected \"newline\" or \"content-length\")")]
 pub struct UnknownFraming(String);
 
+/// Reads `newline` (also `ndjson`, `lines`) and `content-length` (also
+/// `lsp`), in any case.
 impl FromStr for Framing {
     type Err = UnknownFraming;
 
