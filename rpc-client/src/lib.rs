@@ -136,6 +136,7 @@ mod headers;
 pub mod http;
 pub mod id;
 pub mod middleware;
+pub mod stream;
 mod tls;
 pub mod ws;
 
@@ -147,4 +148,5 @@ pub use rpc_runtime::client::{
     LocalCaller, Subscription, SubscriptionError, CLIENT_BUFFER,
 };
 pub use rpc_runtime::params::{EncodedParams, NamedParams, PositionalParams};
+pub use stream::StreamClient;
 pub use ws::{ConnectError, ConnectionState, ReconnectPolicy, WsClient, WsClientBuilder};

@@ -147,7 +147,8 @@ impl Context {
         self.0.head.as_ref().map(|head| &head.extensions)
     }
 
-    /// The transport's name: `"http"`, `"ws"` or `"in-process"`.
+    /// The transport's name: `"http"`, `"ws"`, `"tcp"`, `"unix"` or
+    /// `"in-process"` (or the name given to a stream connection).
     #[must_use]
     pub fn transport(&self) -> &'static str {
         self.0.transport
@@ -192,9 +193,9 @@ impl Context {
         self.0.peer.as_ref().and_then(|p| p.downcast_ref())
     }
 
-    /// The WebSocket peer of this connection: the handle through which a
-    /// server calls the client (or a client the server), typed. `None` on
-    /// HTTP and in-process.
+    /// The peer of this connection (WebSocket, TCP, Unix socket): the
+    /// handle through which a server calls the client (or a client the
+    /// server), typed. `None` on HTTP and in-process.
     ///
     /// ```
     /// use rpc_runtime::Context;
@@ -207,7 +208,7 @@ impl Context {
     }
 
     /// The connection's subscriptions, on a transport that can push
-    /// (WebSocket); `None` on HTTP and in-process, where subscribe methods
+    /// (WebSocket, TCP, Unix socket); `None` on HTTP and in-process, where subscribe methods
     /// answer `-32006`.
     ///
     /// ```

@@ -65,6 +65,8 @@ pub mod protocol;
 mod router;
 #[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "stream")]
+pub mod stream;
 pub mod subscription;
 #[cfg(feature = "ws")]
 pub mod ws;

@@ -55,6 +55,10 @@ pub enum Refusal {
     /// A layer around the HTTP service failed instead of answering (a
     /// timeout, a load shedder) (`-32603`; HTTP 500).
     LayerFailed,
+    /// A byte stream whose framing cannot be read (a `Content-Length`
+    /// header that is missing, negative or not a number), and why
+    /// (`-32700`); the stream cannot go on after it.
+    BadFraming(&'static str),
     /// A WebSocket upgrade request that cannot be served, and why
     /// (`-32600`; HTTP 400, or 426 for a version other than 13).
     BadUpgrade(&'static str),
@@ -97,6 +101,9 @@ impl Refusal {
                 codes::INTERNAL_ERROR,
                 "Internal error: a server layer failed",
             ),
+            Refusal::BadFraming(reason) => {
+                ErrorObject::new(codes::PARSE_ERROR, format!("Parse error: {reason}"))
+            }
             Refusal::BadUpgrade(reason) => ErrorObject::new(codes::INVALID_REQUEST, *reason),
         }
     }

@@ -21,6 +21,9 @@ pub enum CloseReason {
     IdleTimeout,
     /// The peer sent a message over the size limit, code 1009.
     MessageTooBig,
+    /// The peer ended its side of a byte stream (TCP, Unix socket) after
+    /// its messages were answered.
+    EndOfStream,
     /// The socket failed, or the peer vanished without a close frame.
     Error(String),
 }
@@ -41,6 +44,7 @@ impl fmt::Display for CloseReason {
             CloseReason::MessageTooBig => {
                 f.write_str("the peer sent a message over the size limit (code 1009)")
             }
+            CloseReason::EndOfStream => f.write_str("the peer ended the stream"),
             CloseReason::Error(error) => write!(f, "connection lost: {error}"),
         }
     }

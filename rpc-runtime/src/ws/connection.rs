@@ -8,16 +8,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt as _};
+use futures_util::{Sink, Stream};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
-use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
 use super::inbound::{dispatch, outgoing, reply_later, send_reply};
+use super::incoming::{ws_event, Event};
 use super::peer::{IdSource, Shared};
-use super::writer::{write_loop, Outgoing};
+use super::writer::{write_loop, ws_encoding, Encoding, Outgoing};
 use super::{CloseReason, Peer, Side, WsConfig};
 use crate::{Answer, Context, ContextBuilder, Refusal, Router};
 use futures_util::future::Either;
@@ -86,7 +86,7 @@ impl Connection {
         Self::new(config, Side::Client)
     }
 
-    fn new(config: WsConfig, side: Side) -> Self {
+    pub(crate) fn new(config: WsConfig, side: Side) -> Self {
         Self::build(config, side, None)
     }
 
@@ -123,14 +123,19 @@ impl Connection {
     }
 
     /// The connection's [`Context`]: what `builder` holds (peer address,
-    /// upgrade request head), transport `"ws"` and this connection's
-    /// [`Peer`].
+    /// upgrade request head), the transport's name (`"ws"`, or the one a
+    /// stream connection was made with) and this connection's [`Peer`].
     pub fn context(&self, builder: ContextBuilder) -> Context {
         builder
-            .transport("ws")
+            .transport(self.shared.side.transport())
             .peer(self.peer())
             .subscriptions(self.shared.subscriptions.clone())
             .build()
+    }
+
+    #[cfg(feature = "stream")]
+    pub(crate) fn config(&self) -> &WsConfig {
+        &self.config
     }
 
     /// A handle to the other side, to put in the connection's [`Context`]
@@ -161,7 +166,7 @@ impl Connection {
     /// closes gracefully: it stops taking calls, finishes those in flight,
     /// and sends a close frame with code 1001 (going away).
     pub async fn run_until<S, F>(
-        mut self,
+        self,
         socket: WebSocketStream<S>,
         router: Arc<Router>,
         ctx: Context,
@@ -171,26 +176,61 @@ impl Connection {
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
         F: Future<Output = ()>,
     {
+        let (sink, stream) = socket.split();
+        self.run_parts(
+            stream.map(ws_event),
+            sink,
+            ws_encoding(),
+            &router,
+            &ctx,
+            shutdown,
+        )
+        .await
+    }
+
+    /// Runs the connection on any framing: `events` are what the peer
+    /// sends, `sink` takes what this side sends, encoded by `encoding`.
+    pub(crate) async fn run_parts<E, K, M, F>(
+        mut self,
+        events: E,
+        sink: K,
+        encoding: Encoding<M>,
+        router: &Router,
+        ctx: &Context,
+        shutdown: F,
+    ) -> CloseReason
+    where
+        E: Stream<Item = Event> + Unpin,
+        K: Sink<M> + Unpin + Send + 'static,
+        K::Error: std::fmt::Display,
+        M: Send + 'static,
+        F: Future<Output = ()>,
+    {
         let Some(queue) = self.queue.take() else {
             return CloseReason::Error("the connection was already run".to_owned());
         };
         #[cfg(feature = "metrics")]
-        let _gauge = (self.shared.side == Side::Server)
-            .then(|| crate::middleware::OpenConnectionGauge::open("ws"));
-        let (sink, stream) = socket.split();
+        let _gauge =
+            self.shared.side.is_server().then(|| {
+                crate::middleware::OpenConnectionGauge::open(self.shared.side.transport())
+            });
+        // A byte stream is closed once this side has ended it: unlike a
+        // WebSocket, there is no closing handshake to wait for.
+        let ends_with_writer = encoding.shutdown_on_close;
         let writer = tokio::spawn(write_loop(
             sink,
             queue,
             self.config.write_timeout,
             self.shared.side,
+            encoding,
         ));
         let reason = drive(
             &self.shared,
             &self.config,
-            stream,
-            writer,
-            &router,
-            &ctx,
+            events,
+            (writer, ends_with_writer),
+            router,
+            ctx,
             shutdown,
         )
         .await;
@@ -236,20 +276,22 @@ enum Phase {
     },
 }
 
-async fn drive<S, F>(
+async fn drive<E, F>(
     shared: &Shared,
     config: &WsConfig,
-    mut stream: futures_util::stream::SplitStream<WebSocketStream<S>>,
-    mut writer: tokio::task::JoinHandle<Result<(), String>>,
+    mut stream: E,
+    (mut writer, ends_with_writer): (tokio::task::JoinHandle<Result<(), String>>, bool),
     router: &Router,
     ctx: &Context,
     shutdown: F,
 ) -> CloseReason
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    E: Stream<Item = Event> + Unpin,
     F: Future<Output = ()>,
 {
     let mut shutdown = pin!(shutdown);
+    // The peer ended its side of the stream: nothing more to read.
+    let mut finished = false;
     let mut running = FuturesUnordered::new();
     let mut phase = Phase::Open;
     let mut writer_done = false;
@@ -284,6 +326,10 @@ where
     }
 
     let reason = loop {
+        if finished && matches!(phase, Phase::Closing { .. }) {
+            // Nothing more will come: let the writer end, then stop.
+            break await_writer(&mut writer, writer_done, config, phase_reason(phase)).await;
+        }
         if let Phase::Draining { reason, code, text } = &phase {
             if running.is_empty() {
                 // Subscriptions end with a last notice, before the close frame.
@@ -300,13 +346,13 @@ where
             }
         }
         let open = matches!(phase, Phase::Open);
-        let mut reading = true;
+        let mut reading = !finished;
         if open && running.len() >= config.max_in_flight {
             // Back-pressure: stop reading until a call finishes, unless this
             // side waits for responses (which must be read, or a handler that
             // calls the peer would wait forever).
             shared.reading_paused.store(true, Ordering::SeqCst);
-            reading = !shared.pending.is_empty();
+            reading = !finished && !shared.pending.is_empty();
             // Alive as far as we know: we are not looking.
             last_heard = Instant::now();
         } else {
@@ -334,25 +380,21 @@ where
                 let now = Instant::now();
                 last_heard = now;
                 match frame {
-                    Some(Ok(Message::Text(text))) => {
+                    Some(Event::Message { text, binary }) => {
                         last_active = now;
-                        dispatch!(text, false, refusal);
+                        dispatch!(text, binary, refusal);
                     }
-                    Some(Ok(Message::Binary(bytes))) => {
+                    Some(Event::Refused(refused)) => {
                         last_active = now;
-                        match Utf8Bytes::try_from(bytes) {
-                            Ok(text) => dispatch!(text, true, refusal),
-                            Err(_) => {
-                                let reason = CloseReason::Error("a binary frame that is not UTF-8".to_owned());
-                                phase = closing_now(shared, config, reason, 1007, "binary frame is not UTF-8").await;
+                        match shared.queue.try_send(Outgoing::Text(refused.response())) {
+                            Ok(()) => {}
+                            Err(TrySendError::Full(reply)) => {
+                                running.push(Either::Right(send_reply(shared, reply)));
                             }
+                            Err(TrySendError::Closed(_)) => {}
                         }
                     }
-                    Some(Ok(Message::Close(frame))) => {
-                        let reason = match frame {
-                            Some(frame) => CloseReason::Remote { code: frame.code.into(), reason: frame.reason.to_string() },
-                            None => CloseReason::Remote { code: 1005, reason: String::new() },
-                        };
+                    Some(Event::Closed(reason)) => {
                         // Replies can no longer be sent; tungstenite answers the
                         // close frame on the next read.
                         running = FuturesUnordered::new();
@@ -361,36 +403,29 @@ where
                             _ => Phase::Closing { reason, until: now + config.write_timeout },
                         };
                     }
-                    Some(Ok(_)) => {} // ping (answered by tungstenite), pong, raw frame
-                    Some(Err(WsError::Capacity(error))) => {
-                        super::event!(shared.side, %error, "message over the size limit");
-                        phase = closing_now(shared, config, CloseReason::MessageTooBig, 1009, "message too big").await;
-                        // The stream is unusable after this error.
-                        break await_writer(&mut writer, writer_done, config, phase_reason(phase)).await;
+                    Some(Event::Finished) => {
+                        finished = true;
+                        if open {
+                            // The peer still reads: answer what it sent, then close.
+                            phase = Phase::Draining { reason: CloseReason::EndOfStream, code: 1000, text: "" };
+                        }
                     }
-                    Some(Err(WsError::Utf8(error))) => {
-                        // RFC 6455 §8.1: a text message that is not UTF-8
-                        // fails the connection with 1007.
-                        super::event!(shared.side, %error, "text frame is not UTF-8");
-                        let reason = CloseReason::Error("a text frame that is not UTF-8".to_owned());
-                        phase = closing_now(shared, config, reason, 1007, "text frame is not UTF-8").await;
-                        // The stream ends after any error.
-                        break await_writer(&mut writer, writer_done, config, phase_reason(phase)).await;
+                    Some(Event::Other) => {}
+                    Some(Event::Fatal { reason, reply, code, text, ends, what, detail }) => {
+                        super::event!(shared.side, error = %detail, "{what}");
+                        if let Some(reply) = reply {
+                            let until = Instant::now() + config.write_timeout;
+                            let _ = tokio::time::timeout_at(until, shared.queue.send(Outgoing::Text(reply))).await;
+                        }
+                        phase = closing_now(shared, config, reason, code, text).await;
+                        if ends {
+                            break await_writer(&mut writer, writer_done, config, phase_reason(phase)).await;
+                        }
                     }
-                    Some(Err(WsError::Protocol(error))) if error != ProtocolError::ResetWithoutClosingHandshake => {
-                        // RFC 6455 §7.4.1: a frame that breaks the protocol
-                        // (unmasked from a client, reserved bits or opcodes,
-                        // a fragmented control frame) fails the connection
-                        // with 1002.
-                        super::event!(shared.side, %error, "protocol error");
-                        let reason = CloseReason::Error(format!("protocol error: {error}"));
-                        phase = closing_now(shared, config, reason, 1002, "protocol error").await;
-                        break await_writer(&mut writer, writer_done, config, phase_reason(phase)).await;
-                    }
-                    Some(Err(error)) => {
+                    Some(Event::Lost(error)) => {
                         break match phase {
                             Phase::Closing { reason, .. } => reason,
-                            _ => CloseReason::Error(error.to_string()),
+                            _ => CloseReason::Error(error),
                         };
                     }
                     None => {
@@ -416,6 +451,8 @@ where
                     Err(join) => Some(join.to_string()),
                 };
                 match (&phase, error) {
+                    // The stream is ended: nothing to wait for.
+                    (Phase::Closing { .. }, _) if ends_with_writer => break phase_reason(phase),
                     // The close frame is out; wait for the peer's.
                     (Phase::Closing { .. }, _) => {}
                     (_, Some(error)) => break CloseReason::Error(error),

@@ -1,5 +1,8 @@
 //! The WebSocket transport (feature `ws`): one connection driver shared by
 //! the server and `rpc-client`, in which either side may call the other.
+//! The byte-stream transports (TCP, Unix sockets: [`crate::stream`], feature
+//! `stream`) run on the same driver, with a codec in place of WebSocket
+//! frames ([`Connection::run_framed`]).
 //!
 //! - [`Connection`] drives one socket: a reader loop parses each text (or
 //!   UTF-8 binary) frame once, hands responses to this side's waiting
@@ -46,6 +49,7 @@ mod close;
 mod config;
 mod connection;
 mod inbound;
+mod incoming;
 mod peer;
 mod pending;
 mod writer;
@@ -55,11 +59,32 @@ pub use config::WsConfig;
 pub use connection::Connection;
 pub use peer::{IdSource, Peer};
 
-/// Which end of the connection this is; only the log target depends on it.
+/// Which end of the connection this is, and over what; only the log
+/// target and the metrics depend on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(feature = "stream"), allow(dead_code))] // the byte streams' sides
 pub(crate) enum Side {
     Server,
     Client,
+    /// A byte stream's serving end (TCP, Unix socket).
+    StreamServer(&'static str),
+    /// A byte stream's calling end.
+    StreamClient(&'static str),
+}
+
+impl Side {
+    #[cfg(feature = "metrics")]
+    pub(crate) fn is_server(self) -> bool {
+        matches!(self, Side::Server | Side::StreamServer(_))
+    }
+
+    /// The transport's name, as contexts and metrics give it.
+    pub(crate) fn transport(self) -> &'static str {
+        match self {
+            Side::Server | Side::Client => "ws",
+            Side::StreamServer(name) | Side::StreamClient(name) => name,
+        }
+    }
 }
 
 /// A `trace` event for a frame on the wire, under the side's target.
@@ -68,6 +93,8 @@ macro_rules! wire {
         match $side {
             $crate::ws::Side::Server => ::tracing::trace!(target: "rpc_runtime::ws", $($field)+),
             $crate::ws::Side::Client => ::tracing::trace!(target: "rpc_client::ws", $($field)+),
+            $crate::ws::Side::StreamServer(_) => ::tracing::trace!(target: "rpc_runtime::stream", $($field)+),
+            $crate::ws::Side::StreamClient(_) => ::tracing::trace!(target: "rpc_client::stream", $($field)+),
         }
     };
 }
@@ -78,8 +105,14 @@ macro_rules! event {
         match $side {
             $crate::ws::Side::Server => ::tracing::debug!(target: "rpc_runtime::ws", $($field)+),
             $crate::ws::Side::Client => ::tracing::debug!(target: "rpc_client::ws", $($field)+),
+            $crate::ws::Side::StreamServer(_) => ::tracing::debug!(target: "rpc_runtime::stream", $($field)+),
+            $crate::ws::Side::StreamClient(_) => ::tracing::debug!(target: "rpc_client::stream", $($field)+),
         }
     };
 }
 
+#[cfg(feature = "stream")]
+pub(crate) use incoming::Event;
+#[cfg(feature = "stream")]
+pub(crate) use writer::{Encoding, Outgoing};
 pub(crate) use {event, wire};

@@ -1,15 +1,13 @@
-//! The writer task: the only place frames are written to the socket.
+//! The writer task: the only place frames are written to the socket, in
+//! the connection's framing.
 
 use std::time::Duration;
 
-use futures_util::stream::SplitSink;
-use futures_util::SinkExt as _;
-use tokio::io::{AsyncRead, AsyncWrite};
+use futures_util::{Sink, SinkExt as _};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
-use tokio_tungstenite::WebSocketStream;
 
 use super::Side;
 
@@ -32,18 +30,48 @@ pub(crate) enum Outgoing {
 /// How many queued frames are written before one flush.
 const BURST: usize = 256;
 
-/// Drains the queue into the socket, feeding every frame that is already
+/// How a framing writes the frames of the queue: what each becomes on the
+/// wire (`None`: nothing), and whether the close ends with shutting the
+/// sink down (a byte stream) rather than with a close frame (WebSocket).
+pub(crate) struct Encoding<M> {
+    pub(crate) encode: fn(Outgoing) -> Option<M>,
+    pub(crate) shutdown_on_close: bool,
+}
+
+/// WebSocket frames.
+pub(crate) fn ws_encoding() -> Encoding<Message> {
+    Encoding {
+        encode: ws_frame,
+        shutdown_on_close: false,
+    }
+}
+
+fn ws_frame(frame: Outgoing) -> Option<Message> {
+    Some(match frame {
+        Outgoing::Text(text) | Outgoing::Notice(text, _) => Message::Text(Utf8Bytes::from(text)),
+        Outgoing::Binary(text) => Message::Binary(Bytes::from(text.into_bytes())),
+        Outgoing::Ping => Message::Ping(Bytes::new()),
+        Outgoing::Close(code, reason) => Message::Close(Some(CloseFrame {
+            code: CloseCode::from(code),
+            reason: Utf8Bytes::from_static(reason),
+        })),
+    })
+}
+
+/// Drains the queue into the sink, feeding every frame that is already
 /// waiting and flushing once per burst. Ends after a close frame, when
 /// every sender is gone, or with the error that stopped it (a write that
 /// takes longer than `write_timeout` means the peer stopped reading).
-pub(crate) async fn write_loop<S>(
-    mut sink: SplitSink<WebSocketStream<S>, Message>,
+pub(crate) async fn write_loop<K, M>(
+    mut sink: K,
     mut queue: mpsc::Receiver<Outgoing>,
     write_timeout: Duration,
     side: Side,
+    encoding: Encoding<M>,
 ) -> Result<(), String>
 where
-    S: AsyncRead + AsyncWrite + Unpin,
+    K: Sink<M> + Unpin,
+    K::Error: std::fmt::Display,
 {
     let mut burst = Vec::with_capacity(BURST);
     let mut written = Vec::new();
@@ -54,36 +82,39 @@ where
         let write = async {
             let mut closing = false;
             for frame in burst.drain(..) {
-                let message = match frame {
+                let frame = match frame {
                     Outgoing::Text(text) => {
                         super::wire!(side, direction = "send", %text);
-                        Message::Text(Utf8Bytes::from(text))
+                        Outgoing::Text(text)
                     }
                     Outgoing::Notice(text, done) => {
                         super::wire!(side, direction = "send", %text);
                         written.push(done);
-                        Message::Text(Utf8Bytes::from(text))
+                        Outgoing::Text(text)
                     }
                     Outgoing::Binary(text) => {
                         super::wire!(side, direction = "send", binary = true, %text);
-                        Message::Binary(Bytes::from(text.into_bytes()))
+                        Outgoing::Binary(text)
                     }
-                    Outgoing::Ping => Message::Ping(Bytes::new()),
                     Outgoing::Close(code, reason) => {
                         closing = true;
-                        Message::Close(Some(CloseFrame {
-                            code: CloseCode::from(code),
-                            reason: Utf8Bytes::from_static(reason),
-                        }))
+                        Outgoing::Close(code, reason)
                     }
+                    Outgoing::Ping => Outgoing::Ping,
                 };
-                sink.feed(message).await?;
+                if let Some(message) = (encoding.encode)(frame) {
+                    sink.feed(message).await?;
+                }
                 if closing {
                     break;
                 }
             }
-            sink.flush().await?;
-            Ok::<_, tokio_tungstenite::tungstenite::Error>(closing)
+            if closing && encoding.shutdown_on_close {
+                sink.close().await?;
+            } else {
+                sink.flush().await?;
+            }
+            Ok::<_, K::Error>(closing)
         };
         let outcome = tokio::time::timeout(write_timeout, write).await;
         if matches!(outcome, Ok(Ok(_))) {

@@ -1,0 +1,162 @@
+//! A connection over a byte stream: the WebSocket driver, fed by a codec.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use futures_util::stream::{self, StreamExt as _};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_util::codec::{FramedRead, FramedWrite};
+
+use super::codec::{Codec, Frame, FrameError};
+use super::{Framing, StreamConfig};
+use crate::ws::{CloseReason, Connection, Encoding, Event, Outgoing, Side};
+use crate::{Context, Refusal, Router};
+
+impl Connection {
+    /// A connection a stream server accepted; `transport` is its name in
+    /// the connection's [`Context`] (`"tcp"`, `"unix"`, `"stdio"`).
+    ///
+    /// ```
+    /// use rpc_runtime::stream::StreamConfig;
+    /// use rpc_runtime::ws::Connection;
+    /// let connection = Connection::stream_server(&StreamConfig::default(), "tcp");
+    /// let ctx = connection.context(rpc_runtime::Context::builder());
+    /// assert_eq!(ctx.transport(), "tcp");
+    /// assert!(ctx.ws_peer().is_some() && ctx.subscriptions().is_some());
+    /// ```
+    pub fn stream_server(config: &StreamConfig, transport: &'static str) -> Self {
+        Self::new(config.connection_config(), Side::StreamServer(transport))
+    }
+
+    /// A connection a client opened over a byte stream.
+    ///
+    /// ```
+    /// use rpc_runtime::stream::StreamConfig;
+    /// use rpc_runtime::ws::Connection;
+    /// let connection = Connection::stream_client(&StreamConfig::default(), "unix");
+    /// # let _ = connection;
+    /// ```
+    pub fn stream_client(config: &StreamConfig, transport: &'static str) -> Self {
+        Self::new(config.connection_config(), Side::StreamClient(transport))
+    }
+
+    /// Runs the connection over a byte stream (its read and write halves)
+    /// in `framing`, until it ends; returns why. As on WebSocket, calls run
+    /// concurrently, either side may call the other, and subscriptions
+    /// work. When the peer ends its side of the stream, the messages it
+    /// sent are answered, then this side ends its own.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use rpc_runtime::client::Caller;
+    /// use rpc_runtime::params::EncodedParams;
+    /// use rpc_runtime::stream::{Framing, StreamConfig};
+    /// use rpc_runtime::ws::Connection;
+    /// use rpc_runtime::{protocol::ErrorObjectOwned, Context, Router};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (a, b) = tokio::io::duplex(64 * 1024);
+    /// let config = StreamConfig::new(Framing::ContentLength);
+    /// let mut router = Router::new();
+    /// router.register_sync("hello", |_, _| Ok::<_, ErrorObjectOwned>("world")).unwrap();
+    ///
+    /// let server = Connection::stream_server(&config, "pipe");
+    /// let ctx = server.context(Context::builder());
+    /// let (read, write) = tokio::io::split(a);
+    /// tokio::spawn(server.run_framed(read, write, config.framing, Arc::new(router), ctx));
+    ///
+    /// let client = Connection::stream_client(&config, "pipe");
+    /// let peer = client.peer();
+    /// let (read, write) = tokio::io::split(b);
+    /// tokio::spawn(client.run_framed(read, write, config.framing, Arc::new(Router::new()), Context::new()));
+    /// let reply: String = peer.call("hello", EncodedParams::none()).await.unwrap();
+    /// assert_eq!(reply, "world");
+    /// # }
+    /// ```
+    pub async fn run_framed<R, W>(
+        self,
+        reader: R,
+        writer: W,
+        framing: Framing,
+        router: Arc<Router>,
+        ctx: Context,
+    ) -> CloseReason
+    where
+        R: AsyncRead + Unpin + Send + 'static,
+        W: AsyncWrite + Unpin + Send + 'static,
+    {
+        self.run_framed_until(reader, writer, framing, router, ctx, std::future::pending())
+            .await
+    }
+
+    /// Like [`run_framed`](Self::run_framed), and when `shutdown` resolves
+    /// the connection closes gracefully: it stops taking calls (new ones
+    /// get `-32001`), finishes those in flight, sends each subscription its
+    /// last notice, then ends its side of the stream.
+    pub async fn run_framed_until<R, W, F>(
+        self,
+        reader: R,
+        writer: W,
+        framing: Framing,
+        router: Arc<Router>,
+        ctx: Context,
+        shutdown: F,
+    ) -> CloseReason
+    where
+        R: AsyncRead + Unpin + Send + 'static,
+        W: AsyncWrite + Unpin + Send + 'static,
+        F: Future<Output = ()>,
+    {
+        let config = self.config();
+        let max = config.max_message_size;
+        let reader =
+            FramedRead::with_capacity(reader, Codec::new(framing, max), config.read_buffer_size);
+        let events = reader.map(event).chain(stream::iter([Event::Finished]));
+        let writer = FramedWrite::new(writer, Codec::new(framing, max));
+        let encoding = Encoding {
+            encode: text_of,
+            shutdown_on_close: true,
+        };
+        self.run_parts(events, writer, encoding, &router, &ctx, shutdown)
+            .await
+    }
+}
+
+/// What goes on a byte stream: message text only.
+fn text_of(frame: Outgoing) -> Option<String> {
+    match frame {
+        Outgoing::Text(text) | Outgoing::Binary(text) | Outgoing::Notice(text, _) => Some(text),
+        Outgoing::Ping | Outgoing::Close(..) => None,
+    }
+}
+
+/// A message cut from the stream (or why none can be) as the driver's
+/// event.
+fn event(frame: Result<Frame, FrameError>) -> Event {
+    match frame {
+        Ok(Frame::Text(text)) => Event::Message {
+            text,
+            binary: false,
+        },
+        Ok(Frame::NotUtf8) => Event::Refused(Refusal::NotUtf8),
+        Err(FrameError::TooLarge { limit }) => Event::Fatal {
+            reason: CloseReason::MessageTooBig,
+            reply: Some(Refusal::TooLarge { limit }.response()),
+            code: 1009,
+            text: "message too big",
+            ends: true,
+            what: "message over the size limit",
+            detail: format!("the limit is {limit} bytes"),
+        },
+        Err(FrameError::BadHeader(why)) => Event::Fatal {
+            reason: CloseReason::Error(format!("bad framing: {why}")),
+            reply: Some(Refusal::BadFraming(why).response()),
+            code: 1002,
+            text: "bad framing",
+            ends: true,
+            what: "bad framing",
+            detail: why.to_owned(),
+        },
+        Err(error @ (FrameError::Truncated | FrameError::Io(_))) => Event::Lost(error.to_string()),
+    }
+}

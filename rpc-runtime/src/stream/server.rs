@@ -1,0 +1,357 @@
+//! Serving a router on a TCP or Unix listener.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::StreamConfig;
+use crate::server::Shutdown;
+use crate::ws::Connection;
+use crate::{Context, ContextBuilder, Router};
+
+/// A router served on byte streams: TCP or Unix socket listeners, each
+/// connection framed as the [`StreamConfig`] says. One server may serve
+/// several listeners; each `bind_*`/`serve_*` returns the handle of that
+/// listener.
+///
+/// Each connection's [`Context`] has transport `"tcp"` (with the peer
+/// address) or `"unix"`, the connection's [`Peer`](crate::ws::Peer)
+/// (`ctx.ws_peer()`, to call the client back) and its subscriptions.
+///
+/// ```
+/// use rpc_runtime::stream::{StreamConfig, StreamServer};
+/// use rpc_runtime::Router;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let server = StreamServer::new(Router::new(), StreamConfig::default());
+/// let tcp = server.bind_tcp("127.0.0.1:0").await?;
+/// assert!(tcp.local_addr().is_some());
+/// # #[cfg(unix)] {
+/// let dir = std::env::temp_dir().join(format!("rpc-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let unix = server.bind_unix(dir.join("rpc.sock"))?;
+/// assert_eq!(unix.local_path(), Some(dir.join("rpc.sock").as_path()));
+/// unix.shutdown(std::time::Duration::from_secs(1)).await;
+/// assert!(!dir.join("rpc.sock").exists(), "the socket file is removed");
+/// # }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "a server does nothing until it is bound or served"]
+pub struct StreamServer {
+    router: Arc<Router>,
+    config: StreamConfig,
+}
+
+impl StreamServer {
+    /// A server of `router` with `config`.
+    pub fn new(router: impl Into<Arc<Router>>, config: StreamConfig) -> Self {
+        Self {
+            router: router.into(),
+            config,
+        }
+    }
+
+    /// The server's settings.
+    pub fn config(&self) -> &StreamConfig {
+        &self.config
+    }
+
+    /// Binds a TCP address and serves on it from a task of its own (port
+    /// `0`: any free port, see [`StreamServerHandle::local_addr`]).
+    ///
+    /// # Errors
+    /// When the address does not resolve or cannot be bound.
+    pub async fn bind_tcp(&self, addr: impl ToSocketAddrs) -> io::Result<StreamServerHandle> {
+        self.serve_tcp(TcpListener::bind(addr).await?)
+    }
+
+    /// Serves on a bound TCP listener from a task of its own.
+    ///
+    /// # Errors
+    /// When the listener's address cannot be read.
+    pub fn serve_tcp(&self, listener: TcpListener) -> io::Result<StreamServerHandle> {
+        let addr = listener.local_addr()?;
+        Ok(self.start(listener, Listening::Tcp(addr), None))
+    }
+
+    /// Binds a Unix socket at `path` and serves on it; the socket file is
+    /// removed when the server stops. A file already at `path` is an error
+    /// (remove a stale socket first).
+    ///
+    /// # Errors
+    /// When the socket cannot be bound.
+    #[cfg(unix)]
+    pub fn bind_unix(&self, path: impl AsRef<Path>) -> io::Result<StreamServerHandle> {
+        let path = path.as_ref().to_path_buf();
+        let listener = tokio::net::UnixListener::bind(&path)?;
+        Ok(self.start(listener, Listening::Unix(path.clone()), Some(path)))
+    }
+
+    /// Serves on a bound Unix listener (its socket file is left in place).
+    ///
+    /// # Errors
+    /// When the listener's address cannot be read.
+    #[cfg(unix)]
+    pub fn serve_unix(&self, listener: tokio::net::UnixListener) -> io::Result<StreamServerHandle> {
+        let path = listener
+            .local_addr()?
+            .as_pathname()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        Ok(self.start(listener, Listening::Unix(path), None))
+    }
+
+    fn start<L: Accept>(
+        &self,
+        listener: L,
+        listening: Listening,
+        remove: Option<PathBuf>,
+    ) -> StreamServerHandle {
+        let inner = Arc::new(Inner {
+            listening,
+            stop: watch::Sender::new(None),
+            done: watch::Sender::new(None),
+            active: AtomicUsize::new(0),
+            refused: AtomicUsize::new(0),
+        });
+        tokio::spawn(accept_loop(
+            listener,
+            self.router.clone(),
+            self.config.clone(),
+            inner.clone(),
+            remove,
+        ));
+        StreamServerHandle { inner }
+    }
+}
+
+/// Where a listener listens.
+#[derive(Debug)]
+enum Listening {
+    Tcp(SocketAddr),
+    Unix(PathBuf),
+}
+
+#[derive(Debug)]
+struct Inner {
+    listening: Listening,
+    stop: watch::Sender<Option<Duration>>,
+    done: watch::Sender<Option<Shutdown>>,
+    active: AtomicUsize,
+    refused: AtomicUsize,
+}
+
+/// A running stream listener: its address, and the way to stop it.
+///
+/// Clones control the same listener. Dropping every handle leaves it
+/// running for as long as the Tokio runtime does.
+#[derive(Clone, Debug)]
+#[must_use = "without the handle the server cannot be shut down"]
+pub struct StreamServerHandle {
+    inner: Arc<Inner>,
+}
+
+impl StreamServerHandle {
+    /// The TCP address listened on (`None` for a Unix socket).
+    #[must_use]
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        match &self.inner.listening {
+            Listening::Tcp(addr) => Some(*addr),
+            Listening::Unix(_) => None,
+        }
+    }
+
+    /// The path of the Unix socket listened on (`None` for TCP).
+    #[must_use]
+    pub fn local_path(&self) -> Option<&Path> {
+        match &self.inner.listening {
+            Listening::Unix(path) => Some(path),
+            Listening::Tcp(_) => None,
+        }
+    }
+
+    /// How many connections are open.
+    #[must_use]
+    pub fn connections_active(&self) -> usize {
+        self.inner.active.load(Ordering::Relaxed)
+    }
+
+    /// How many connections were refused over
+    /// [`StreamConfig::max_connections`].
+    #[must_use]
+    pub fn connections_refused(&self) -> usize {
+        self.inner.refused.load(Ordering::Relaxed)
+    }
+
+    /// Stops the listener as [`ServerHandle::shutdown`](crate::server::ServerHandle::shutdown)
+    /// does: new connections are refused at once; on each open connection
+    /// new calls get `-32001`, calls in flight finish, subscriptions get
+    /// their last notice (`-32009`) and the server ends its side of the
+    /// stream. Connections still open at `deadline` are dropped
+    /// ([`Shutdown::Forced`]). Resolves when stopped; the first call's
+    /// deadline counts.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rpc_runtime::server::Shutdown;
+    /// use rpc_runtime::stream::{StreamConfig, StreamServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let handle = StreamServer::new(rpc_runtime::Router::new(), StreamConfig::default())
+    ///     .bind_tcp("127.0.0.1:0").await?;
+    /// let addr = handle.local_addr().unwrap();
+    /// assert_eq!(handle.shutdown(Duration::from_secs(1)).await, Shutdown::Graceful);
+    /// assert!(handle.is_stopped());
+    /// assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn shutdown(&self, deadline: Duration) -> Shutdown {
+        self.inner.stop.send_if_modified(|stop| {
+            let first = stop.is_none();
+            if first {
+                *stop = Some(deadline);
+            }
+            first
+        });
+        self.stopped().await
+    }
+
+    /// Resolves when the listener has stopped (after a
+    /// [`shutdown`](Self::shutdown)).
+    pub async fn stopped(&self) -> Shutdown {
+        let mut done = self.inner.done.subscribe();
+        let outcome = match done.wait_for(Option::is_some).await {
+            Ok(outcome) => outcome.unwrap_or(Shutdown::Graceful),
+            Err(_) => Shutdown::Forced { connections: 0 },
+        };
+        outcome
+    }
+
+    /// Whether the listener has stopped.
+    #[must_use]
+    pub fn is_stopped(&self) -> bool {
+        self.inner.done.borrow().is_some()
+    }
+}
+
+/// A listener whose connections are split into halves.
+trait Accept: Send + 'static {
+    type Read: AsyncRead + Unpin + Send + 'static;
+    type Write: AsyncWrite + Unpin + Send + 'static;
+    /// The transport's name in contexts.
+    const NAME: &'static str;
+
+    fn accept(
+        &self,
+    ) -> impl Future<Output = io::Result<(Self::Read, Self::Write, ContextBuilder)>> + Send;
+}
+
+impl Accept for TcpListener {
+    type Read = tokio::net::tcp::OwnedReadHalf;
+    type Write = tokio::net::tcp::OwnedWriteHalf;
+    const NAME: &'static str = "tcp";
+
+    async fn accept(&self) -> io::Result<(Self::Read, Self::Write, ContextBuilder)> {
+        let (socket, addr) = TcpListener::accept(self).await?;
+        // Replies are written in bursts and flushed once: send each at once.
+        let _ = socket.set_nodelay(true);
+        let (read, write) = socket.into_split();
+        Ok((read, write, Context::builder().peer_addr(addr)))
+    }
+}
+
+#[cfg(unix)]
+impl Accept for tokio::net::UnixListener {
+    type Read = tokio::net::unix::OwnedReadHalf;
+    type Write = tokio::net::unix::OwnedWriteHalf;
+    const NAME: &'static str = "unix";
+
+    async fn accept(&self) -> io::Result<(Self::Read, Self::Write, ContextBuilder)> {
+        let (socket, _addr) = tokio::net::UnixListener::accept(self).await?;
+        let (read, write) = socket.into_split();
+        Ok((read, write, Context::builder()))
+    }
+}
+
+/// Accepts connections until the stop signal, then drains them.
+async fn accept_loop<L: Accept>(
+    listener: L,
+    router: Arc<Router>,
+    config: StreamConfig,
+    inner: Arc<Inner>,
+    remove: Option<PathBuf>,
+) {
+    let (drain, draining) = watch::channel(false);
+    let mut stop = inner.stop.subscribe();
+    let mut connections = JoinSet::new();
+    let deadline = loop {
+        tokio::select! {
+            stopped = async { stop.wait_for(Option::is_some).await.ok().and_then(|deadline| *deadline) } => {
+                break stopped.unwrap_or_default();
+            }
+            accepted = listener.accept() => match accepted {
+                Ok((read, write, _)) if inner.active.load(Ordering::Relaxed) >= config.max_connections => {
+                    // Over the limit: closed before any of it is read.
+                    drop((read, write));
+                    inner.refused.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(target: "rpc_runtime::stream", transport = L::NAME, "connection refused over the limit");
+                }
+                Ok((read, write, builder)) => {
+                    let connection = Connection::stream_server(&config, L::NAME);
+                    let ctx = connection.context(builder);
+                    let mut draining = draining.clone();
+                    let shutdown = async move {
+                        let _ = draining.wait_for(|on| *on).await;
+                    };
+                    let (router, framing, inner) = (router.clone(), config.framing, inner.clone());
+                    inner.active.fetch_add(1, Ordering::Relaxed);
+                    connections.spawn(async move {
+                        let reason = connection
+                            .run_framed_until(read, write, framing, router, ctx, shutdown)
+                            .await;
+                        inner.active.fetch_sub(1, Ordering::Relaxed);
+                        tracing::debug!(target: "rpc_runtime::stream", transport = L::NAME, %reason, "connection ended");
+                    });
+                }
+                Err(error) => {
+                    // Out of file descriptors, say: wait a moment, go on.
+                    tracing::warn!(target: "rpc_runtime::stream", %error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    };
+    drop(listener);
+    if let Some(path) = remove {
+        let _ = std::fs::remove_file(path);
+    }
+    drain.send_replace(true);
+    let drained = tokio::time::timeout(deadline, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    let outcome = match drained {
+        Ok(()) => Shutdown::Graceful,
+        Err(_) => {
+            let left = connections.len();
+            connections.abort_all();
+            while connections.join_next().await.is_some() {}
+            inner.active.store(0, Ordering::Relaxed);
+            Shutdown::Forced { connections: left }
+        }
+    };
+    inner.done.send_replace(Some(outcome));
+}
