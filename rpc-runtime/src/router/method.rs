@@ -337,7 +337,7 @@ pub(crate) fn write_json<T: Serialize + ?Sized>(
 /// UTF-8 sequences (it splits strings at ASCII escapes), so each fragment is
 /// valid UTF-8 on its own; a fragment that were not would be an error, never
 /// a corrupt string.
-pub(crate) struct StringWriter<'a>(pub(crate) &'a mut String);
+struct StringWriter<'a>(&'a mut String);
 
 impl std::io::Write for StringWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {

@@ -40,7 +40,7 @@ use serde::Serialize;
 use crate::error::MethodError;
 use crate::params::{FromParams, Params};
 use crate::{Context, RouterConfig};
-pub(crate) use method::{write_json, StringWriter};
+pub(crate) use method::write_json;
 use method::{ArgsMethod, Handler, Method};
 use service::{Layers, Nested};
 

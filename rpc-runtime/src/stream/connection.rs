@@ -126,6 +126,7 @@ impl Connection {
 fn text_of(frame: Outgoing) -> Option<String> {
     match frame {
         Outgoing::Text(text) | Outgoing::Binary(text) | Outgoing::Notice(text, _) => Some(text),
+        Outgoing::Push(frame) => Some(frame.into_text()),
         Outgoing::Ping | Outgoing::Close(..) => None,
     }
 }

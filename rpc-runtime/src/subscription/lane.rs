@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use tokio::sync::Notify;
 
 use super::hub::Hub;
-use super::outbox::{Outbox, Pushed};
+use super::outbox::{Frame, Outbox, Pushed};
 use super::{SlowPolicy, SubscriptionConfig, SubscriptionId};
 use crate::protocol::codes;
 
@@ -47,7 +47,7 @@ enum Life {
 }
 
 struct State {
-    buffer: VecDeque<String>,
+    buffer: VecDeque<Frame>,
     /// Items dropped (policy `DropOldest`) since the last delivered one.
     lost: u64,
     gate: Gate,
@@ -60,7 +60,7 @@ struct State {
 pub(crate) enum Offer {
     Queued,
     /// Policy `Wait` and the buffer is full: the frame is handed back.
-    Full(String),
+    Full(Frame),
     Ended,
 }
 
@@ -69,6 +69,8 @@ pub(crate) struct Lane {
     pub(crate) kind: Arc<Kind>,
     /// `{"jsonrpc":"2.0","method":"<notification>","params":{"subscription":<id>,`
     prefix: String,
+    /// `prefix` and `"result":`: what comes before each item.
+    item_prefix: Arc<str>,
     config: SubscriptionConfig,
     state: Mutex<State>,
     /// Room in the buffer again, or the end: a waiting send looks again.
@@ -95,10 +97,12 @@ impl Lane {
         prefix.push_str(r#","params":{"subscription":"#);
         prefix.push_str(&id.to_json());
         prefix.push(',');
+        let item_prefix = Arc::from(format!(r#"{prefix}"result":"#));
         Self {
             id,
             kind,
             prefix,
+            item_prefix,
             config,
             state: Mutex::new(State {
                 buffer: VecDeque::new(),
@@ -119,17 +123,12 @@ impl Lane {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The frame of one item whose JSON `write` appends.
-    pub(crate) fn item_frame<E>(
-        &self,
-        write: impl FnOnce(&mut String) -> Result<(), E>,
-    ) -> Result<String, E> {
-        let mut frame = String::with_capacity(self.prefix.len() + 40);
-        frame.push_str(&self.prefix);
-        frame.push_str(r#""result":"#);
-        write(&mut frame)?;
-        frame.push_str("}}");
-        Ok(frame)
+    /// The frame of one item, its JSON shared.
+    pub(crate) fn item_frame(&self, item: Arc<str>) -> Frame {
+        Frame::Item {
+            prefix: self.item_prefix.clone(),
+            item,
+        }
     }
 
     fn lagged_frame(&self, lost: u64) -> String {
@@ -167,7 +166,7 @@ impl Lane {
     }
 
     /// Offers one item's frame, under the subscription's policy.
-    pub(crate) fn offer(self: &Arc<Self>, frame: String) -> Offer {
+    pub(crate) fn offer(self: &Arc<Self>, frame: Frame) -> Offer {
         let mut state = self.lock();
         if state.life != Life::Live {
             return Offer::Ended;
@@ -211,7 +210,7 @@ impl Lane {
     }
 
     /// Offers a frame, waiting for room under policy `Wait`.
-    pub(crate) async fn send(self: &Arc<Self>, mut frame: String) -> Result<(), ()> {
+    pub(crate) async fn send(self: &Arc<Self>, mut frame: Frame) -> Result<(), ()> {
         loop {
             let room = self.room.notified();
             let mut room = std::pin::pin!(room);
@@ -281,14 +280,14 @@ impl Lane {
         let open = state.gate == Gate::Open && state.life == Life::Live;
         self.gone(&mut state);
         if let (true, Some(permit)) = (open, permit) {
-            permit.send(notice);
+            permit.send(Frame::Text(notice));
         }
         drop(state);
         self.ended_now();
     }
 
     fn end_with(self: &Arc<Self>, state: &mut State, notice: String) {
-        state.buffer.push_back(notice);
+        state.buffer.push_back(Frame::Text(notice));
         state.life = Life::Ending;
         self.start_pump(state);
         if let Some(hub) = self.hub.upgrade() {
@@ -381,10 +380,10 @@ impl Lane {
     }
 
     /// The next frame to send: a lag notice first, if items were dropped.
-    fn next_frame(&self, state: &mut State) -> Option<String> {
+    fn next_frame(&self, state: &mut State) -> Option<Frame> {
         if state.lost > 0 {
             let lost = std::mem::take(&mut state.lost);
-            return Some(self.lagged_frame(lost));
+            return Some(Frame::Text(self.lagged_frame(lost)));
         }
         state.buffer.pop_front()
     }

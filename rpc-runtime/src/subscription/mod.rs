@@ -46,7 +46,7 @@ mod topic;
 pub use hub::{SubscriptionLimits, Subscriptions};
 pub use id::{SubscriptionId, SubscriptionIds};
 pub(crate) use lane::Kind;
-pub use outbox::{Outbox, OutboxFuture, OutboxPermit, Pushed};
+pub use outbox::{Frame, Outbox, OutboxFuture, OutboxPermit, Pushed};
 pub use policy::{SlowPolicy, SubscriptionConfig};
 pub use sink::{AcceptError, PendingSubscription, SendError, SubscriptionSink, TrySendError};
 pub use topic::Topic;

@@ -3,6 +3,55 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+
+/// One notification on its way out. An item is kept as two shared parts
+/// (the subscription's prefix and the item's JSON, serialized once for all
+/// of a topic's subscribers) and joined into its text only where it is
+/// written, on the writer's thread, so fanning out allocates nothing per
+/// subscriber on the publisher's.
+///
+/// ```
+/// use std::sync::Arc;
+/// use rpc_runtime::subscription::Frame;
+/// let frame = Frame::Item { prefix: Arc::from(r#"{"params":{"subscription":1,"result":"#), item: Arc::from("7") };
+/// assert_eq!(frame.into_text(), r#"{"params":{"subscription":1,"result":7}}"#);
+/// ```
+#[derive(Clone, Debug)]
+pub enum Frame {
+    /// A whole frame.
+    Text(String),
+    /// An item's notification: `prefix`, `item`, then `}}`.
+    Item {
+        /// Everything before the item.
+        prefix: Arc<str>,
+        /// The item's JSON.
+        item: Arc<str>,
+    },
+}
+
+impl Frame {
+    /// The frame's text.
+    #[must_use]
+    pub fn into_text(self) -> String {
+        match self {
+            Frame::Text(text) => text,
+            Frame::Item { prefix, item } => {
+                let mut text = String::with_capacity(prefix.len() + item.len() + 2);
+                text.push_str(&prefix);
+                text.push_str(&item);
+                text.push_str("}}");
+                text
+            }
+        }
+    }
+}
+
+impl From<String> for Frame {
+    fn from(text: String) -> Self {
+        Frame::Text(text)
+    }
+}
 
 /// A boxed future the outbox hands back.
 pub type OutboxFuture<'a> = Pin<Box<dyn Future<Output = Option<OutboxPermit>> + Send + 'a>>;
@@ -14,13 +63,13 @@ pub type OutboxFuture<'a> = Pin<Box<dyn Future<Output = Option<OutboxPermit>> + 
 /// queued.
 ///
 /// ```
-/// use rpc_runtime::subscription::{Outbox, OutboxFuture, OutboxPermit, Pushed};
+/// use rpc_runtime::subscription::{Frame, Outbox, OutboxFuture, OutboxPermit, Pushed};
 /// use tokio::sync::mpsc;
 ///
-/// struct Queue(mpsc::Sender<String>);
+/// struct Queue(mpsc::Sender<Frame>);
 ///
 /// impl Outbox for Queue {
-///     fn try_push(&self, frame: String) -> Result<(), Pushed> {
+///     fn try_push(&self, frame: Frame) -> Result<(), Pushed> {
 ///         self.0.try_send(frame).map_err(|e| match e {
 ///             mpsc::error::TrySendError::Full(frame) => Pushed::Full(frame),
 ///             mpsc::error::TrySendError::Closed(_) => Pushed::Closed,
@@ -41,7 +90,7 @@ pub trait Outbox: Send + Sync + 'static {
     /// # Errors
     /// [`Pushed::Full`] (with the frame back) when the queue is full,
     /// [`Pushed::Closed`] when the connection is gone.
-    fn try_push(&self, frame: String) -> Result<(), Pushed>;
+    fn try_push(&self, frame: Frame) -> Result<(), Pushed>;
 
     /// Waits for room for one frame; `None` when the connection is gone.
     /// The permit queues a frame without waiting, so whoever holds it can
@@ -53,22 +102,22 @@ pub trait Outbox: Send + Sync + 'static {
 #[derive(Debug)]
 pub enum Pushed {
     /// No room now; the frame is handed back.
-    Full(String),
+    Full(Frame),
     /// The connection is gone.
     Closed,
 }
 
 /// Room for one frame in an [`Outbox`].
-pub struct OutboxPermit(Box<dyn FnOnce(String) + Send>);
+pub struct OutboxPermit(Box<dyn FnOnce(Frame) + Send>);
 
 impl OutboxPermit {
     /// A permit that queues its frame with `send`.
-    pub fn new(send: impl FnOnce(String) + Send + 'static) -> Self {
+    pub fn new(send: impl FnOnce(Frame) + Send + 'static) -> Self {
         Self(Box::new(send))
     }
 
     /// Queues `frame`.
-    pub fn send(self, frame: String) {
+    pub fn send(self, frame: Frame) {
         (self.0)(frame);
     }
 }

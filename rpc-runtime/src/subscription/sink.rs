@@ -8,7 +8,7 @@ use serde::Serialize;
 use tokio::sync::oneshot;
 
 use super::lane::{Kind, Lane, Offer};
-use super::{SubscriptionConfig, SubscriptionId, Subscriptions};
+use super::{Frame, SubscriptionConfig, SubscriptionId, Subscriptions};
 use crate::protocol::{codes, ErrorObjectOwned};
 use crate::MethodError;
 
@@ -212,22 +212,14 @@ impl<T: Serialize> SubscriptionSink<T> {
         &self.inner.lane.id
     }
 
-    fn frame(&self, item: &T) -> Result<String, serde_json::Error> {
-        self.inner
-            .lane
-            .item_frame(|out| serde_json::to_writer(crate::router::StringWriter(out), item))
+    fn frame(&self, item: &T) -> Result<Frame, serde_json::Error> {
+        let json = serde_json::to_string(item)?;
+        Ok(self.inner.lane.item_frame(Arc::from(json)))
     }
 
     /// The frame of an item already serialized (a topic's).
-    pub(crate) fn frame_json(&self, json: &str) -> String {
-        let frame = self.inner.lane.item_frame(|out| {
-            out.push_str(json);
-            Ok::<_, std::convert::Infallible>(())
-        });
-        match frame {
-            Ok(frame) => frame,
-            Err(never) => match never {},
-        }
+    pub(crate) fn frame_json(&self, json: &Arc<str>) -> Frame {
+        self.inner.lane.item_frame(json.clone())
     }
 
     /// Sends `item`; under policy `Wait`, waits while the buffer is full.
@@ -253,7 +245,7 @@ impl<T: Serialize> SubscriptionSink<T> {
         self.offer(frame)
     }
 
-    pub(crate) fn offer(&self, frame: String) -> Result<(), TrySendError> {
+    pub(crate) fn offer(&self, frame: Frame) -> Result<(), TrySendError> {
         match self.inner.lane.offer(frame) {
             Offer::Queued => Ok(()),
             Offer::Full(_) => Err(TrySendError::Full),
@@ -261,7 +253,7 @@ impl<T: Serialize> SubscriptionSink<T> {
         }
     }
 
-    pub(crate) async fn send_frame(&self, frame: String) -> Result<(), SendError> {
+    pub(crate) async fn send_frame(&self, frame: Frame) -> Result<(), SendError> {
         self.inner
             .lane
             .send(frame)

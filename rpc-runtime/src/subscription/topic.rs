@@ -84,7 +84,7 @@ impl<T: Serialize> Topic<T> {
     /// # Errors
     /// When `item` does not serialize.
     pub async fn publish(&self, item: &T) -> Result<usize, serde_json::Error> {
-        let json = serde_json::to_string(item)?;
+        let json: std::sync::Arc<str> = serde_json::to_string(item)?.into();
         let mut reached = 0;
         let mut waiting = Vec::new();
         {
@@ -116,7 +116,7 @@ impl<T: Serialize> Topic<T> {
     /// # Errors
     /// When `item` does not serialize.
     pub fn try_publish(&self, item: &T) -> Result<usize, serde_json::Error> {
-        let json = serde_json::to_string(item)?;
+        let json: std::sync::Arc<str> = serde_json::to_string(item)?.into();
         let mut reached = 0;
         self.lock()
             .retain(|sink| match sink.offer(sink.frame_json(&json)) {

@@ -20,7 +20,8 @@ use crate::protocol::{
     parse_message, write_notification, write_request, Entry, Id, Message, ParseOptions,
 };
 use crate::subscription::{
-    Outbox, OutboxFuture, OutboxPermit, Pushed, SubscriptionId, SubscriptionLimits, Subscriptions,
+    Frame, Outbox, OutboxFuture, OutboxPermit, Pushed, SubscriptionId, SubscriptionLimits,
+    Subscriptions,
 };
 use crate::BoxFuture;
 
@@ -337,11 +338,11 @@ struct WsOutbox {
 }
 
 impl Outbox for WsOutbox {
-    fn try_push(&self, frame: String) -> Result<(), Pushed> {
+    fn try_push(&self, frame: Frame) -> Result<(), Pushed> {
         self.queue
-            .try_send(Outgoing::Text(frame))
+            .try_send(Outgoing::Push(frame))
             .map_err(|error| match error {
-                mpsc::error::TrySendError::Full(Outgoing::Text(frame)) => Pushed::Full(frame),
+                mpsc::error::TrySendError::Full(Outgoing::Push(frame)) => Pushed::Full(frame),
                 _ => Pushed::Closed,
             })
     }
@@ -350,7 +351,7 @@ impl Outbox for WsOutbox {
         Box::pin(async move {
             let permit = self.queue.clone().reserve_owned().await.ok()?;
             Some(OutboxPermit::new(move |frame| {
-                permit.send(Outgoing::Text(frame));
+                permit.send(Outgoing::Push(frame));
             }))
         })
     }

@@ -10,6 +10,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
 
 use super::Side;
+use crate::subscription::Frame;
 
 /// A frame waiting to be written.
 #[derive(Debug)]
@@ -21,6 +22,9 @@ pub(crate) enum Outgoing {
     Notice(String, oneshot::Sender<()>),
     /// A binary frame carrying JSON text (the answer to a binary frame).
     Binary(String),
+    /// A subscription's notification, joined into its text here, on the
+    /// writer's thread (see [`Frame`]).
+    Push(Frame),
     /// A keepalive ping.
     Ping,
     /// The close frame; the writer stops after it.
@@ -49,6 +53,7 @@ pub(crate) fn ws_encoding() -> Encoding<Message> {
 fn ws_frame(frame: Outgoing) -> Option<Message> {
     Some(match frame {
         Outgoing::Text(text) | Outgoing::Notice(text, _) => Message::Text(Utf8Bytes::from(text)),
+        Outgoing::Push(frame) => Message::Text(Utf8Bytes::from(frame.into_text())),
         Outgoing::Binary(text) => Message::Binary(Bytes::from(text.into_bytes())),
         Outgoing::Ping => Message::Ping(Bytes::new()),
         Outgoing::Close(code, reason) => Message::Close(Some(CloseFrame {
@@ -84,6 +89,11 @@ where
             for frame in burst.drain(..) {
                 let frame = match frame {
                     Outgoing::Text(text) => {
+                        super::wire!(side, direction = "send", %text);
+                        Outgoing::Text(text)
+                    }
+                    Outgoing::Push(frame) => {
+                        let text = frame.into_text();
                         super::wire!(side, direction = "send", %text);
                         Outgoing::Text(text)
                     }
