@@ -145,10 +145,10 @@ impl Hub {
 /// gracefully and [`close`](Self::close) when the connection is gone.
 ///
 /// ```
-/// # use rpc_runtime::subscription::{Outbox, OutboxFuture, Pushed, SubscriptionLimits, Subscriptions};
+/// # use rpc_runtime::subscription::{Frame, Outbox, OutboxFuture, Pushed, SubscriptionLimits, Subscriptions};
 /// # struct Nowhere;
 /// # impl Outbox for Nowhere {
-/// #     fn try_push(&self, _: String) -> Result<(), Pushed> { Err(Pushed::Closed) }
+/// #     fn try_push(&self, _: Frame) -> Result<(), Pushed> { Err(Pushed::Closed) }
 /// #     fn reserve(&self) -> OutboxFuture<'_> { Box::pin(async { None }) }
 /// # }
 /// let subscriptions = Subscriptions::new(Nowhere, SubscriptionLimits::default());
