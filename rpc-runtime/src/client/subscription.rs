@@ -24,6 +24,10 @@ use crate::BoxFuture;
 /// How many notifications a subscription keeps while its stream is not
 /// read; beyond that the oldest are dropped and the stream yields
 /// [`SubscriptionError::Lagged`].
+///
+/// ```
+/// assert_eq!(rpc_runtime::client::CLIENT_BUFFER, 1024);
+/// ```
 pub const CLIENT_BUFFER: usize = 1024;
 
 /// How many notifications for subscriptions not (yet) known a connection
@@ -40,6 +44,11 @@ enum Note {
 }
 
 /// What a [`Subscription`] stream yields besides items.
+///
+/// ```
+/// use rpc_runtime::client::SubscriptionError;
+/// assert_eq!(SubscriptionError::Lagged(3).to_string(), "lagged: 3 items lost");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SubscriptionError {

@@ -38,6 +38,15 @@ pub mod codes {
     /// A subscription was asked for over a transport that cannot push
     /// (HTTP, in-process): subscriptions need a WebSocket or another
     /// persistent connection.
+    ///
+    /// ```
+    /// use rpc_runtime::protocol::codes;
+    /// // The subscription codes follow the rate limit's, in the server range.
+    /// let all = [codes::SUBSCRIPTIONS_UNSUPPORTED, codes::TOO_MANY_SUBSCRIPTIONS,
+    ///            codes::SUBSCRIBER_TOO_SLOW, codes::SUBSCRIPTION_ENDED];
+    /// assert_eq!(all, [-32006, -32007, -32008, -32009]);
+    /// assert!(all.iter().all(|&c| (codes::SERVER_ERROR_MIN..=codes::SERVER_ERROR_MAX).contains(&c)));
+    /// ```
     pub const SUBSCRIPTIONS_UNSUPPORTED: i32 = -32006;
     /// The connection already has as many subscriptions as it may; `data`
     /// is `{"limit": N}`.

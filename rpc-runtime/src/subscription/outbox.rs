@@ -99,6 +99,12 @@ pub trait Outbox: Send + Sync + 'static {
 }
 
 /// Why [`Outbox::try_push`] did not queue a frame.
+///
+/// ```
+/// use rpc_runtime::subscription::{Frame, Pushed};
+/// let full = Pushed::Full(Frame::Text("{}".to_owned()));
+/// assert!(matches!(full, Pushed::Full(Frame::Text(text)) if text == "{}"));
+/// ```
 #[derive(Debug)]
 pub enum Pushed {
     /// No room now; the frame is handed back.
@@ -108,6 +114,15 @@ pub enum Pushed {
 }
 
 /// Room for one frame in an [`Outbox`].
+///
+/// ```
+/// use std::sync::mpsc;
+/// use rpc_runtime::subscription::{Frame, OutboxPermit};
+/// let (tx, rx) = mpsc::channel();
+/// let permit = OutboxPermit::new(move |frame: Frame| { let _ = tx.send(frame.into_text()); });
+/// permit.send(Frame::Text("{}".to_owned()));
+/// assert_eq!(rx.recv().unwrap(), "{}");
+/// ```
 pub struct OutboxPermit(Box<dyn FnOnce(Frame) + Send>);
 
 impl OutboxPermit {

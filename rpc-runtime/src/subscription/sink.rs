@@ -55,6 +55,11 @@ impl<T> std::fmt::Debug for PendingSubscription<T> {
 }
 
 /// Why [`PendingSubscription::accept`] gave no sink.
+///
+/// ```
+/// use rpc_runtime::subscription::AcceptError;
+/// assert_eq!(AcceptError::Gone.to_string(), "the subscribe call is gone");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AcceptError {
@@ -154,6 +159,17 @@ impl Drop for Producer {
 /// subscription ends and the client gets a last notification with error
 /// `-32009`. Items wait in a bounded buffer; what a send does when it is
 /// full is the subscription's [`SlowPolicy`](super::SlowPolicy).
+///
+/// ```
+/// use rpc_runtime::subscription::{SendError, SubscriptionSink};
+/// /// Sends `0..n` in order, waiting for room; stops when the client leaves.
+/// async fn count(sink: SubscriptionSink<u64>, n: u64) -> Result<(), SendError> {
+///     for i in 0..n {
+///         sink.send(&i).await?;
+///     }
+///     Ok(())
+/// }
+/// ```
 pub struct SubscriptionSink<T> {
     inner: Arc<Producer>,
     _item: PhantomData<fn(&T)>,
@@ -178,6 +194,11 @@ impl<T> std::fmt::Debug for SubscriptionSink<T> {
 }
 
 /// Why an item was not sent.
+///
+/// ```
+/// use rpc_runtime::subscription::SendError;
+/// assert_eq!(SendError::Closed.to_string(), "the subscription has ended");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SendError {
@@ -191,6 +212,11 @@ pub enum SendError {
 }
 
 /// Why [`SubscriptionSink::try_send`] did not send an item.
+///
+/// ```
+/// use rpc_runtime::subscription::TrySendError;
+/// assert_eq!(TrySendError::Full.to_string(), "the subscription's buffer is full");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TrySendError {
