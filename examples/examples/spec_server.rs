@@ -15,9 +15,21 @@
 //! Methods with fixed arguments are a `#[rpc]` trait; variadic ones are raw
 //! handlers on the same router, which decode their params as a whole.
 //!
-//! Run with `cargo run -p examples --example spec_server -- 127.0.0.1:4000`
-//! (that address is the default; port 0 picks a free one). The first line on
-//! stdout is `listening on ADDRESS`. Then try:
+//! One router serves every endpoint at once: HTTP and WebSocket on one port,
+//! and as many TCP and Unix socket endpoints as asked for, each framed as
+//! newline-delimited JSON or with `Content-Length` headers, and stdin/stdout:
+//!
+//! ```text
+//! spec_server 127.0.0.1:4000 --tcp 127.0.0.1:4001 --framing newline --unix rpc.sock
+//! spec_server --tcp '127.0.0.1:4003?framing=content-length'
+//! spec_server --stdio --framing content-length
+//! ```
+//!
+//! (`--help` lists the flags.) Run with `cargo run -p examples --example
+//! spec_server -- 127.0.0.1:4000` (that address is the default; port 0 picks
+//! a free one). The first line on stdout is `listening on ADDRESS`, then one
+//! line per other endpoint (`TCP ADDRESS (FRAMING)`, `Unix PATH (FRAMING)`);
+//! with `--stdio` these lines go to stderr. Then try:
 //!
 //! ```text
 //! curl -s http://127.0.0.1:4000/ -H 'content-type: application/json' \
@@ -25,7 +37,8 @@
 //! ```
 //!
 //! Ctrl-C or SIGTERM shuts it down gracefully: calls in flight finish,
-//! WebSocket connections get a close frame.
+//! WebSocket connections get a close frame, stream connections see the end
+//! of the stream. With `--stdio`, the end of stdin stops it too.
 
 use std::io::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -36,7 +49,8 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
 use rpc_runtime::protocol::{codes, ErrorObjectOwned};
-use rpc_runtime::server::Server;
+use rpc_runtime::server::{Server, Shutdown};
+use rpc_runtime::stream::{serve_stdio_until, Framing, StreamConfig, StreamServer};
 use rpc_runtime::subscription::{PendingSubscription, Topic};
 use rpc_runtime::{rpc, RegisterError, Router, RpcError};
 use serde_json::Number;
@@ -208,36 +222,199 @@ fn subscriptions(router: &mut Router) -> Result<(), RegisterError> {
     Ok(())
 }
 
+/// A server for the JSON-RPC 2.0 specification's examples and the
+/// subscriptions, on every transport at once.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "spec_server",
+    about = "Serves the JSON-RPC 2.0 specification's examples (and subscriptions) over HTTP and \
+             WebSocket on one port, and over TCP, Unix sockets and stdio.",
+    after_help = "Examples:\n  spec_server 127.0.0.1:4000 --tcp 127.0.0.1:4001 --framing newline --unix rpc.sock\n  \
+                  spec_server --tcp '127.0.0.1:4003?framing=content-length'\n  \
+                  spec_server --stdio --framing content-length\n\n\
+                  The first line on stdout is `listening on ADDRESS` (with --stdio, on stderr: \
+                  stdout carries the protocol). Ctrl-C or SIGTERM stops every endpoint gracefully; \
+                  with --stdio, so does the end of stdin."
+)]
+struct Args {
+    /// The HTTP + WebSocket address (port 0 picks a free one). Default
+    /// 127.0.0.1:4000; with --stdio, HTTP is served only when given.
+    addr: Option<String>,
+    /// Also serve TCP at ADDR; `ADDR?framing=NAME` overrides --framing for
+    /// this endpoint. Repeatable.
+    #[arg(long, value_name = "ADDR")]
+    tcp: Vec<String>,
+    /// Also serve a Unix domain socket at PATH (`PATH?framing=NAME` as for
+    /// --tcp). Repeatable.
+    #[arg(long, value_name = "PATH")]
+    unix: Vec<String>,
+    /// Serve this process's stdin and stdout (as language servers do).
+    #[arg(long)]
+    stdio: bool,
+    /// How byte-stream endpoints (--tcp, --unix, --stdio) cut messages:
+    /// `newline` (one JSON text per line) or `content-length` (LSP
+    /// headers).
+    #[arg(long, default_value = "newline", value_name = "FRAMING")]
+    framing: Framing,
+}
+
+/// An endpoint address with an optional `?framing=NAME` suffix.
+fn endpoint(spec: &str, default: Framing) -> Result<(&str, Framing), String> {
+    let Some((address, query)) = spec.split_once('?') else {
+        return Ok((spec, default));
+    };
+    let name = query
+        .strip_prefix("framing=")
+        .ok_or_else(|| format!("{spec}: the only option is `?framing=newline|content-length`"))?;
+    let framing = name.parse().map_err(|error| format!("{spec}: {error}"))?;
+    Ok((address, framing))
+}
+
+/// Writes one line where the operator reads: stdout, or stderr when stdout
+/// carries the protocol.
+fn announce(stdio: bool, line: &str) -> std::io::Result<()> {
+    if stdio {
+        let mut stderr = std::io::stderr().lock();
+        writeln!(stderr, "{line}")?;
+        stderr.flush()
+    } else {
+        // Scripts read these lines to learn the ports: flush at once.
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "{line}")?;
+        stdout.flush()
+    }
+}
+
+/// Resolves on Ctrl-C, or SIGTERM on Unix.
+async fn stop_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result,
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| DEFAULT_ADDR.to_owned());
+    let args = <Args as clap::Parser>::parse();
     let received = Arc::new(Received::default());
-    let handle = Server::builder()
-        .build(router(&received)?)
-        .bind(&addr)
-        .await
-        .map_err(|error| format!("cannot listen on {addr}: {error}"))?;
-    let local = handle.local_addr();
-    {
-        // Scripts read this line to learn the port: flush it at once.
-        let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "listening on {local}")?;
-        writeln!(
-            stdout,
-            "HTTP POST http://{local}/ and WebSocket ws://{local}/"
+    // One router behind every endpoint (with `rpc.discover`): a value
+    // published over HTTP reaches a subscriber on TCP.
+    let server = Server::builder().build(router(&received)?);
+    let router = Arc::new(server.router().clone());
+
+    let http_addr = match (&args.addr, args.stdio) {
+        (Some(addr), _) => Some(addr.clone()),
+        (None, false) => Some(DEFAULT_ADDR.to_owned()),
+        (None, true) => None,
+    };
+    let mut http = None;
+    if let Some(addr) = http_addr {
+        let handle = server
+            .bind(&addr)
+            .await
+            .map_err(|error| format!("cannot listen on {addr}: {error}"))?;
+        let local = handle.local_addr();
+        announce(args.stdio, &format!("listening on {local}"))?;
+        announce(
+            args.stdio,
+            &format!("HTTP POST http://{local}/ and WebSocket ws://{local}/"),
         )?;
-        stdout.flush()?;
+        http = Some(handle);
     }
 
-    // Ctrl-C, or SIGTERM on Unix, stops it gracefully.
-    let outcome = handle.shutdown_on_signal(Duration::from_secs(10)).await?;
-    println!(
-        "stopped ({outcome:?}); notifications received: update {}, notify_hello {}, notify_sum {}",
-        received.update.load(Ordering::Relaxed),
-        received.notify_hello.load(Ordering::Relaxed),
-        received.notify_sum.load(Ordering::Relaxed),
+    let mut streams = Vec::new();
+    for spec in &args.tcp {
+        let (addr, framing) = endpoint(spec, args.framing)?;
+        let server = StreamServer::new(Arc::clone(&router), StreamConfig::new(framing));
+        let handle = server
+            .bind_tcp(addr)
+            .await
+            .map_err(|error| format!("cannot listen on tcp {addr}: {error}"))?;
+        let local = handle
+            .local_addr()
+            .map_or_else(|| addr.to_owned(), |a| a.to_string());
+        announce(args.stdio, &format!("TCP {local} ({framing})"))?;
+        streams.push(handle);
+    }
+    for spec in &args.unix {
+        let (path, framing) = endpoint(spec, args.framing)?;
+        // A socket file left by an earlier run would refuse the bind.
+        let _ = std::fs::remove_file(path);
+        let server = StreamServer::new(Arc::clone(&router), StreamConfig::new(framing));
+        let handle = server
+            .bind_unix(path)
+            .map_err(|error| format!("cannot listen on unix {path}: {error}"))?;
+        announce(args.stdio, &format!("Unix {path} ({framing})"))?;
+        streams.push(handle);
+    }
+    if streams.is_empty() && http.is_none() && !args.stdio {
+        return Err("nothing to serve".into());
+    }
+
+    // Runs until a stop signal, or until stdin ends when serving it.
+    let stopped_by = if args.stdio {
+        let config = StreamConfig::new(args.framing);
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let stdio = tokio::spawn(serve_stdio_until(Arc::clone(&router), config, async {
+            let _ = stop_rx.await;
+        }));
+        tokio::pin!(stdio);
+        tokio::select! {
+            reason = &mut stdio => format!("stdio closed: {}", reason.map_or_else(|e| e.to_string(), |r| r.to_string())),
+            signal = stop_signal() => {
+                signal?;
+                let _ = stop_tx.send(());
+                let _ = tokio::time::timeout(Duration::from_secs(10), stdio).await;
+                "stop signal".to_owned()
+            }
+        }
+    } else {
+        stop_signal().await?;
+        "stop signal".to_owned()
+    };
+
+    let deadline = Duration::from_secs(10);
+    let (http_outcome, stream_outcomes) = tokio::join!(
+        async {
+            match &http {
+                Some(handle) => Some(handle.shutdown(deadline).await),
+                None => None,
+            }
+        },
+        futures_util::future::join_all(streams.iter().map(|handle| handle.shutdown(deadline))),
     );
+    // Forced if any endpoint had to cut work short.
+    let outcome = http_outcome
+        .into_iter()
+        .chain(stream_outcomes)
+        .find(|outcome| *outcome != Shutdown::Graceful)
+        .unwrap_or(Shutdown::Graceful);
+    for spec in &args.unix {
+        if let Ok((path, _)) = endpoint(spec, args.framing) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    announce(
+        args.stdio,
+        &format!(
+            "stopped ({outcome:?}) by {stopped_by}; notifications received: update {}, notify_hello {}, notify_sum {}",
+            received.update.load(Ordering::Relaxed),
+            received.notify_hello.load(Ordering::Relaxed),
+            received.notify_sum.load(Ordering::Relaxed),
+        ),
+    )?;
+    if args.stdio {
+        // Tokio's stdin reader is a blocking thread that may still wait
+        // for a line: leave without waiting for it.
+        std::process::exit(0);
+    }
     Ok(())
 }

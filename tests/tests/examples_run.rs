@@ -435,6 +435,149 @@ async fn spec_server_answers_the_specification_on_one_port_and_stops_on_sigterm(
     stop_and_check(child, stdout).await;
 }
 
+/// Reads the example's next line and returns what follows `prefix`.
+async fn announced(stdout: &mut Lines, prefix: &str) -> String {
+    let mut line = String::new();
+    tokio::time::timeout(RUN_TIMEOUT, stdout.read_line(&mut line))
+        .await
+        .expect("spec_server announced its endpoints in time")
+        .unwrap();
+    line.trim_end()
+        .strip_prefix(prefix)
+        .unwrap_or_else(|| panic!("expected {prefix:?}…, got {line:?}"))
+        .to_owned()
+}
+
+/// One router behind every endpoint: TCP with each framing and a Unix
+/// socket answer the same methods, and a value published over HTTP reaches
+/// a subscriber on TCP.
+#[cfg(unix)]
+#[tokio::test]
+async fn spec_server_serves_one_router_on_tcp_unix_and_http_at_once() {
+    use futures_util::StreamExt as _;
+    use rpc_client::stream::{Framing, StreamClient};
+
+    build_examples().await;
+    let dir = std::env::temp_dir().join(format!("spec-server-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let socket = dir.join("rpc.sock");
+    let socket_arg = socket.to_str().unwrap();
+    let mut child = run(
+        "spec_server",
+        &[
+            "127.0.0.1:0",
+            "--tcp",
+            "127.0.0.1:0",
+            "--tcp",
+            "127.0.0.1:0?framing=content-length",
+            "--unix",
+            socket_arg,
+        ],
+    );
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+    let http_addr = announced_address(&mut stdout).await;
+    announced(&mut stdout, "HTTP POST").await;
+    let newline = announced(&mut stdout, "TCP ").await;
+    let newline = newline.strip_suffix(" (newline)").unwrap().to_owned();
+    let content_length = announced(&mut stdout, "TCP ").await;
+    let content_length = content_length
+        .strip_suffix(" (content-length)")
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        announced(&mut stdout, "Unix ").await,
+        format!("{socket_arg} (newline)")
+    );
+
+    let tcp = StreamClient::connect_tcp(&newline, Framing::Newline)
+        .await
+        .unwrap();
+    let lsp = StreamClient::connect_tcp(&content_length, Framing::ContentLength)
+        .await
+        .unwrap();
+    let unix = StreamClient::connect_unix(&socket, Framing::Newline)
+        .await
+        .unwrap();
+    for client in [&tcp, &lsp, &unix] {
+        let difference: i64 = client
+            .call("subtract", EncodedParams::from_value(&(42, 23)).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(difference, 19);
+        let error = client
+            .call::<serde_json::Value>("foobar", EncodedParams::none())
+            .await
+            .unwrap_err();
+        assert_eq!(error.rpc_error().map(|e| e.code), Some(-32601), "{error}");
+    }
+    let sum: i64 = lsp
+        .call("sum", EncodedParams::from_value(&[1, 2, 4, 8]).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(sum, 15);
+
+    let params = EncodedParams::from_value(&("news",)).unwrap();
+    let mut news = tcp
+        .subscribe::<serde_json::Value>("subscribe_topic", params, "topic", "unsubscribe_topic")
+        .await
+        .unwrap();
+    let http = rpc_client::HttpClient::new(&format!("http://{http_addr}/")).unwrap();
+    let reached: usize = http
+        .request("publish", EncodedParams::from_value(&("news", 7)).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(reached, 1);
+    assert_eq!(news.next().await.unwrap().unwrap(), 7);
+
+    stop_and_check(child, stdout).await;
+    assert!(!socket.exists(), "the socket file is removed at shutdown");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--stdio --framing content-length`: the example serves its own stdin and
+/// stdout, as a language server does, and ends when stdin does.
+#[tokio::test]
+async fn spec_server_serves_its_stdio_with_content_length_framing() {
+    use rpc_client::stream::{Framing, StreamClient};
+
+    build_examples().await;
+    let mut command = Command::from(cargo("run"));
+    command
+        .args([
+            "--example",
+            "spec_server",
+            "--",
+            "--stdio",
+            "--framing",
+            "content-length",
+        ])
+        .stderr(Stdio::piped());
+    let client = StreamClient::builder(Framing::ContentLength)
+        .spawn(command)
+        .unwrap();
+    let difference: i64 = client
+        .call(
+            "subtract",
+            EncodedParams::from_value(&serde_json::json!({"minuend": 42, "subtrahend": 23}))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(difference, 19);
+    let data: (String, i64) = client
+        .call("get_data", EncodedParams::none())
+        .await
+        .unwrap();
+    assert_eq!(data, ("hello".to_owned(), 5));
+    client.close().await;
+    let status = tokio::time::timeout(RUN_TIMEOUT, client.wait_child())
+        .await
+        .expect("spec_server ended with its stdin")
+        .expect("a child was spawned")
+        .unwrap();
+    assert!(status.success(), "{status}");
+}
+
 /// SIGTERM, then the example must stop by itself, gracefully.
 #[cfg(unix)]
 async fn stop_and_check(mut child: Child, mut stdout: Lines) {
@@ -453,7 +596,7 @@ async fn stop_and_check(mut child: Child, mut stdout: Lines) {
     stdout.read_to_string(&mut rest).await.unwrap();
     assert!(status.success(), "exit status {status}; stdout:\n{rest}");
     // `ServerHandle::shutdown_on_signal` took the signal and stopped it.
-    assert!(rest.contains("stopped (Graceful)"), "{rest}");
+    assert!(rest.contains("stopped (Graceful) by stop signal"), "{rest}");
 }
 
 #[cfg(not(unix))]
