@@ -158,6 +158,63 @@ fn event(frame: Result<Frame, FrameError>) -> Event {
             what: "bad framing",
             detail: why.to_owned(),
         },
-        Err(error @ (FrameError::Truncated | FrameError::Io(_))) => Event::Lost(error.to_string()),
+        Err(FrameError::Truncated) => {
+            // The peer ended its side partway through a message: that one
+            // is dropped, but what it sent before is still answered. The
+            // reader ends after an error, so the end of stream follows and
+            // the connection drains as on any half-close.
+            tracing::debug!(target: "rpc_runtime::stream", "the stream ended partway through a message: dropped");
+            Event::Other
+        }
+        Err(error @ FrameError::Io(_)) => Event::Lost(error.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::sync::Arc;
+
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    use super::super::{Framing, StreamConfig};
+    use crate::protocol::ErrorObjectOwned;
+    use crate::ws::Connection;
+    use crate::{Context, Router};
+
+    /// A message cut short by the end of the stream is dropped; the
+    /// complete ones before it are still answered, then the stream ends.
+    #[tokio::test]
+    async fn a_message_cut_short_by_the_end_drops_only_itself() {
+        let mut router = Router::new();
+        router
+            .register_async("later", |_, _| async {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                Ok::<_, ErrorObjectOwned>(1)
+            })
+            .unwrap();
+        let config = StreamConfig::new(Framing::ContentLength);
+        let (ours, theirs) = tokio::io::duplex(64 * 1024);
+        let server = Connection::stream_server(&config, "pipe");
+        let ctx = server.context(Context::builder());
+        let (read, write) = tokio::io::split(theirs);
+        let run =
+            tokio::spawn(server.run_framed(read, write, config.framing, Arc::new(router), ctx));
+        let (mut read, mut write) = tokio::io::split(ours);
+        let call = r#"{"jsonrpc":"2.0","method":"later","id":1}"#;
+        let sent = format!(
+            "Content-Length: {}\r\n\r\n{call}Content-Length: 99\r\n\r\n{{",
+            call.len()
+        );
+        write.write_all(sent.as_bytes()).await.unwrap();
+        write.shutdown().await.unwrap();
+        let mut answered = String::new();
+        read.read_to_string(&mut answered).await.unwrap();
+        let answer = r#"{"jsonrpc":"2.0","result":1,"id":1}"#;
+        assert_eq!(
+            answered,
+            format!("Content-Length: {}\r\n\r\n{answer}", answer.len())
+        );
+        run.await.unwrap();
     }
 }
