@@ -5,7 +5,8 @@
 //! address, answer every example of the specification over HTTP and a call
 //! over WebSocket on that port, push its subscriptions, and stop gracefully
 //! on SIGTERM; `ticker` must print ticks in order, unsubscribe, and show the
-//! refusals.
+//! refusals; `lsp_like` must spawn itself as a stdio server, call it, be
+//! called back, and see it exit.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod http_server_support;
@@ -30,13 +31,14 @@ const BUILD_TIMEOUT: Duration = Duration::from_secs(900);
 /// How long an example may take once built.
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
-const EXAMPLES: [&str; 6] = [
+const EXAMPLES: [&str; 7] = [
     "vault_door",
     "chat",
     "spec_server",
     "middleware",
     "quickstart",
     "ticker",
+    "lsp_like",
 ];
 
 /// `cargo ARGS --manifest-path .. -p examples`, in the test's profile.
@@ -179,6 +181,41 @@ async fn quickstart_prints_each_notification_before_saying_it_was_sent() {
             "{section}: \"sent\" was printed before the notification went out:\n{stdout}"
         );
     }
+}
+
+/// `lsp_like` spawns itself as a stdio server and calls both ways: the
+/// server's question to the editor comes while the command that asked it
+/// is still running, and the child exits when its stdin ends.
+#[tokio::test]
+async fn lsp_like_spawns_its_server_over_stdio_and_is_called_back() {
+    let stdout = run_to_end("lsp_like").await;
+    let uri = "file:///project/main.rs";
+    let expected = [
+        "initialize: lsp_like over stdio, hover: true".to_owned(),
+        format!("didOpen: sent {uri}"),
+        "hover at 2:5: `println` (line 2)".to_owned(),
+        format!(
+            "<- the server asks (type 3): Format {uri}? Its tabs become spaces. [\"Format\", \"Cancel\"]"
+        ),
+        "-> the editor picks \"Format\"".to_owned(),
+        format!("executeCommand format: {uri} formatted: 1 tabs replaced"),
+        "the server exited: exit status: 0".to_owned(),
+    ];
+    let lines: Vec<&str> = stdout.lines().map(str::trim).collect();
+    let mut at = 0;
+    for line in &expected {
+        let found = lines[at..]
+            .iter()
+            .position(|l| l == line)
+            .unwrap_or_else(|| panic!("lsp_like did not print {line:?} in order:\n{stdout}"));
+        at += found + 1;
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("executeCommand explode: refused: ")),
+        "an unknown command must be refused:\n{stdout}"
+    );
 }
 
 #[tokio::test]
