@@ -32,7 +32,7 @@ use crate::servers::{BoxError, Kind};
 
 const USAGE: &str = "usage:
   bench all|http|ws|inprocess|memory|clients|subscriptions [--runs N] [--secs S] [--warmup S]
-  bench transports [--secs S]     (our WebSocket and TCP side by side, our clients)
+  bench transports [--runs N] [--secs S]  (our WebSocket and TCP side by side, our clients)
   bench serve 127.0.0.1:PORT      (our server alone, HTTP and WebSocket on one port)";
 
 /// The HTTP configurations, in table order.
@@ -85,16 +85,17 @@ fn main() -> ExitCode {
         Some("serve") => serve(&args[1..], Kind::Ours, false),
         Some("count") => inprocess::count(&args[1..]),
         Some("transports") => {
-            let secs = match args.iter().position(|a| a == "--secs") {
+            let number = |flag: &str, default: f64| match args.iter().position(|a| a == flag) {
                 Some(at) => args
                     .get(at + 1)
                     .and_then(|v| v.parse::<f64>().ok())
                     .filter(|v| v.is_finite() && *v > 0.0)
-                    .unwrap_or(3.0),
-                None => 3.0,
+                    .unwrap_or(default),
+                None => default,
             };
-            transports::run(secs)
+            transports::run(number("--secs", 3.0), number("--runs", 3.0) as usize)
         }
+        Some("serve-transports") => transports::serve(),
         Some(command) if Kind::from_serve_command(command).is_some() => {
             let exit_on_eof = args.iter().any(|a| a == "--exit-on-stdin-eof");
             match Kind::from_serve_command(command) {

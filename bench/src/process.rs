@@ -96,6 +96,11 @@ pub(crate) fn own_cpu_time() -> Duration {
     cpu_time_of("self").unwrap_or_default()
 }
 
+/// User + system CPU time process `pid` has used so far.
+pub(crate) fn cpu_time_of_pid(pid: u32) -> Duration {
+    cpu_time_of(&pid.to_string()).unwrap_or_default()
+}
+
 /// utime + stime from `/proc/<pid>/stat`, in clock ticks converted to time.
 fn cpu_time_of(pid: &str) -> Option<Duration> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
