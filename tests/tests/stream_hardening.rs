@@ -738,10 +738,13 @@ async fn a_parent_that_never_reads_its_child_s_stdout_leaves_the_child_bounded()
         }
         let rss = resident_kib(pid);
         eprintln!(
-            "{what}: the child took {before} calls, stopped reading, and holds {} MiB",
+            "{what}: the parent wrote {before} calls before its writes blocked; \
+             the child holds {} MiB",
             rss >> 10
         );
-        // 100,000 answers of 64 KiB would be 6 GiB.
+        // What the child may hold is about (max_in_flight + write_queue)
+        // answers, 512 of 64 KiB with the defaults; 100,000 of them would
+        // be 6 GiB.
         assert!(rss < 100 * 1024, "{what}: the child holds {rss} KiB");
         assert!(!flood.is_finished(), "{what}");
         // The parent goes away: the child ends.
