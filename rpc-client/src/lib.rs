@@ -139,6 +139,8 @@ pub mod middleware;
 pub mod stream;
 mod tls;
 pub mod ws;
+#[cfg(feature = "zmq")]
+pub mod zmq;
 
 pub use crate::http::{BuildError, HttpClient, HttpClientBuilder};
 pub use ::http::header;
@@ -150,3 +152,5 @@ pub use rpc_runtime::client::{
 pub use rpc_runtime::params::{EncodedParams, NamedParams, PositionalParams};
 pub use stream::StreamClient;
 pub use ws::{ConnectError, ConnectionState, ReconnectPolicy, WsClient, WsClientBuilder};
+#[cfg(feature = "zmq")]
+pub use zmq::ZmqClient;

@@ -70,6 +70,8 @@ pub mod stream;
 pub mod subscription;
 #[cfg(feature = "ws")]
 pub mod ws;
+#[cfg(feature = "zmq")]
+pub mod zmq;
 
 pub use config::RouterConfig;
 pub use context::{Context, ContextBuilder, RequestHead};

@@ -1,0 +1,233 @@
+//! [`ZmqClient`]: calls over a REQ or DEALER socket.
+
+use std::sync::Arc;
+
+use rpc_runtime::client::{
+    decode_batch_response, decode_response, write_batch_request, BatchRequest, BatchResponse,
+    Caller, ClientError,
+};
+use rpc_runtime::params::EncodedParams;
+use rpc_runtime::protocol::{write_notification, write_request};
+use rpc_runtime::zmq::{SocketType, ZmqEndpoint};
+use serde::de::DeserializeOwned;
+
+use super::dealer::Dealer;
+use super::link::{Settings, LOG_TARGET};
+use super::req::Req;
+use super::ZmqClientBuilder;
+use crate::ws::ConnectError;
+
+/// A JSON-RPC client on a ZeroMQ socket, to a REP or ROUTER server (ours,
+/// `ZmqServer`, or any other).
+///
+/// - [`connect_req`](Self::connect_req): a REQ socket, one call at a time
+///   as REQ requires; concurrent callers queue in turn. A notification
+///   waits for the server's (empty) reply. After a failure or a timeout
+///   the socket is dropped and the next call opens a new one (ZeroMQ's
+///   "Lazy Pirate" pattern: a REQ that missed a reply cannot go on).
+/// - [`connect_dealer`](Self::connect_dealer): a DEALER socket, many
+///   calls in flight at once from many tasks, each reply matched to its
+///   call by id (an error with id `null` goes to the oldest call
+///   waiting). To a REP server each message carries the empty delimiter
+///   REP needs. If the connection ends, the calls waiting fail with
+///   [`ClientError::Closed`] and the next call reconnects.
+///
+/// Clones share the socket. Subscriptions are not supported over ZeroMQ
+/// ([`ClientError::Unsupported`]). Every message sent and received is a
+/// `trace` event under target `rpc_client::zmq`.
+///
+/// ```
+/// use std::time::Duration;
+/// use rpc_client::{EncodedParams, ZmqClient};
+/// use rpc_runtime::zmq::{ZmqConfig, ZmqServer};
+/// use rpc_runtime::{protocol::ErrorObjectOwned, Router};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut router = Router::new();
+/// router.register_sync_args("add", &["a", "b"], |(a, b): (i64, i64), _| Ok::<_, ErrorObjectOwned>(a + b))?;
+/// let server = ZmqServer::new(router, ZmqConfig::default());
+/// let handle = server.bind_router("tcp://127.0.0.1:0").await?;
+/// let endpoint = handle.local_endpoint().to_string();
+///
+/// let dealer = ZmqClient::connect_dealer(&endpoint).await?;
+/// let (a, b) = tokio::join!(
+///     dealer.request::<i64>("add", EncodedParams::from_value(&[1, 2])?),
+///     dealer.request::<i64>("add", EncodedParams::from_value(&[3, 4])?),
+/// );
+/// assert_eq!((a?, b?), (3, 7));
+///
+/// let req = ZmqClient::builder()
+///     .request_timeout(Duration::from_secs(5))
+///     .connect_req(&endpoint)
+///     .await?;
+/// req.notify("add", EncodedParams::from_value(&[0, 0])?).await?;
+/// assert_eq!(req.request::<i64>("add", EncodedParams::from_value(&[20, 22])?).await?, 42);
+/// handle.shutdown(Duration::from_secs(1)).await;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct ZmqClient {
+    inner: Arc<Inner>,
+}
+
+pub(super) struct Inner {
+    pub(super) settings: Settings,
+    pub(super) socket: Socket,
+}
+
+pub(super) enum Socket {
+    Req(Req),
+    Dealer(Dealer),
+}
+
+impl std::fmt::Debug for ZmqClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZmqClient")
+            .field("socket_type", &self.socket_type())
+            .field("endpoint", &self.inner.settings.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ZmqClient {
+    pub(super) fn from_parts(settings: Settings, socket: Socket) -> Self {
+        Self {
+            inner: Arc::new(Inner { settings, socket }),
+        }
+    }
+
+    /// Options: timeouts, the size limit, ids.
+    pub fn builder() -> ZmqClientBuilder {
+        ZmqClientBuilder::new()
+    }
+
+    /// Connects a REQ socket to `endpoint` (`tcp://host:port`,
+    /// `ipc://path`) with the default options.
+    ///
+    /// # Errors
+    /// As [`ZmqClientBuilder::connect_req`].
+    pub async fn connect_req(endpoint: &str) -> Result<Self, ConnectError> {
+        Self::builder().connect_req(endpoint).await
+    }
+
+    /// Connects a DEALER socket to `endpoint` with the default options.
+    ///
+    /// # Errors
+    /// As [`ZmqClientBuilder::connect_dealer`].
+    pub async fn connect_dealer(endpoint: &str) -> Result<Self, ConnectError> {
+        Self::builder().connect_dealer(endpoint).await
+    }
+
+    /// REQ or DEALER.
+    #[must_use]
+    pub fn socket_type(&self) -> SocketType {
+        match self.inner.socket {
+            Socket::Req(_) => SocketType::Req,
+            Socket::Dealer(_) => SocketType::Dealer,
+        }
+    }
+
+    /// The endpoint it connects to.
+    #[must_use]
+    pub fn endpoint(&self) -> &ZmqEndpoint {
+        &self.inner.settings.endpoint
+    }
+
+    /// Closes the connection (calls waiting on a DEALER fail with
+    /// [`ClientError::Closed`]); the next call opens a new one.
+    pub async fn close(&self) {
+        match &self.inner.socket {
+            Socket::Req(req) => req.close().await,
+            Socket::Dealer(dealer) => dealer.close().await,
+        }
+    }
+
+    /// Sends a message and returns the reply's text; `keys` are the match
+    /// keys of the ids its calls carry (none: no reply is awaited over
+    /// DEALER, and the reply over REQ is awaited and ignored).
+    async fn exchange(&self, body: &str, keys: Vec<String>) -> Result<String, ClientError> {
+        let settings = &self.inner.settings;
+        match &self.inner.socket {
+            Socket::Req(req) => req.exchange(settings, body).await,
+            Socket::Dealer(dealer) => dealer.exchange(settings, body, keys).await,
+        }
+    }
+
+    /// Calls `method` and decodes its result as `R` (what [`Caller::call`]
+    /// does).
+    ///
+    /// # Errors
+    /// [`ClientError::Rpc`] with the server's error object,
+    /// [`ClientError::Timeout`] past the request timeout,
+    /// [`ClientError::Transport`] or [`ClientError::Closed`] when the
+    /// connection fails, [`ClientError::InvalidResponse`] or
+    /// [`ClientError::Decode`] for a reply that does not fit.
+    pub async fn request<R: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: EncodedParams,
+    ) -> Result<R, ClientError> {
+        let id = self.inner.settings.ids.next_id();
+        let mut body = String::with_capacity(64);
+        write_request(&mut body, method, params.as_json(), Some(&id));
+        let reply = self.exchange(&body, vec![id.match_key()]).await?;
+        if reply.trim().is_empty() {
+            return Err(ClientError::InvalidResponse(
+                "an empty reply to a call".to_owned(),
+            ));
+        }
+        decode_response(&reply, &id)
+    }
+
+    /// Sends a notification: over DEALER returns once it is queued; over
+    /// REQ once the server's reply (empty, from our servers) came.
+    ///
+    /// # Errors
+    /// When the connection fails, or (REQ) the reply does not come in time.
+    pub async fn notify(&self, method: &str, params: EncodedParams) -> Result<(), ClientError> {
+        let mut body = String::with_capacity(64);
+        write_notification(&mut body, method, params.as_json());
+        let reply = self.exchange(&body, Vec::new()).await?;
+        if !reply.is_empty() {
+            tracing::debug!(target: LOG_TARGET, method, body = reply, "ignoring a reply to a notification");
+        }
+        Ok(())
+    }
+
+    /// Sends a batch in one message; each call's answer, matched by id (an
+    /// empty batch is not sent).
+    ///
+    /// # Errors
+    /// As [`request`](Self::request), and when a call has no answer.
+    pub async fn batch(&self, batch: BatchRequest) -> Result<BatchResponse, ClientError> {
+        if batch.is_empty() {
+            return decode_batch_response("[]", &[]);
+        }
+        let (body, ids) = write_batch_request(&batch, || self.inner.settings.ids.next_id());
+        let keys = ids.iter().map(|id| id.match_key()).collect();
+        let reply = self.exchange(&body, keys).await?;
+        if ids.is_empty() {
+            // Notifications only: nothing to read, whatever came back.
+            return decode_batch_response("[]", &[]);
+        }
+        decode_batch_response(&reply, &ids)
+    }
+}
+
+impl Caller for ZmqClient {
+    async fn call<R: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: EncodedParams,
+    ) -> Result<R, ClientError> {
+        self.request(method, params).await
+    }
+
+    async fn notify(&self, method: &str, params: EncodedParams) -> Result<(), ClientError> {
+        ZmqClient::notify(self, method, params).await
+    }
+
+    async fn batch(&self, batch: BatchRequest) -> Result<BatchResponse, ClientError> {
+        ZmqClient::batch(self, batch).await
+    }
+}

@@ -1,0 +1,373 @@
+//! Serving a router on a ZeroMQ REP or ROUTER socket bound to a TCP or
+//! `ipc://` endpoint.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::{connection, SocketType, ZmqConfig, ZmqEndpoint};
+use crate::server::Shutdown;
+use crate::{Context, ContextBuilder, Router};
+
+const LOG_TARGET: &str = "rpc_runtime::zmq";
+
+/// A router served on ZeroMQ sockets: REP ([`bind_rep`](Self::bind_rep),
+/// one request at a time per peer, every request answered) or ROUTER
+/// ([`bind_router`](Self::bind_router), many peers and many calls per
+/// peer at once). One server may bind several endpoints; each `bind_*`
+/// returns the handle of that socket.
+///
+/// Each peer's calls share one [`Context`] (transport `"zmq"`, the peer's
+/// TCP address, and a [`ZmqPeer`](super::ZmqPeer)).
+///
+/// ```
+/// use std::time::Duration;
+/// use rpc_runtime::zmq::{ZmqConfig, ZmqServer};
+/// use rpc_runtime::Router;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let server = ZmqServer::new(Router::new(), ZmqConfig::default());
+/// let router = server.bind_router("tcp://127.0.0.1:0").await?;
+/// // Port 0 is resolved: this is where clients connect.
+/// assert!(router.local_endpoint().to_string().starts_with("tcp://127.0.0.1:"));
+/// assert_ne!(router.local_addr().unwrap().port(), 0);
+/// router.shutdown(Duration::from_secs(1)).await;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "a server does nothing until it is bound"]
+pub struct ZmqServer {
+    router: Arc<Router>,
+    config: Arc<ZmqConfig>,
+}
+
+impl ZmqServer {
+    /// A server of `router` with `config`.
+    pub fn new(router: impl Into<Arc<Router>>, config: ZmqConfig) -> Self {
+        Self {
+            router: router.into(),
+            config: Arc::new(config),
+        }
+    }
+
+    /// The server's settings.
+    pub fn config(&self) -> &ZmqConfig {
+        &self.config
+    }
+
+    /// Binds a REP socket at `endpoint` (`tcp://host:port`, `ipc://path`)
+    /// and serves on it from a task of its own.
+    ///
+    /// # Errors
+    /// When the endpoint is invalid, does not resolve or cannot be bound.
+    pub async fn bind_rep(&self, endpoint: &str) -> io::Result<ZmqServerHandle> {
+        self.bind(endpoint, SocketType::Rep).await
+    }
+
+    /// Binds a ROUTER socket at `endpoint` and serves on it from a task
+    /// of its own.
+    ///
+    /// # Errors
+    /// As [`bind_rep`](Self::bind_rep).
+    pub async fn bind_router(&self, endpoint: &str) -> io::Result<ZmqServerHandle> {
+        self.bind(endpoint, SocketType::Router).await
+    }
+
+    /// Binds a socket of type `kind` ([`SocketType::Rep`] or
+    /// [`SocketType::Router`]) at `endpoint`.
+    ///
+    /// ```
+    /// use rpc_runtime::zmq::{SocketType, ZmqConfig, ZmqServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let server = ZmqServer::new(rpc_runtime::Router::new(), ZmqConfig::default());
+    /// let dealer = server.bind("tcp://127.0.0.1:0", SocketType::Dealer).await;
+    /// assert_eq!(dealer.unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
+    /// assert!(server.bind_rep("udp://127.0.0.1:0").await.is_err());
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`bind_rep`](Self::bind_rep), and for a client socket type.
+    pub async fn bind(&self, endpoint: &str, kind: SocketType) -> io::Result<ZmqServerHandle> {
+        if !matches!(kind, SocketType::Rep | SocketType::Router) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("a server binds REP or ROUTER, not {kind}"),
+            ));
+        }
+        let parsed: ZmqEndpoint = endpoint
+            .parse()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        match parsed {
+            ZmqEndpoint::Tcp { host, port } => {
+                let listener = TcpListener::bind((host.as_str(), port)).await?;
+                let addr = listener.local_addr()?;
+                let local = ZmqEndpoint::Tcp {
+                    host: addr.ip().to_string(),
+                    port: addr.port(),
+                };
+                Ok(self.start(listener, kind, local, Some(addr), None))
+            }
+            #[cfg(unix)]
+            ZmqEndpoint::Ipc(path) => {
+                let listener = tokio::net::UnixListener::bind(&path)?;
+                let local = ZmqEndpoint::Ipc(path.clone());
+                Ok(self.start(listener, kind, local, None, Some(path)))
+            }
+            #[cfg(not(unix))]
+            ZmqEndpoint::Ipc(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "ipc:// endpoints need Unix domain sockets",
+            )),
+        }
+    }
+
+    fn start<L: Accept>(
+        &self,
+        listener: L,
+        kind: SocketType,
+        local: ZmqEndpoint,
+        addr: Option<SocketAddr>,
+        remove: Option<PathBuf>,
+    ) -> ZmqServerHandle {
+        let inner = Arc::new(Inner {
+            local,
+            addr,
+            kind,
+            stop: watch::Sender::new(None),
+            done: watch::Sender::new(None),
+            active: AtomicUsize::new(0),
+            refused: AtomicUsize::new(0),
+        });
+        tokio::spawn(accept_loop(
+            listener,
+            self.router.clone(),
+            self.config.clone(),
+            inner.clone(),
+            remove,
+        ));
+        ZmqServerHandle { inner }
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    local: ZmqEndpoint,
+    addr: Option<SocketAddr>,
+    kind: SocketType,
+    stop: watch::Sender<Option<Duration>>,
+    done: watch::Sender<Option<Shutdown>>,
+    active: AtomicUsize,
+    refused: AtomicUsize,
+}
+
+/// A bound ZeroMQ server socket: where it listens, and the way to stop it.
+///
+/// Clones control the same socket. Dropping every handle leaves it
+/// running for as long as the Tokio runtime does.
+#[derive(Clone, Debug)]
+#[must_use = "without the handle the server cannot be shut down"]
+pub struct ZmqServerHandle {
+    inner: Arc<Inner>,
+}
+
+impl ZmqServerHandle {
+    /// The endpoint bound, with port `0` resolved to the port chosen:
+    /// what clients connect to.
+    #[must_use]
+    pub fn local_endpoint(&self) -> &ZmqEndpoint {
+        &self.inner.local
+    }
+
+    /// The TCP address bound (`None` for `ipc://`).
+    #[must_use]
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.inner.addr
+    }
+
+    /// The socket's type: REP or ROUTER.
+    #[must_use]
+    pub fn socket_type(&self) -> SocketType {
+        self.inner.kind
+    }
+
+    /// How many peers are connected.
+    #[must_use]
+    pub fn connections_active(&self) -> usize {
+        self.inner.active.load(Ordering::Relaxed)
+    }
+
+    /// How many connections were refused over
+    /// [`ZmqConfig::max_connections`].
+    #[must_use]
+    pub fn connections_refused(&self) -> usize {
+        self.inner.refused.load(Ordering::Relaxed)
+    }
+
+    /// Stops the socket: new connections are refused at once; on each
+    /// connection, messages read from now on are answered `-32001`
+    /// (`The connection is closing`), calls in flight finish and are
+    /// answered, then the connection is closed. Connections still open at
+    /// `deadline` are dropped ([`Shutdown::Forced`]). Resolves when
+    /// stopped; the first call's deadline counts.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rpc_runtime::server::Shutdown;
+    /// use rpc_runtime::zmq::{ZmqConfig, ZmqServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let handle = ZmqServer::new(rpc_runtime::Router::new(), ZmqConfig::default())
+    ///     .bind_rep("tcp://127.0.0.1:0").await?;
+    /// let addr = handle.local_addr().unwrap();
+    /// assert_eq!(handle.shutdown(Duration::from_secs(1)).await, Shutdown::Graceful);
+    /// assert!(handle.is_stopped());
+    /// assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn shutdown(&self, deadline: Duration) -> Shutdown {
+        self.inner.stop.send_if_modified(|stop| {
+            let first = stop.is_none();
+            if first {
+                *stop = Some(deadline);
+            }
+            first
+        });
+        self.stopped().await
+    }
+
+    /// Resolves when the socket has stopped (after a
+    /// [`shutdown`](Self::shutdown)).
+    pub async fn stopped(&self) -> Shutdown {
+        let mut done = self.inner.done.subscribe();
+        let outcome = match done.wait_for(Option::is_some).await {
+            Ok(outcome) => outcome.unwrap_or(Shutdown::Graceful),
+            Err(_) => Shutdown::Forced { connections: 0 },
+        };
+        outcome
+    }
+
+    /// Whether the socket has stopped.
+    #[must_use]
+    pub fn is_stopped(&self) -> bool {
+        self.inner.done.borrow().is_some()
+    }
+}
+
+/// A listener whose connections are split into halves.
+trait Accept: Send + 'static {
+    type Read: AsyncRead + Unpin + Send + 'static;
+    type Write: AsyncWrite + Unpin + Send + 'static;
+
+    fn accept(
+        &self,
+    ) -> impl Future<Output = io::Result<(Self::Read, Self::Write, ContextBuilder)>> + Send;
+}
+
+impl Accept for TcpListener {
+    type Read = tokio::net::tcp::OwnedReadHalf;
+    type Write = tokio::net::tcp::OwnedWriteHalf;
+
+    async fn accept(&self) -> io::Result<(Self::Read, Self::Write, ContextBuilder)> {
+        let (socket, addr) = TcpListener::accept(self).await?;
+        // Replies are coalesced and flushed once: send each write at once.
+        let _ = socket.set_nodelay(true);
+        let (read, write) = socket.into_split();
+        Ok((read, write, Context::builder().peer_addr(addr)))
+    }
+}
+
+#[cfg(unix)]
+impl Accept for tokio::net::UnixListener {
+    type Read = tokio::net::unix::OwnedReadHalf;
+    type Write = tokio::net::unix::OwnedWriteHalf;
+
+    async fn accept(&self) -> io::Result<(Self::Read, Self::Write, ContextBuilder)> {
+        let (socket, _addr) = tokio::net::UnixListener::accept(self).await?;
+        let (read, write) = socket.into_split();
+        Ok((read, write, Context::builder()))
+    }
+}
+
+/// Accepts connections until the stop signal, then drains them. Each
+/// connection runs on a task of its own: whatever happens on one (a
+/// malformed peer, a panic) cannot reach the others or this loop.
+async fn accept_loop<L: Accept>(
+    listener: L,
+    router: Arc<Router>,
+    config: Arc<ZmqConfig>,
+    inner: Arc<Inner>,
+    remove: Option<PathBuf>,
+) {
+    let (drain, draining) = watch::channel(false);
+    let mut stop = inner.stop.subscribe();
+    let mut connections = JoinSet::new();
+    let deadline = loop {
+        tokio::select! {
+            stopped = async { stop.wait_for(Option::is_some).await.ok().and_then(|deadline| *deadline) } => {
+                break stopped.unwrap_or_default();
+            }
+            accepted = listener.accept() => match accepted {
+                Ok((read, write, _)) if inner.active.load(Ordering::Relaxed) >= config.max_connections => {
+                    drop((read, write));
+                    inner.refused.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(target: LOG_TARGET, "connection refused over the limit");
+                }
+                Ok((read, write, builder)) => {
+                    let (router, config, inner, draining) =
+                        (router.clone(), config.clone(), inner.clone(), draining.clone());
+                    inner.active.fetch_add(1, Ordering::Relaxed);
+                    connections.spawn(async move {
+                        connection::serve(read, write, inner.kind, router, config, builder, draining).await;
+                        inner.active.fetch_sub(1, Ordering::Relaxed);
+                    });
+                }
+                Err(error) => {
+                    // Out of file descriptors, say: wait a moment, go on.
+                    tracing::warn!(target: LOG_TARGET, %error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            Some(joined) = connections.join_next(), if !connections.is_empty() => {
+                if let Err(error) = joined {
+                    // Never expected: the core catches handler panics. The
+                    // count is put right, the other peers go on.
+                    inner.active.fetch_sub(1, Ordering::Relaxed);
+                    tracing::error!(target: LOG_TARGET, %error, "a connection task failed");
+                }
+            }
+        }
+    };
+    drop(listener);
+    if let Some(path) = remove {
+        let _ = std::fs::remove_file(path);
+    }
+    drain.send_replace(true);
+    let drained = tokio::time::timeout(deadline, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    let outcome = match drained {
+        Ok(()) => Shutdown::Graceful,
+        Err(_) => {
+            let left = connections.len();
+            connections.abort_all();
+            while connections.join_next().await.is_some() {}
+            inner.active.store(0, Ordering::Relaxed);
+            Shutdown::Forced { connections: left }
+        }
+    };
+    inner.done.send_replace(Some(outcome));
+}
