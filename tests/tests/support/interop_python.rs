@@ -141,7 +141,7 @@ fn check_imports(python: &Path) -> Result<(), String> {
     let mut import = Command::new(python);
     import.args([
         "-c",
-        "import jsonrpcclient, jsonrpcserver, jsonrpc, requests, websockets, werkzeug",
+        "import jsonrpcclient, jsonrpcserver, jsonrpc, requests, websockets, werkzeug, zmq",
     ]);
     let out = run_bounded(&mut import, Duration::from_secs(60))
         .map_err(|e| format!("RPC_INTEROP_PYTHON={} cannot be run: {e}", python.display()))?;
