@@ -6,7 +6,8 @@
 //! over WebSocket on that port, push its subscriptions, and stop gracefully
 //! on SIGTERM; `ticker` must print ticks in order, unsubscribe, and show the
 //! refusals; `lsp_like` must spawn itself as a stdio server, call it, be
-//! called back, and see it exit.
+//! called back, and see it exit; `zmq` must serve its API on ROUTER, run
+//! DEALER calls at once and REQ calls in turn, and stop gracefully.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod http_server_support;
@@ -31,7 +32,7 @@ const BUILD_TIMEOUT: Duration = Duration::from_secs(900);
 /// How long an example may take once built.
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
-const EXAMPLES: [&str; 7] = [
+const EXAMPLES: [&str; 8] = [
     "vault_door",
     "chat",
     "spec_server",
@@ -39,6 +40,7 @@ const EXAMPLES: [&str; 7] = [
     "quickstart",
     "ticker",
     "lsp_like",
+    "zmq",
 ];
 
 /// `cargo ARGS --manifest-path .. -p examples`, in the test's profile.
@@ -639,4 +641,40 @@ async fn stop_and_check(mut child: Child, mut stdout: Lines) {
 #[cfg(not(unix))]
 async fn stop_and_check(mut child: Child, _stdout: Lines) {
     child.kill().await.unwrap();
+}
+
+/// `zmq` serves a typed API on ROUTER and calls it over DEALER (three jobs
+/// at once, so they take about as long as the slowest) and REQ.
+#[tokio::test]
+async fn zmq_serves_router_and_calls_over_dealer_and_req() {
+    let stdout = run_to_end("zmq").await;
+    assert_prints(
+        "zmq",
+        &stdout,
+        &[
+            "over DEALER (many calls in flight):",
+            "whoami: a DEALER peer over zmq",
+            "server log: hello from a DEALER notification",
+            "batch: add(2, 40) = 42, run = batched",
+            "over REQ (one call at a time):",
+            "whoami: a REQ peer over zmq",
+            "add(20, 22) = 42",
+            "server log: hello from a REQ notification (answered with an empty reply)",
+            "run(\"missing\") failed: no job named \"missing\"",
+            "server stopped: Graceful",
+        ],
+    );
+    let overlapped = stdout
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("three jobs of 300+200+100 ms at once: slow, medium, fast in ")
+        })
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|ms| ms.parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("zmq did not print the three jobs' time:\n{stdout}"));
+    assert!(
+        overlapped < 600,
+        "the DEALER calls did not overlap: {overlapped} ms\n{stdout}"
+    );
 }
