@@ -17,10 +17,12 @@
 //!
 //! One router serves every endpoint at once: HTTP and WebSocket on one port,
 //! and as many TCP and Unix socket endpoints as asked for, each framed as
-//! newline-delimited JSON or with `Content-Length` headers, and stdin/stdout:
+//! newline-delimited JSON or with `Content-Length` headers, ZeroMQ sockets
+//! (ROUTER, or REP with `--zmq-socket rep`), and stdin/stdout:
 //!
 //! ```text
 //! spec_server 127.0.0.1:4000 --tcp 127.0.0.1:4001 --framing newline --unix rpc.sock
+//! spec_server --zmq tcp://127.0.0.1:4002 --zmq ipc:///tmp/rpc.ipc --zmq-socket rep
 //! spec_server --tcp '127.0.0.1:4003?framing=content-length'
 //! spec_server --stdio --framing content-length
 //! ```
@@ -28,7 +30,8 @@
 //! (`--help` lists the flags.) Run with `cargo run -p examples --example
 //! spec_server -- 127.0.0.1:4000` (that address is the default; port 0 picks
 //! a free one). The first line on stdout is `listening on ADDRESS`, then one
-//! line per other endpoint (`TCP ADDRESS (FRAMING)`, `Unix PATH (FRAMING)`);
+//! line per other endpoint (`TCP ADDRESS (FRAMING)`, `Unix PATH (FRAMING)`,
+//! `ZeroMQ ROUTER ENDPOINT`);
 //! with `--stdio` these lines go to stderr. Then try:
 //!
 //! ```text
@@ -52,6 +55,7 @@ use rpc_runtime::protocol::{codes, ErrorObjectOwned};
 use rpc_runtime::server::{Server, Shutdown};
 use rpc_runtime::stream::{serve_stdio_until, Framing, StreamConfig, StreamServer};
 use rpc_runtime::subscription::{PendingSubscription, Topic};
+use rpc_runtime::zmq::{SocketType, ZmqConfig, ZmqServer};
 use rpc_runtime::{rpc, RegisterError, Router, RpcError};
 use serde_json::Number;
 use serde_json::Value;
@@ -228,9 +232,10 @@ fn subscriptions(router: &mut Router) -> Result<(), RegisterError> {
 #[command(
     name = "spec_server",
     about = "Serves the JSON-RPC 2.0 specification's examples (and subscriptions) over HTTP and \
-             WebSocket on one port, and over TCP, Unix sockets and stdio.",
+             WebSocket on one port, and over TCP, Unix sockets, ZeroMQ and stdio.",
     after_help = "Examples:\n  spec_server 127.0.0.1:4000 --tcp 127.0.0.1:4001 --framing newline --unix rpc.sock\n  \
                   spec_server --tcp '127.0.0.1:4003?framing=content-length'\n  \
+                  spec_server --zmq tcp://127.0.0.1:4002 --zmq ipc:///tmp/rpc.ipc --zmq-socket rep\n  \
                   spec_server --stdio --framing content-length\n\n\
                   The first line on stdout is `listening on ADDRESS` (with --stdio, on stderr: \
                   stdout carries the protocol). Ctrl-C or SIGTERM stops every endpoint gracefully; \
@@ -248,6 +253,15 @@ struct Args {
     /// --tcp). Repeatable.
     #[arg(long, value_name = "PATH")]
     unix: Vec<String>,
+    /// Also serve a ZeroMQ socket bound at ENDPOINT (`tcp://HOST:PORT`,
+    /// port 0 picks a free one, or `ipc://PATH`). Repeatable.
+    #[arg(long, value_name = "ENDPOINT")]
+    zmq: Vec<String>,
+    /// The socket type of every --zmq endpoint: `router` (many clients,
+    /// many calls in flight; REQ and DEALER clients) or `rep` (one request
+    /// at a time, every one answered, an empty reply to a notification).
+    #[arg(long, default_value = "router", value_name = "TYPE", value_parser = ["router", "rep"])]
+    zmq_socket: String,
     /// Serve this process's stdin and stdout (as language servers do).
     #[arg(long)]
     stdio: bool,
@@ -355,7 +369,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         announce(args.stdio, &format!("Unix {path} ({framing})"))?;
         streams.push(handle);
     }
-    if streams.is_empty() && http.is_none() && !args.stdio {
+    let zmq_kind = if args.zmq_socket == "rep" {
+        SocketType::Rep
+    } else {
+        SocketType::Router
+    };
+    let mut zmqs = Vec::new();
+    for endpoint in &args.zmq {
+        if let Some(path) = endpoint.strip_prefix("ipc://") {
+            // A socket file left by an earlier run would refuse the bind.
+            let _ = std::fs::remove_file(path);
+        }
+        let server = ZmqServer::new(Arc::clone(&router), ZmqConfig::default());
+        let handle = server
+            .bind(endpoint, zmq_kind)
+            .await
+            .map_err(|error| format!("cannot bind ZeroMQ {zmq_kind} at {endpoint}: {error}"))?;
+        announce(
+            args.stdio,
+            &format!("ZeroMQ {zmq_kind} {}", handle.local_endpoint()),
+        )?;
+        zmqs.push(handle);
+    }
+    if streams.is_empty() && zmqs.is_empty() && http.is_none() && !args.stdio {
         return Err("nothing to serve".into());
     }
 
@@ -382,7 +418,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     let deadline = Duration::from_secs(10);
-    let (http_outcome, stream_outcomes) = tokio::join!(
+    let (http_outcome, stream_outcomes, zmq_outcomes) = tokio::join!(
         async {
             match &http {
                 Some(handle) => Some(handle.shutdown(deadline).await),
@@ -390,11 +426,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         },
         futures_util::future::join_all(streams.iter().map(|handle| handle.shutdown(deadline))),
+        futures_util::future::join_all(zmqs.iter().map(|handle| handle.shutdown(deadline))),
     );
     // Forced if any endpoint had to cut work short.
     let outcome = http_outcome
         .into_iter()
         .chain(stream_outcomes)
+        .chain(zmq_outcomes)
         .find(|outcome| *outcome != Shutdown::Graceful)
         .unwrap_or(Shutdown::Graceful);
     for spec in &args.unix {

@@ -6,7 +6,8 @@
 //! over WebSocket on that port, push its subscriptions, and stop gracefully
 //! on SIGTERM; `ticker` must print ticks in order, unsubscribe, and show the
 //! refusals; `lsp_like` must spawn itself as a stdio server, call it, be
-//! called back, and see it exit; `zmq` must serve its API on ROUTER, run
+//! called back, and see it exit (and `spec_server --zmq` serve the same
+//! router over ZeroMQ); `zmq` must serve its API on ROUTER, run
 //! DEALER calls at once and REQ calls in turn, and stop gracefully.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -677,4 +678,55 @@ async fn zmq_serves_router_and_calls_over_dealer_and_req() {
         overlapped < 600,
         "the DEALER calls did not overlap: {overlapped} ms\n{stdout}"
     );
+}
+
+/// `--zmq`: the same router on a ZeroMQ ROUTER socket (REQ and DEALER
+/// clients) and, with `--zmq-socket rep`, on REP; both stop on SIGTERM.
+#[tokio::test]
+async fn spec_server_serves_the_same_router_over_zeromq() {
+    build_examples().await;
+    for (socket, announced_as) in [("router", "ZeroMQ ROUTER "), ("rep", "ZeroMQ REP ")] {
+        let mut child = run(
+            "spec_server",
+            &[
+                "127.0.0.1:0",
+                "--zmq",
+                "tcp://127.0.0.1:0",
+                "--zmq-socket",
+                socket,
+            ],
+        );
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+        announced_address(&mut stdout).await;
+        announced(&mut stdout, "HTTP POST").await;
+        let endpoint = announced(&mut stdout, announced_as).await;
+        let clients = [
+            rpc_client::ZmqClient::connect_req(&endpoint).await.unwrap(),
+            rpc_client::ZmqClient::connect_dealer(&endpoint)
+                .await
+                .unwrap(),
+        ];
+        for client in &clients {
+            let difference: i64 = client
+                .call("subtract", EncodedParams::from_value(&(42, 23)).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(difference, 19, "{socket}");
+            client
+                .notify("notify_hello", EncodedParams::from_value(&[7]).unwrap())
+                .await
+                .unwrap();
+            let error = client
+                .call::<serde_json::Value>("foobar", EncodedParams::none())
+                .await
+                .unwrap_err();
+            assert_eq!(
+                error.rpc_error().map(|e| e.code),
+                Some(-32601),
+                "{socket}: {error}"
+            );
+        }
+        drop(clients);
+        stop_and_check(child, stdout).await;
+    }
 }
