@@ -1,6 +1,7 @@
 //! Our transports side by side, client and server ours: the same router
-//! served over WebSocket (`Server`) and TCP (`StreamServer`, newline and
-//! `Content-Length` framing) by one server process (this binary
+//! served over WebSocket (`Server`), TCP (`StreamServer`, newline and
+//! `Content-Length` framing) and ZeroMQ (`ZmqServer` on ROUTER, called from
+//! a DEALER `ZmqClient`) by one server process (this binary
 //! re-executed as `serve-transports`, 2 workers), driven from this process
 //! by `WsClient` and `StreamClient` with N connections × M calls in
 //! flight. The server's CPU time per call comes from `/proc`, so it does
@@ -14,8 +15,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rpc_client::stream::{Framing, StreamClient, StreamConfig};
-use rpc_client::{Caller, PositionalParams, WsClient};
+use rpc_client::{Caller, PositionalParams, WsClient, ZmqClient};
 use rpc_runtime::stream::StreamServer;
+use rpc_runtime::zmq::{ZmqConfig, ZmqServer};
 
 use crate::servers::BoxError;
 
@@ -23,13 +25,16 @@ use crate::servers::BoxError;
 enum Transport {
     Ws,
     Tcp(Framing),
+    /// ZeroMQ, a DEALER client to a ROUTER server.
+    Zmq,
 }
 
 /// Every transport, in table order.
-const TRANSPORTS: [Transport; 3] = [
+const TRANSPORTS: [Transport; 4] = [
     Transport::Ws,
     Transport::Tcp(Framing::Newline),
     Transport::Tcp(Framing::ContentLength),
+    Transport::Zmq,
 ];
 
 /// The loads: connections × calls in flight on each.
@@ -40,6 +45,7 @@ impl Transport {
         match self {
             Transport::Ws => "WebSocket".to_owned(),
             Transport::Tcp(framing) => format!("TCP, {framing}"),
+            Transport::Zmq => "ZeroMQ, DEALER → ROUTER".to_owned(),
         }
     }
 
@@ -51,6 +57,7 @@ impl Transport {
             Transport::Tcp(Framing::ContentLength) => "tcp-content-length",
             // `Framing` is non-exhaustive; a new one is not served yet.
             Transport::Tcp(_) => "tcp-other",
+            Transport::Zmq => "zmq-router",
         }
     }
 }
@@ -79,6 +86,11 @@ pub(crate) fn serve() -> Result<(), BoxError> {
             println!("{} {addr}", Transport::Tcp(framing).label());
             streams.push(handle);
         }
+        let zmq = ZmqServer::new(crate::servers::ours::router()?, ZmqConfig::new())
+            .bind_router("tcp://127.0.0.1:0")
+            .await?;
+        let addr = zmq.local_addr().ok_or("no address")?;
+        println!("{} {addr}", Transport::Zmq.label());
         println!("ready");
         std::future::pending::<()>().await;
         Ok(())
@@ -268,6 +280,9 @@ async fn load(
         let client = match transport {
             Transport::Ws => Client::Ws(WsClient::connect(&format!("ws://{addr}/")).await?),
             Transport::Tcp(framing) => Client::Tcp(StreamClient::connect_tcp(addr, framing).await?),
+            Transport::Zmq => {
+                Client::Zmq(ZmqClient::connect_dealer(&format!("tcp://{addr}")).await?)
+            }
         };
         for caller in 0..in_flight {
             let client = client.clone();
@@ -285,6 +300,7 @@ async fn load(
                     let sum: i64 = match &client {
                         Client::Ws(c) => c.call("add", params.finish()).await?,
                         Client::Tcp(c) => c.call("add", params.finish()).await?,
+                        Client::Zmq(c) => c.call("add", params.finish()).await?,
                     };
                     if sum != n + caller as i64 {
                         return Err(format!("add({n}, {caller}) answered {sum}").into());
@@ -311,4 +327,5 @@ async fn load(
 enum Client {
     Ws(WsClient),
     Tcp(StreamClient),
+    Zmq(ZmqClient),
 }
