@@ -104,6 +104,8 @@ mod discovery;
 mod first_bytes;
 mod http;
 mod layer;
+/// The accept loop the stream and ZeroMQ servers share.
+pub(crate) mod listener;
 mod method_map;
 mod service;
 mod signal;

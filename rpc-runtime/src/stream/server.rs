@@ -1,22 +1,19 @@
 //! Serving a router on a TCP or Unix listener.
 
-use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 
 use super::StreamConfig;
+use crate::server::listener::{accept_loop, Accept, ListenerControl, LogTarget, LoopSettings};
 use crate::server::Shutdown;
 use crate::ws::Connection;
-use crate::{Context, ContextBuilder, Router};
+use crate::Router;
 
 /// A router served on byte streams: TCP or Unix socket listeners, each
 /// connection framed as the [`StreamConfig`] says. One server may serve
@@ -120,17 +117,33 @@ impl StreamServer {
     ) -> StreamServerHandle {
         let inner = Arc::new(Inner {
             listening,
-            stop: watch::Sender::new(None),
-            done: watch::Sender::new(None),
-            active: AtomicUsize::new(0),
-            refused: AtomicUsize::new(0),
+            control: Arc::new(ListenerControl::new()),
         });
+        let settings = LoopSettings {
+            max_connections: self.config.max_connections,
+            remove,
+            log: LogTarget::Stream,
+        };
+        let (router, config) = (self.router.clone(), self.config.clone());
+        let serve = move |read, write, builder, mut draining: watch::Receiver<bool>| {
+            let connection = Connection::stream_server(&config, L::NAME);
+            let ctx = connection.context(builder);
+            let shutdown = async move {
+                let _ = draining.wait_for(|on| *on).await;
+            };
+            let (router, framing) = (router.clone(), config.framing);
+            async move {
+                let reason = connection
+                    .run_framed_until(read, write, framing, router, ctx, shutdown)
+                    .await;
+                tracing::debug!(target: "rpc_runtime::stream", transport = L::NAME, %reason, "connection ended");
+            }
+        };
         tokio::spawn(accept_loop(
             listener,
-            self.router.clone(),
-            self.config.clone(),
-            inner.clone(),
-            remove,
+            inner.control.clone(),
+            settings,
+            serve,
         ));
         StreamServerHandle { inner }
     }
@@ -146,10 +159,7 @@ enum Listening {
 #[derive(Debug)]
 struct Inner {
     listening: Listening,
-    stop: watch::Sender<Option<Duration>>,
-    done: watch::Sender<Option<Shutdown>>,
-    active: AtomicUsize,
-    refused: AtomicUsize,
+    control: Arc<ListenerControl>,
 }
 
 /// A running stream listener: its address, and the way to stop it.
@@ -184,14 +194,14 @@ impl StreamServerHandle {
     /// How many connections are open.
     #[must_use]
     pub fn connections_active(&self) -> usize {
-        self.inner.active.load(Ordering::Relaxed)
+        self.inner.control.connections_active()
     }
 
     /// How many connections were refused over
     /// [`StreamConfig::max_connections`].
     #[must_use]
     pub fn connections_refused(&self) -> usize {
-        self.inner.refused.load(Ordering::Relaxed)
+        self.inner.control.connections_refused()
     }
 
     /// Stops the listener as [`ServerHandle::shutdown`](crate::server::ServerHandle::shutdown)
@@ -218,140 +228,18 @@ impl StreamServerHandle {
     /// # }
     /// ```
     pub async fn shutdown(&self, deadline: Duration) -> Shutdown {
-        self.inner.stop.send_if_modified(|stop| {
-            let first = stop.is_none();
-            if first {
-                *stop = Some(deadline);
-            }
-            first
-        });
-        self.stopped().await
+        self.inner.control.shutdown(deadline).await
     }
 
     /// Resolves when the listener has stopped (after a
     /// [`shutdown`](Self::shutdown)).
     pub async fn stopped(&self) -> Shutdown {
-        let mut done = self.inner.done.subscribe();
-        let outcome = match done.wait_for(Option::is_some).await {
-            Ok(outcome) => outcome.unwrap_or(Shutdown::Graceful),
-            Err(_) => Shutdown::Forced { connections: 0 },
-        };
-        outcome
+        self.inner.control.stopped().await
     }
 
     /// Whether the listener has stopped.
     #[must_use]
     pub fn is_stopped(&self) -> bool {
-        self.inner.done.borrow().is_some()
+        self.inner.control.is_stopped()
     }
-}
-
-/// A listener whose connections are split into halves.
-trait Accept: Send + 'static {
-    type Read: AsyncRead + Unpin + Send + 'static;
-    type Write: AsyncWrite + Unpin + Send + 'static;
-    /// The transport's name in contexts.
-    const NAME: &'static str;
-
-    fn accept(
-        &self,
-    ) -> impl Future<Output = io::Result<(Self::Read, Self::Write, ContextBuilder)>> + Send;
-}
-
-impl Accept for TcpListener {
-    type Read = tokio::net::tcp::OwnedReadHalf;
-    type Write = tokio::net::tcp::OwnedWriteHalf;
-    const NAME: &'static str = "tcp";
-
-    async fn accept(&self) -> io::Result<(Self::Read, Self::Write, ContextBuilder)> {
-        let (socket, addr) = TcpListener::accept(self).await?;
-        // Replies are written in bursts and flushed once: send each at once.
-        let _ = socket.set_nodelay(true);
-        let (read, write) = socket.into_split();
-        Ok((read, write, Context::builder().peer_addr(addr)))
-    }
-}
-
-#[cfg(unix)]
-impl Accept for tokio::net::UnixListener {
-    type Read = tokio::net::unix::OwnedReadHalf;
-    type Write = tokio::net::unix::OwnedWriteHalf;
-    const NAME: &'static str = "unix";
-
-    async fn accept(&self) -> io::Result<(Self::Read, Self::Write, ContextBuilder)> {
-        let (socket, _addr) = tokio::net::UnixListener::accept(self).await?;
-        let (read, write) = socket.into_split();
-        Ok((read, write, Context::builder()))
-    }
-}
-
-/// Accepts connections until the stop signal, then drains them.
-async fn accept_loop<L: Accept>(
-    listener: L,
-    router: Arc<Router>,
-    config: StreamConfig,
-    inner: Arc<Inner>,
-    remove: Option<PathBuf>,
-) {
-    let (drain, draining) = watch::channel(false);
-    let mut stop = inner.stop.subscribe();
-    let mut connections = JoinSet::new();
-    let deadline = loop {
-        tokio::select! {
-            stopped = async { stop.wait_for(Option::is_some).await.ok().and_then(|deadline| *deadline) } => {
-                break stopped.unwrap_or_default();
-            }
-            accepted = listener.accept() => match accepted {
-                Ok((read, write, _)) if inner.active.load(Ordering::Relaxed) >= config.max_connections => {
-                    // Over the limit: closed before any of it is read.
-                    drop((read, write));
-                    inner.refused.fetch_add(1, Ordering::Relaxed);
-                    tracing::debug!(target: "rpc_runtime::stream", transport = L::NAME, "connection refused over the limit");
-                }
-                Ok((read, write, builder)) => {
-                    let connection = Connection::stream_server(&config, L::NAME);
-                    let ctx = connection.context(builder);
-                    let mut draining = draining.clone();
-                    let shutdown = async move {
-                        let _ = draining.wait_for(|on| *on).await;
-                    };
-                    let (router, framing, inner) = (router.clone(), config.framing, inner.clone());
-                    inner.active.fetch_add(1, Ordering::Relaxed);
-                    connections.spawn(async move {
-                        let reason = connection
-                            .run_framed_until(read, write, framing, router, ctx, shutdown)
-                            .await;
-                        inner.active.fetch_sub(1, Ordering::Relaxed);
-                        tracing::debug!(target: "rpc_runtime::stream", transport = L::NAME, %reason, "connection ended");
-                    });
-                }
-                Err(error) => {
-                    // Out of file descriptors, say: wait a moment, go on.
-                    tracing::warn!(target: "rpc_runtime::stream", %error, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    };
-    drop(listener);
-    if let Some(path) = remove {
-        let _ = std::fs::remove_file(path);
-    }
-    drain.send_replace(true);
-    let drained = tokio::time::timeout(deadline, async {
-        while connections.join_next().await.is_some() {}
-    })
-    .await;
-    let outcome = match drained {
-        Ok(()) => Shutdown::Graceful,
-        Err(_) => {
-            let left = connections.len();
-            connections.abort_all();
-            while connections.join_next().await.is_some() {}
-            inner.active.store(0, Ordering::Relaxed);
-            Shutdown::Forced { connections: left }
-        }
-    };
-    inner.done.send_replace(Some(outcome));
 }

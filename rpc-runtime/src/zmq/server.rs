@@ -1,24 +1,18 @@
 //! Serving a router on a ZeroMQ REP or ROUTER socket bound to a TCP or
 //! `ipc://` endpoint.
 
-use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinSet;
 
 use super::{connection, SocketType, ZmqConfig, ZmqEndpoint};
+use crate::server::listener::{accept_loop, Accept, ListenerControl, LogTarget, LoopSettings};
 use crate::server::Shutdown;
-use crate::{Context, ContextBuilder, Router};
-
-const LOG_TARGET: &str = "rpc_runtime::zmq";
+use crate::Router;
 
 /// A router served on ZeroMQ sockets: REP ([`bind_rep`](Self::bind_rep),
 /// one request at a time per peer, every request answered) or ROUTER
@@ -145,17 +139,30 @@ impl ZmqServer {
             local,
             addr,
             kind,
-            stop: watch::Sender::new(None),
-            done: watch::Sender::new(None),
-            active: AtomicUsize::new(0),
-            refused: AtomicUsize::new(0),
+            control: Arc::new(ListenerControl::new()),
         });
+        let settings = LoopSettings {
+            max_connections: self.config.max_connections,
+            remove,
+            log: LogTarget::Zmq,
+        };
+        let (router, config) = (self.router.clone(), self.config.clone());
+        let serve = move |read, write, builder, draining| {
+            connection::serve(
+                read,
+                write,
+                kind,
+                router.clone(),
+                config.clone(),
+                builder,
+                draining,
+            )
+        };
         tokio::spawn(accept_loop(
             listener,
-            self.router.clone(),
-            self.config.clone(),
-            inner.clone(),
-            remove,
+            inner.control.clone(),
+            settings,
+            serve,
         ));
         ZmqServerHandle { inner }
     }
@@ -166,10 +173,7 @@ struct Inner {
     local: ZmqEndpoint,
     addr: Option<SocketAddr>,
     kind: SocketType,
-    stop: watch::Sender<Option<Duration>>,
-    done: watch::Sender<Option<Shutdown>>,
-    active: AtomicUsize,
-    refused: AtomicUsize,
+    control: Arc<ListenerControl>,
 }
 
 /// A bound ZeroMQ server socket: where it listens, and the way to stop it.
@@ -205,14 +209,14 @@ impl ZmqServerHandle {
     /// How many peers are connected.
     #[must_use]
     pub fn connections_active(&self) -> usize {
-        self.inner.active.load(Ordering::Relaxed)
+        self.inner.control.connections_active()
     }
 
     /// How many connections were refused over
     /// [`ZmqConfig::max_connections`].
     #[must_use]
     pub fn connections_refused(&self) -> usize {
-        self.inner.refused.load(Ordering::Relaxed)
+        self.inner.control.connections_refused()
     }
 
     /// Stops the socket: new connections are refused at once; on each
@@ -238,136 +242,18 @@ impl ZmqServerHandle {
     /// # }
     /// ```
     pub async fn shutdown(&self, deadline: Duration) -> Shutdown {
-        self.inner.stop.send_if_modified(|stop| {
-            let first = stop.is_none();
-            if first {
-                *stop = Some(deadline);
-            }
-            first
-        });
-        self.stopped().await
+        self.inner.control.shutdown(deadline).await
     }
 
     /// Resolves when the socket has stopped (after a
     /// [`shutdown`](Self::shutdown)).
     pub async fn stopped(&self) -> Shutdown {
-        let mut done = self.inner.done.subscribe();
-        let outcome = match done.wait_for(Option::is_some).await {
-            Ok(outcome) => outcome.unwrap_or(Shutdown::Graceful),
-            Err(_) => Shutdown::Forced { connections: 0 },
-        };
-        outcome
+        self.inner.control.stopped().await
     }
 
     /// Whether the socket has stopped.
     #[must_use]
     pub fn is_stopped(&self) -> bool {
-        self.inner.done.borrow().is_some()
+        self.inner.control.is_stopped()
     }
-}
-
-/// A listener whose connections are split into halves.
-trait Accept: Send + 'static {
-    type Read: AsyncRead + Unpin + Send + 'static;
-    type Write: AsyncWrite + Unpin + Send + 'static;
-
-    fn accept(
-        &self,
-    ) -> impl Future<Output = io::Result<(Self::Read, Self::Write, ContextBuilder)>> + Send;
-}
-
-impl Accept for TcpListener {
-    type Read = tokio::net::tcp::OwnedReadHalf;
-    type Write = tokio::net::tcp::OwnedWriteHalf;
-
-    async fn accept(&self) -> io::Result<(Self::Read, Self::Write, ContextBuilder)> {
-        let (socket, addr) = TcpListener::accept(self).await?;
-        // Replies are coalesced and flushed once: send each write at once.
-        let _ = socket.set_nodelay(true);
-        let (read, write) = socket.into_split();
-        Ok((read, write, Context::builder().peer_addr(addr)))
-    }
-}
-
-#[cfg(unix)]
-impl Accept for tokio::net::UnixListener {
-    type Read = tokio::net::unix::OwnedReadHalf;
-    type Write = tokio::net::unix::OwnedWriteHalf;
-
-    async fn accept(&self) -> io::Result<(Self::Read, Self::Write, ContextBuilder)> {
-        let (socket, _addr) = tokio::net::UnixListener::accept(self).await?;
-        let (read, write) = socket.into_split();
-        Ok((read, write, Context::builder()))
-    }
-}
-
-/// Accepts connections until the stop signal, then drains them. Each
-/// connection runs on a task of its own: whatever happens on one (a
-/// malformed peer, a panic) cannot reach the others or this loop.
-async fn accept_loop<L: Accept>(
-    listener: L,
-    router: Arc<Router>,
-    config: Arc<ZmqConfig>,
-    inner: Arc<Inner>,
-    remove: Option<PathBuf>,
-) {
-    let (drain, draining) = watch::channel(false);
-    let mut stop = inner.stop.subscribe();
-    let mut connections = JoinSet::new();
-    let deadline = loop {
-        tokio::select! {
-            stopped = async { stop.wait_for(Option::is_some).await.ok().and_then(|deadline| *deadline) } => {
-                break stopped.unwrap_or_default();
-            }
-            accepted = listener.accept() => match accepted {
-                Ok((read, write, _)) if inner.active.load(Ordering::Relaxed) >= config.max_connections => {
-                    drop((read, write));
-                    inner.refused.fetch_add(1, Ordering::Relaxed);
-                    tracing::debug!(target: LOG_TARGET, "connection refused over the limit");
-                }
-                Ok((read, write, builder)) => {
-                    let (router, config, inner, draining) =
-                        (router.clone(), config.clone(), inner.clone(), draining.clone());
-                    inner.active.fetch_add(1, Ordering::Relaxed);
-                    connections.spawn(async move {
-                        connection::serve(read, write, inner.kind, router, config, builder, draining).await;
-                        inner.active.fetch_sub(1, Ordering::Relaxed);
-                    });
-                }
-                Err(error) => {
-                    // Out of file descriptors, say: wait a moment, go on.
-                    tracing::warn!(target: LOG_TARGET, %error, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-            Some(joined) = connections.join_next(), if !connections.is_empty() => {
-                if let Err(error) = joined {
-                    // Never expected: the core catches handler panics. The
-                    // count is put right, the other peers go on.
-                    inner.active.fetch_sub(1, Ordering::Relaxed);
-                    tracing::error!(target: LOG_TARGET, %error, "a connection task failed");
-                }
-            }
-        }
-    };
-    drop(listener);
-    if let Some(path) = remove {
-        let _ = std::fs::remove_file(path);
-    }
-    drain.send_replace(true);
-    let drained = tokio::time::timeout(deadline, async {
-        while connections.join_next().await.is_some() {}
-    })
-    .await;
-    let outcome = match drained {
-        Ok(()) => Shutdown::Graceful,
-        Err(_) => {
-            let left = connections.len();
-            connections.abort_all();
-            while connections.join_next().await.is_some() {}
-            inner.active.store(0, Ordering::Relaxed);
-            Shutdown::Forced { connections: left }
-        }
-    };
-    inner.done.send_replace(Some(outcome));
 }
