@@ -62,6 +62,25 @@ pub enum Refusal {
     /// A WebSocket upgrade request that cannot be served, and why
     /// (`-32600`; HTTP 400, or 426 for a version other than 13).
     BadUpgrade(&'static str),
+    /// A ZeroMQ message whose body is more than one frame (`-32600`):
+    /// `frames` body frames, or more than `limit` frames in all (the most
+    /// a message may have) when `frames` is over it.
+    ///
+    /// ```
+    /// use rpc_runtime::Refusal;
+    /// let two = Refusal::Multipart { frames: 2, limit: 64 };
+    /// assert_eq!(two.error_object().code, -32600);
+    /// assert!(two.response().contains("one JSON-RPC message per ZeroMQ message, in one frame (got 2 body frames)"));
+    /// assert!(two.response().ends_with(r#""id":null}"#));
+    /// let many = Refusal::Multipart { frames: usize::MAX, limit: 64 };
+    /// assert!(many.response().contains("(got more than 64 frames)"));
+    /// ```
+    Multipart {
+        /// How many body frames came.
+        frames: usize,
+        /// The most frames a message may have.
+        limit: usize,
+    },
 }
 
 impl Refusal {
@@ -105,6 +124,17 @@ impl Refusal {
                 ErrorObject::new(codes::PARSE_ERROR, format!("Parse error: {reason}"))
             }
             Refusal::BadUpgrade(reason) => ErrorObject::new(codes::INVALID_REQUEST, *reason),
+            Refusal::Multipart { frames, limit } => {
+                let got = if frames > limit {
+                    format!("more than {limit} frames")
+                } else {
+                    format!("{frames} body frames")
+                };
+                ErrorObject::new(
+                    codes::INVALID_REQUEST,
+                    format!("Invalid Request: one JSON-RPC message per ZeroMQ message, in one frame (got {got})"),
+                )
+            }
         }
     }
 

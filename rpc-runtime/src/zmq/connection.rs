@@ -14,8 +14,10 @@ use futures_util::stream::{FuturesUnordered, StreamExt as _};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _};
 use tokio::sync::{mpsc, watch};
 
-use super::envelope::{multipart_response, split_envelope};
-use super::wire::{encode_message, encode_pong, handshake, FrameReader, Received, ZmtpError};
+use super::envelope::split_envelope;
+use super::wire::{
+    encode_message, encode_pong, handshake, FrameReader, Received, ZmtpError, MAX_FRAMES,
+};
 use super::{SocketType, ZmqConfig, ZmqPeer};
 use crate::{Answer, ContextBuilder, Inbound, Refusal, Router};
 
@@ -104,7 +106,7 @@ pub(super) async fn serve<R, W>(
                     Received::Message(frames) => {
                         let (envelope, mut bodies) = split_envelope(frames);
                         if bodies.len() > 1 {
-                            (envelope, Answer::Now(Some(multipart_response(bodies.len()))))
+                            (envelope, Answer::Now(Some(multipart(bodies.len()))))
                         } else {
                             match String::from_utf8(bodies.pop().unwrap_or_default()) {
                                 Ok(text) => {
@@ -125,7 +127,7 @@ pub(super) async fn serve<R, W>(
                         (split_envelope(kept).0, Answer::Now(Some(refusal.response())))
                     }
                     Received::TooManyFrames(kept) => {
-                        (split_envelope(kept).0, Answer::Now(Some(multipart_response(usize::MAX))))
+                        (split_envelope(kept).0, Answer::Now(Some(multipart(usize::MAX))))
                     }
                 };
                 match answer {
@@ -147,6 +149,15 @@ pub(super) async fn serve<R, W>(
     drop(out);
     drop(reading);
     let _ = writing.await;
+}
+
+/// The core's answer to a message of `frames` body frames.
+fn multipart(frames: usize) -> String {
+    Refusal::Multipart {
+        frames,
+        limit: MAX_FRAMES,
+    }
+    .response()
 }
 
 /// A call still running, with the envelope its reply goes back in.
