@@ -633,35 +633,10 @@ async fn a_client_that_never_reads_is_slowed_down_not_buffered() {
         let mut rude = server.raw().await;
         // Small calls asking for large answers, as fast as they go in.
         let request = rude.frame(&call("repeat", json!([answer]), json!(0)));
-        let mut write = std::mem::replace(&mut rude.write, Box::pin(tokio::io::sink()));
-        let written = Arc::new(AtomicUsize::new(0));
-        let flood = tokio::spawn({
-            let written = written.clone();
-            async move {
-                loop {
-                    if write.write_all(&request).await.is_err() {
-                        return;
-                    }
-                    written.fetch_add(1, Ordering::SeqCst);
-                }
-            }
-        });
+        let write = std::mem::replace(&mut rude.write, Box::pin(tokio::io::sink()));
+        let (flood, written) = flood(write, request, usize::MAX);
         // The server stops taking calls once its answers back up.
-        let started = Instant::now();
-        let mut before = usize::MAX;
-        loop {
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            let now = server.repeats.load(Ordering::SeqCst);
-            if now == before {
-                break;
-            }
-            before = now;
-            assert!(
-                started.elapsed() < WAIT,
-                "{what}: still taking calls: {now}"
-            );
-        }
-        let taken = server.repeats.load(Ordering::SeqCst);
+        let taken = steady(&server.repeats, &format!("{what}: still taking calls")).await;
         let sent = written.load(Ordering::SeqCst);
         // What may be held: the calls running and the queue, the writer's
         // burst, and what the kernel buffers hold on both sides. Were
@@ -692,6 +667,45 @@ async fn a_client_that_never_reads_is_slowed_down_not_buffered() {
     }
 }
 
+/// Writes `request` over and over (at most `times`) on a task of its own,
+/// counting each one written; ends at the first failed write.
+fn flood<W>(
+    mut write: W,
+    request: Vec<u8>,
+    times: usize,
+) -> (tokio::task::JoinHandle<()>, Arc<AtomicUsize>)
+where
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let written = Arc::new(AtomicUsize::new(0));
+    let counter = written.clone();
+    let task = tokio::spawn(async move {
+        for _ in 0..times {
+            if write.write_all(&request).await.is_err() {
+                return;
+            }
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    (task, written)
+}
+
+/// Waits until `count` stops moving (the same for 300 ms) and returns
+/// it; fails with `what` if it still moves after [`WAIT`].
+async fn steady(count: &AtomicUsize, what: &str) -> usize {
+    let started = Instant::now();
+    let mut before = usize::MAX;
+    loop {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let now = count.load(Ordering::SeqCst);
+        if now == before {
+            return now;
+        }
+        before = now;
+        assert!(started.elapsed() < WAIT, "{what}: {now}");
+    }
+}
+
 /// Resident memory of a process, from `/proc`.
 fn resident_kib(pid: u32) -> usize {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -709,33 +723,9 @@ async fn a_parent_that_never_reads_its_child_s_stdout_leaves_the_child_bounded()
         let (child, mut raw) = stdio_child(framing, None);
         let pid = child.id().unwrap();
         let request = raw.frame(&call("repeat", json!([64 * 1024]), json!(0)));
-        let mut write = std::mem::replace(&mut raw.write, Box::pin(tokio::io::sink()));
-        let written = Arc::new(AtomicUsize::new(0));
-        let flood = tokio::spawn({
-            let written = written.clone();
-            async move {
-                for _ in 0..100_000 {
-                    if write.write_all(&request).await.is_err() {
-                        return;
-                    }
-                    written.fetch_add(1, Ordering::SeqCst);
-                }
-            }
-        });
-        let started = Instant::now();
-        let mut before = usize::MAX;
-        loop {
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            let now = written.load(Ordering::SeqCst);
-            if now == before {
-                break;
-            }
-            before = now;
-            assert!(
-                started.elapsed() < WAIT,
-                "{what}: the child still reads: {now}"
-            );
-        }
+        let write = std::mem::replace(&mut raw.write, Box::pin(tokio::io::sink()));
+        let (flood, written) = flood(write, request, 100_000);
+        let before = steady(&written, &format!("{what}: the child still reads")).await;
         let rss = resident_kib(pid);
         eprintln!(
             "{what}: the parent wrote {before} calls before its writes blocked; \
