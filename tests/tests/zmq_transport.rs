@@ -520,3 +520,171 @@ async fn a_socket_type_that_cannot_talk_is_refused_at_the_handshake() {
     assert!(rep_to_rep.is_err(), "REP cannot talk to REP");
     assert_eq!(handle.shutdown(WAIT).await, Shutdown::Graceful);
 }
+
+/// The router of [`serve`], plus `repeat(n)`: `n` bytes of answer,
+/// counting the calls it ran.
+async fn serve_counting(
+    kind: SocketType,
+    config: ZmqConfig,
+) -> (ZmqServerHandle, String, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let repeats = Arc::new(AtomicUsize::new(0));
+    let counter = repeats.clone();
+    let mut router = router();
+    router
+        .register_sync_args("repeat", &["n"], move |(n,): (usize,), _| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, ErrorObjectOwned>("x".repeat(n))
+        })
+        .unwrap();
+    let handle = ZmqServer::new(router, config)
+        .bind("tcp://127.0.0.1:0", kind)
+        .await
+        .unwrap();
+    let endpoint = handle.local_endpoint().to_string();
+    (handle, endpoint, repeats)
+}
+
+/// The frames a DEALER sends one call in: behind the empty delimiter to a
+/// REP socket, bare to a ROUTER.
+fn dealer_frames(kind: SocketType, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    match kind {
+        SocketType::Rep => encode_message(&mut out, &[b"", body]),
+        _ => encode_message(&mut out, &[body]),
+    }
+    out
+}
+
+/// Waits until the connection count is `n`.
+async fn settles_at(handle: &ZmqServerHandle, n: usize, what: &str) {
+    let started = Instant::now();
+    while handle.connections_active() != n {
+        assert!(
+            started.elapsed() < WAIT,
+            "{what}: {} connections, expected {n}",
+            handle.connections_active()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_never_reads_is_slowed_down_not_buffered_and_others_are_served() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    for kind in [SocketType::Rep, SocketType::Router] {
+        let config = ZmqConfig::default()
+            .with_max_in_flight(4)
+            .with_write_queue(4)
+            .with_write_timeout(Duration::from_secs(60));
+        let (handle, endpoint, repeats) = serve_counting(kind, config).await;
+        let other = ZmqClient::connect_dealer(&endpoint).await.unwrap();
+        let Raw(rude) = Raw::connect(&endpoint, SocketType::Dealer).await;
+        // Small calls asking for 32 KiB answers, written as fast as they go
+        // in; the answers are never read.
+        let call = br#"{"jsonrpc":"2.0","method":"repeat","params":[32768],"id":1}"#;
+        let message = dealer_frames(kind, call);
+        let mut writer = rude.writer;
+        let written = Arc::new(AtomicUsize::new(0));
+        let counter = written.clone();
+        let flood = tokio::spawn(async move {
+            while writer.write_all(&message).await.is_ok() {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        // The server stops taking calls once its answers back up.
+        let started = Instant::now();
+        let mut before = usize::MAX;
+        let taken = loop {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let now = repeats.load(Ordering::SeqCst);
+            if now == before {
+                break now;
+            }
+            before = now;
+            assert!(
+                started.elapsed() < WAIT,
+                "{kind}: still taking calls: {now}"
+            );
+        };
+        let sent = written.load(Ordering::SeqCst);
+        eprintln!("{kind}: the flood wrote {sent} calls, the server took {taken}");
+        // Were answers buffered without bound, every call sent would be
+        // taken; what may be held is the calls in flight, the queue and
+        // what the kernel buffers on both sides.
+        assert!(taken >= 1, "{kind}: {taken}");
+        assert!(
+            taken < 1_000,
+            "{kind}: took {taken} calls of a peer that never reads"
+        );
+        assert!(
+            !flood.is_finished(),
+            "{kind}: the flood's writes should block"
+        );
+        // Meanwhile another peer is served at once.
+        let asked = Instant::now();
+        let params = EncodedParams::from_value(&[7, 2]).unwrap();
+        assert_eq!(other.request::<i64>("subtract", params).await.unwrap(), 5);
+        assert!(
+            asked.elapsed() < Duration::from_secs(2),
+            "{kind}: {:?}",
+            asked.elapsed()
+        );
+        assert_eq!(handle.connections_active(), 2, "{kind}");
+        // The stuck peer's going frees its connection.
+        flood.abort();
+        let _ = flood.await;
+        drop(rude.reader);
+        settles_at(&handle, 1, &format!("{kind} after the stuck peer left")).await;
+        drop(other);
+        assert_eq!(handle.shutdown(WAIT).await, Shutdown::Graceful, "{kind}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abrupt_disconnects_mid_message_leave_no_connection_behind() {
+    for kind in [SocketType::Rep, SocketType::Router] {
+        let (handle, endpoint) = serve(kind, ZmqConfig::default()).await;
+        let other = ZmqClient::connect_dealer(&endpoint).await.unwrap();
+        for round in 0..30_i64 {
+            let Raw(mut rude) = Raw::connect(&endpoint, SocketType::Dealer).await;
+            let long = format!(
+                r#"{{"jsonrpc":"2.0","method":"subtract","params":[1,1],"id":"{}"}}"#,
+                "y".repeat(20_000)
+            );
+            let whole = dealer_frames(kind, long.as_bytes());
+            match round % 3 {
+                // Partway through a frame's body.
+                0 => rude
+                    .writer
+                    .write_all(&whole[..whole.len() / 2])
+                    .await
+                    .unwrap(),
+                // Within a frame's header.
+                1 => rude.writer.write_all(&whole[..1]).await.unwrap(),
+                // A call still running when it goes, then half a message.
+                _ => {
+                    let sleep = dealer_frames(
+                        kind,
+                        br#"{"jsonrpc":"2.0","method":"sleep","params":[200],"id":2}"#,
+                    );
+                    rude.writer.write_all(&sleep).await.unwrap();
+                    rude.writer.write_all(&whole[..100]).await.unwrap();
+                }
+            }
+            rude.writer.flush().await.unwrap();
+            drop(rude);
+            // The peer connected all along is served between the rounds.
+            let params = EncodedParams::from_value(&[round, 1]).unwrap();
+            assert_eq!(
+                other.request::<i64>("subtract", params).await.unwrap(),
+                round - 1,
+                "{kind}, round {round}"
+            );
+        }
+        settles_at(&handle, 1, &format!("{kind} after 30 abrupt disconnects")).await;
+        drop(other);
+        settles_at(&handle, 0, &format!("{kind} after the last peer left")).await;
+        assert_eq!(handle.shutdown(WAIT).await, Shutdown::Graceful, "{kind}");
+    }
+}

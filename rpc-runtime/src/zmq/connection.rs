@@ -19,7 +19,7 @@ use super::wire::{
     encode_message, encode_pong, handshake, FrameReader, Received, ZmtpError, MAX_FRAMES,
 };
 use super::{SocketType, ZmqConfig, ZmqPeer};
-use crate::{Answer, ContextBuilder, Inbound, Refusal, Router};
+use crate::{Answer, Context, ContextBuilder, Inbound, Refusal, Router};
 
 const LOG_TARGET: &str = "rpc_runtime::zmq";
 
@@ -81,64 +81,32 @@ pub(super) async fn serve<R, W>(
                     break;
                 }
             }
-            received = inbox.recv(), if open && in_flight.len() < limit => {
-                let received = match received {
-                    Some(Ok(received)) => received,
-                    Some(Err(error)) => {
-                        tracing::debug!(target: LOG_TARGET, %error, "connection failed");
-                        open = false;
-                        continue;
+            received = inbox.recv(), if open && in_flight.len() < limit => match received {
+                Some(Ok(Received::Ping(context))) => {
+                    let mut pong = Vec::new();
+                    encode_pong(&mut pong, &context);
+                    if out.send(pong).await.is_err() {
+                        break;
                     }
-                    None => {
-                        open = false;
-                        continue;
-                    }
-                };
-                let (envelope, answer) = match received {
-                    Received::Ping(context) => {
-                        let mut pong = Vec::new();
-                        encode_pong(&mut pong, &context);
-                        if out.send(pong).await.is_err() {
-                            break;
-                        }
-                        continue;
-                    }
-                    Received::Message(frames) => {
-                        let (envelope, mut bodies) = split_envelope(frames);
-                        if bodies.len() > 1 {
-                            (envelope, Answer::Now(Some(multipart(bodies.len()))))
-                        } else {
-                            match String::from_utf8(bodies.pop().unwrap_or_default()) {
-                                Ok(text) => {
-                                    let inbound = if closing {
-                                        Inbound::new().refuse(Refusal::Closing)
-                                    } else {
-                                        Inbound::new()
-                                    };
-                                    (envelope, router.message_with(text, &ctx, inbound))
-                                }
-                                Err(_) => (envelope, Answer::Now(Some(Refusal::NotUtf8.response()))),
+                }
+                Some(Ok(received)) => {
+                    let (envelope, answer) = answer(received, &router, &ctx, closing, &config);
+                    match answer {
+                        Answer::Now(reply) => {
+                            if !send(&out, kind, envelope, reply).await {
+                                break;
                             }
                         }
+                        Answer::Later(future) => in_flight.push(later(envelope, future)),
                     }
-                    Received::TooLarge(kept) => {
-                        tracing::debug!(target: LOG_TARGET, limit = config.max_message_size, "message too large");
-                        let refusal = Refusal::TooLarge { limit: config.max_message_size };
-                        (split_envelope(kept).0, Answer::Now(Some(refusal.response())))
-                    }
-                    Received::TooManyFrames(kept) => {
-                        (split_envelope(kept).0, Answer::Now(Some(multipart(usize::MAX))))
-                    }
-                };
-                match answer {
-                    Answer::Now(reply) => {
-                        if !send(&out, kind, envelope, reply).await {
-                            break;
-                        }
-                    }
-                    Answer::Later(future) => in_flight.push(later(envelope, future)),
                 }
-            }
+                Some(Err(error)) => {
+                    tracing::debug!(target: LOG_TARGET, %error, "connection failed");
+                    open = false;
+                }
+                // The peer left between messages.
+                None => open = false,
+            },
             () = wait_on(&mut draining), if !closing => closing = true,
         }
         if (closing || !open) && in_flight.is_empty() {
@@ -149,6 +117,52 @@ pub(super) async fn serve<R, W>(
     drop(out);
     drop(reading);
     let _ = writing.await;
+}
+
+/// A message read (not a `PING`), as the envelope its reply goes back in
+/// and the core's answer.
+fn answer<'a>(
+    received: Received,
+    router: &'a Router,
+    ctx: &'a Context,
+    closing: bool,
+    config: &ZmqConfig,
+) -> (Vec<Vec<u8>>, Answer<'a>) {
+    match received {
+        Received::Message(frames) => {
+            let (envelope, mut bodies) = split_envelope(frames);
+            if bodies.len() > 1 {
+                return (envelope, Answer::Now(Some(multipart(bodies.len()))));
+            }
+            match String::from_utf8(bodies.pop().unwrap_or_default()) {
+                Ok(text) => {
+                    let inbound = if closing {
+                        Inbound::new().refuse(Refusal::Closing)
+                    } else {
+                        Inbound::new()
+                    };
+                    (envelope, router.message_with(text, ctx, inbound))
+                }
+                Err(_) => (envelope, Answer::Now(Some(Refusal::NotUtf8.response()))),
+            }
+        }
+        Received::TooLarge(kept) => {
+            tracing::debug!(target: LOG_TARGET, limit = config.max_message_size, "message too large");
+            let refusal = Refusal::TooLarge {
+                limit: config.max_message_size,
+            };
+            (
+                split_envelope(kept).0,
+                Answer::Now(Some(refusal.response())),
+            )
+        }
+        Received::TooManyFrames(kept) => (
+            split_envelope(kept).0,
+            Answer::Now(Some(multipart(usize::MAX))),
+        ),
+        // Answered with a `PONG` before it gets here; nothing to say.
+        Received::Ping(_) => (Vec::new(), Answer::Now(None)),
+    }
 }
 
 /// The core's answer to a message of `frames` body frames.
