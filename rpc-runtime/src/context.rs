@@ -272,6 +272,22 @@ impl ContextBuilder {
     }
 
     /// The connection's subscriptions (see [`Context::subscriptions`]).
+    ///
+    /// ```
+    /// # use rpc_runtime::subscription::{Frame, Outbox, OutboxFuture, Pushed};
+    /// # struct Nowhere;
+    /// # impl Outbox for Nowhere {
+    /// #     fn try_push(&self, _: Frame) -> Result<(), Pushed> { Err(Pushed::Closed) }
+    /// #     fn reserve(&self) -> OutboxFuture<'_> { Box::pin(async { None }) }
+    /// # }
+    /// use rpc_runtime::subscription::{SubscriptionLimits, Subscriptions};
+    /// use rpc_runtime::Context;
+    /// // What a transport that can push does for each connection.
+    /// let subscriptions = Subscriptions::new(Nowhere, SubscriptionLimits::default());
+    /// let ctx = Context::builder().transport("pipe").subscriptions(subscriptions).build();
+    /// assert!(ctx.subscriptions().is_some_and(|s| s.is_empty()));
+    /// assert!(Context::new().subscriptions().is_none());
+    /// ```
     pub fn subscriptions(mut self, subscriptions: Subscriptions) -> Self {
         self.subscriptions = Some(subscriptions);
         self

@@ -260,6 +260,13 @@ pub mod __private {
 
     /// A `#[subscription]`'s `item = Item` and its `PendingSubscription<Pending>`
     /// argument name the same type (through aliases too).
+    ///
+    /// ```
+    /// use rpc_runtime::__private::SameItem;
+    /// fn check<Pending: SameItem<Item> + ?Sized, Item: ?Sized>() {}
+    /// type Count = u64;
+    /// check::<Count, u64>();
+    /// ```
     #[diagnostic::on_unimplemented(
         message = "the subscription's items are `{Item}` (its `item`), but it takes a `PendingSubscription<{Self}>`",
         label = "expected `PendingSubscription<{Item}>`",
@@ -284,6 +291,18 @@ pub mod __private {
     /// [`subscribe`](crate::client::Caller::subscribe), its future boxed so
     /// that an item type the client cannot receive is reported once, here,
     /// and not again where the future is awaited.
+    ///
+    /// ```
+    /// use rpc_runtime::client::ClientError;
+    /// use rpc_runtime::params::EncodedParams;
+    /// // What `#[rpc]` writes for `#[subscription(name = "subscribe_count", item = i64, ..)]`.
+    /// async fn counts(peer: &rpc_runtime::ws::Peer) -> Result<(), ClientError> {
+    ///     let params = EncodedParams::from_value(&[1])?;
+    ///     let stream = rpc_runtime::__private::subscribe::<_, i64>(peer, "subscribe_count", params, "count", "unsubscribe_count").await?;
+    ///     # drop(stream);
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn subscribe<'a, C, T>(
         caller: &'a C,
         method: &'a str,

@@ -27,6 +27,17 @@ use crate::ws::{ConnectError, DEFAULT_CONNECT_TIMEOUT};
 ///     .max_message_size(1 << 20)
 ///     .id_generator(HexIds::new());
 /// assert_eq!(builder.effective_config().request_timeout, Some(Duration::from_secs(5)));
+///
+/// // A base config, and ids shared with other clients.
+/// use std::sync::Arc;
+/// use rpc_client::id::{DecimalIds, IdGenerator};
+/// use rpc_client::stream::StreamConfig;
+/// let ids: Arc<dyn IdGenerator> = Arc::new(DecimalIds::new());
+/// let builder = StreamClient::builder(Framing::Newline)
+///     .config(StreamConfig::new(Framing::ContentLength).with_max_in_flight(8))
+///     .shared_id_generator(ids.clone());
+/// let config = builder.effective_config();
+/// assert_eq!((config.framing, config.max_in_flight), (Framing::ContentLength, 8));
 /// ```
 #[must_use = "a builder does nothing until `connect_tcp`, `connect_unix` or `run`"]
 pub struct StreamClientBuilder {
@@ -85,6 +96,15 @@ impl StreamClientBuilder {
     }
 
     /// The settings the connection will have.
+    ///
+    /// ```
+    /// use rpc_client::stream::{Framing, StreamClient, StreamConfig};
+    /// // The setters win over the base config, whichever came first.
+    /// let builder = StreamClient::builder(Framing::Newline)
+    ///     .max_message_size(4096)
+    ///     .config(StreamConfig::default().with_max_message_size(1 << 20));
+    /// assert_eq!(builder.effective_config().max_message_size, 4096);
+    /// ```
     pub fn effective_config(&self) -> StreamConfig {
         let mut config = self.config.clone();
         if let Some(timeout) = self.request_timeout {
@@ -111,6 +131,37 @@ impl StreamClientBuilder {
 
     /// Serves `router`'s methods to the server (its calls back to this
     /// client).
+    ///
+    /// ```
+    /// use rpc_client::stream::{Framing, StreamClient, StreamConfig};
+    /// use rpc_client::EncodedParams;
+    /// use rpc_runtime::{protocol::ErrorObjectOwned, stream::StreamServer, Context, Router};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // The server's `greet` asks the client for its name, calling it back.
+    /// let mut server = Router::new();
+    /// server.register_async("greet", |_, ctx: &Context| {
+    ///     let client = ctx.ws_peer().cloned();
+    ///     async move {
+    ///         let client = client.ok_or_else(|| ErrorObjectOwned::new(-32000, "no peer"))?;
+    ///         let name: String = rpc_runtime::client::Caller::call(&client, "name", EncodedParams::none())
+    ///             .await
+    ///             .map_err(|e| ErrorObjectOwned::new(-32000, e.to_string()))?;
+    ///         Ok::<_, ErrorObjectOwned>(format!("hello, {name}"))
+    ///     }
+    /// })?;
+    /// let handle = StreamServer::new(server, StreamConfig::default()).bind_tcp("127.0.0.1:0").await?;
+    ///
+    /// let mut mine = Router::new();
+    /// mine.register_sync("name", |_, _| Ok::<_, ErrorObjectOwned>("editor"))?;
+    /// let client = StreamClient::builder(Framing::Newline)
+    ///     .serve(mine)
+    ///     .connect_tcp(handle.local_addr().ok_or("no address")?)
+    ///     .await?;
+    /// let greeting: String = client.request("greet", EncodedParams::none()).await?;
+    /// assert_eq!(greeting, "hello, editor");
+    /// # Ok(()) }
+    /// ```
     pub fn serve(mut self, router: impl Into<Arc<Router>>) -> Self {
         self.router = router.into();
         self
@@ -142,6 +193,29 @@ impl StreamClientBuilder {
     }
 
     /// Connects to a Unix socket.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rpc_client::stream::{Framing, StreamClient, StreamConfig};
+    /// use rpc_client::EncodedParams;
+    /// use rpc_runtime::{protocol::ErrorObjectOwned, stream::StreamServer, Router};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.register_sync("ping", |_, _| Ok::<_, ErrorObjectOwned>("pong"))?;
+    /// let path = std::env::temp_dir().join(format!("rpc-doc-builder-{}.sock", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// let config = StreamConfig::new(Framing::ContentLength);
+    /// let server = StreamServer::new(router, config).bind_unix(&path)?;
+    /// let client = StreamClient::builder(Framing::ContentLength)
+    ///     .request_timeout(Duration::from_secs(5))
+    ///     .connect_unix(&path)
+    ///     .await?;
+    /// let pong: String = client.request("ping", EncodedParams::none()).await?;
+    /// assert_eq!(pong, "pong");
+    /// server.shutdown(Duration::from_secs(1)).await;
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// As [`connect_tcp`](Self::connect_tcp).

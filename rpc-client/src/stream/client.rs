@@ -74,11 +74,50 @@ impl Drop for Handle {
 
 impl StreamClient {
     /// Options for a connection in `framing`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rpc_client::stream::{Framing, StreamClient};
+    /// let builder = StreamClient::builder(Framing::Newline).request_timeout(Duration::from_secs(5));
+    /// assert_eq!(builder.effective_config().framing, Framing::Newline);
+    /// ```
     pub fn builder(framing: Framing) -> StreamClientBuilder {
         StreamClientBuilder::new(framing)
     }
 
     /// Connects over TCP with the default options.
+    ///
+    /// ```
+    /// # use rpc_client::stream::{Framing, StreamClient, StreamConfig};
+    /// # use rpc_client::EncodedParams;
+    /// # use rpc_runtime::stream::StreamServer;
+    /// # use rpc_runtime::{protocol::ErrorObjectOwned, subscription::PendingSubscription, Router};
+    /// # use std::sync::atomic::{AtomicUsize, Ordering};
+    /// # use std::sync::Arc;
+    /// # static LOGGED: AtomicUsize = AtomicUsize::new(0);
+    /// # async fn server() -> Result<std::net::SocketAddr, Box<dyn std::error::Error>> {
+    /// #     let mut router = Router::new();
+    /// #     router.register_sync_args("add", &["a", "b"], |(a, b): (i64, i64), _| Ok::<_, ErrorObjectOwned>(a + b))?;
+    /// #     router.register_sync("log", |_, _| Ok::<_, ErrorObjectOwned>(LOGGED.fetch_add(1, Ordering::SeqCst)))?;
+    /// #     router.register_sync("logged", |_, _| Ok::<_, ErrorObjectOwned>(LOGGED.load(Ordering::SeqCst)))?;
+    /// #     router.register_subscription("subscribe_count", "count", "unsubscribe_count", &["from"],
+    /// #         |(from,): (i64,), pending: PendingSubscription<i64>, _| async move {
+    /// #             let Ok(sink) = pending.accept() else { return };
+    /// #             for n in from..from + 3 { if sink.send(&n).await.is_err() { return } }
+    /// #             sink.closed().await;
+    /// #         })?;
+    /// #     let handle = StreamServer::new(router, StreamConfig::new(Framing::Newline)).bind_tcp("127.0.0.1:0").await?;
+    /// #     Ok(handle.local_addr().ok_or("no address")?)
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let addr = server().await?;
+    /// // `addr`: a `StreamServer` (newline framing) serving `add`.
+    /// let client = StreamClient::connect_tcp(addr, Framing::Newline).await?;
+    /// let sum: i64 = client.request("add", EncodedParams::from_value(&[2, 3])?).await?;
+    /// assert_eq!(sum, 5);
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// As [`StreamClientBuilder::connect_tcp`].
@@ -91,6 +130,24 @@ impl StreamClient {
 
     /// Connects to a Unix socket with the default options.
     ///
+    /// ```
+    /// use rpc_client::stream::{Framing, StreamClient, StreamConfig};
+    /// use rpc_client::EncodedParams;
+    /// use rpc_runtime::{protocol::ErrorObjectOwned, stream::StreamServer, Router};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.register_sync("ping", |_, _| Ok::<_, ErrorObjectOwned>("pong"))?;
+    /// let path = std::env::temp_dir().join(format!("rpc-doc-client-{}.sock", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// let server = StreamServer::new(router, StreamConfig::default()).bind_unix(&path)?;
+    /// let client = StreamClient::connect_unix(&path, Framing::Newline).await?;
+    /// let pong: String = client.request("ping", EncodedParams::none()).await?;
+    /// assert_eq!(pong, "pong");
+    /// server.shutdown(std::time::Duration::from_secs(1)).await;
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// As [`StreamClientBuilder::connect_unix`].
     #[cfg(unix)]
@@ -102,6 +159,40 @@ impl StreamClient {
     }
 
     /// The connection's [`Peer`]: the handle the calls go through.
+    ///
+    /// ```
+    /// # use rpc_client::stream::{Framing, StreamClient, StreamConfig};
+    /// # use rpc_client::EncodedParams;
+    /// # use rpc_runtime::stream::StreamServer;
+    /// # use rpc_runtime::{protocol::ErrorObjectOwned, subscription::PendingSubscription, Router};
+    /// # use std::sync::atomic::{AtomicUsize, Ordering};
+    /// # use std::sync::Arc;
+    /// # static LOGGED: AtomicUsize = AtomicUsize::new(0);
+    /// # async fn server() -> Result<std::net::SocketAddr, Box<dyn std::error::Error>> {
+    /// #     let mut router = Router::new();
+    /// #     router.register_sync_args("add", &["a", "b"], |(a, b): (i64, i64), _| Ok::<_, ErrorObjectOwned>(a + b))?;
+    /// #     router.register_sync("log", |_, _| Ok::<_, ErrorObjectOwned>(LOGGED.fetch_add(1, Ordering::SeqCst)))?;
+    /// #     router.register_sync("logged", |_, _| Ok::<_, ErrorObjectOwned>(LOGGED.load(Ordering::SeqCst)))?;
+    /// #     router.register_subscription("subscribe_count", "count", "unsubscribe_count", &["from"],
+    /// #         |(from,): (i64,), pending: PendingSubscription<i64>, _| async move {
+    /// #             let Ok(sink) = pending.accept() else { return };
+    /// #             for n in from..from + 3 { if sink.send(&n).await.is_err() { return } }
+    /// #             sink.closed().await;
+    /// #         })?;
+    /// #     let handle = StreamServer::new(router, StreamConfig::new(Framing::Newline)).bind_tcp("127.0.0.1:0").await?;
+    /// #     Ok(handle.local_addr().ok_or("no address")?)
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let addr = server().await?;
+    /// # let client = StreamClient::connect_tcp(addr, Framing::Newline).await?;
+    /// use rpc_client::Caller as _;
+    /// // The `Peer` is a `Caller` too, the handle generated clients are generic over.
+    /// let peer = client.peer().clone();
+    /// let sum: i64 = peer.call("add", EncodedParams::from_value(&[1, 1])?).await?;
+    /// assert_eq!(sum, 2);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn peer(&self) -> &Peer {
         &self.handle.peer
@@ -109,6 +200,18 @@ impl StreamClient {
 
     /// The process id of the child the client spawned
     /// ([`StreamClientBuilder::spawn`]), while it runs.
+    ///
+    /// ```
+    /// use rpc_client::stream::{Framing, StreamClient};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // `cat` stands in for a language server: it runs until its stdin ends.
+    /// let client = StreamClient::builder(Framing::ContentLength).spawn(tokio::process::Command::new("cat"))?;
+    /// assert!(client.child_id().is_some());
+    /// let status = client.wait_child().await.expect("a child was spawned")?;
+    /// assert!(status.success());
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn child_id(&self) -> Option<u32> {
         self.handle.child_id
@@ -117,6 +220,17 @@ impl StreamClient {
     /// Ends the connection gracefully (the child sees its stdin end) and
     /// waits for the child the client spawned to exit; `None` for a client
     /// that spawned none (or when another call already waited).
+    ///
+    /// ```
+    /// use rpc_client::stream::{Framing, StreamClient};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = StreamClient::builder(Framing::Newline).spawn(tokio::process::Command::new("cat"))?;
+    /// // `cat` exits once its stdin ends, which `wait_child` does first.
+    /// assert!(client.wait_child().await.expect("a child was spawned")?.success());
+    /// assert!(client.wait_child().await.is_none(), "waited for already");
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// When waiting for the child fails.
@@ -129,6 +243,20 @@ impl StreamClient {
     }
 
     /// Resolves when the connection ends, with why.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rpc_client::stream::{Framing, StreamClient, StreamConfig};
+    /// use rpc_runtime::{stream::StreamServer, ws::CloseReason, Router};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = StreamServer::new(Router::new(), StreamConfig::default()).bind_tcp("127.0.0.1:0").await?;
+    /// let client = StreamClient::connect_tcp(server.local_addr().ok_or("no address")?, Framing::Newline).await?;
+    /// tokio::spawn(async move { server.shutdown(Duration::from_secs(1)).await });
+    /// // The server ends its side of the stream.
+    /// assert_eq!(client.closed().await, CloseReason::EndOfStream);
+    /// # Ok(()) }
+    /// ```
     pub async fn closed(&self) -> CloseReason {
         self.handle.peer.closed().await
     }
@@ -137,6 +265,41 @@ impl StreamClient {
     /// client finish first, then this side ends the stream); calls still
     /// waiting for the server fail with [`ClientError::Closed`]. Returns
     /// once closed.
+    ///
+    /// ```
+    /// # use rpc_client::stream::{Framing, StreamClient, StreamConfig};
+    /// # use rpc_client::EncodedParams;
+    /// # use rpc_runtime::stream::StreamServer;
+    /// # use rpc_runtime::{protocol::ErrorObjectOwned, subscription::PendingSubscription, Router};
+    /// # use std::sync::atomic::{AtomicUsize, Ordering};
+    /// # use std::sync::Arc;
+    /// # static LOGGED: AtomicUsize = AtomicUsize::new(0);
+    /// # async fn server() -> Result<std::net::SocketAddr, Box<dyn std::error::Error>> {
+    /// #     let mut router = Router::new();
+    /// #     router.register_sync_args("add", &["a", "b"], |(a, b): (i64, i64), _| Ok::<_, ErrorObjectOwned>(a + b))?;
+    /// #     router.register_sync("log", |_, _| Ok::<_, ErrorObjectOwned>(LOGGED.fetch_add(1, Ordering::SeqCst)))?;
+    /// #     router.register_sync("logged", |_, _| Ok::<_, ErrorObjectOwned>(LOGGED.load(Ordering::SeqCst)))?;
+    /// #     router.register_subscription("subscribe_count", "count", "unsubscribe_count", &["from"],
+    /// #         |(from,): (i64,), pending: PendingSubscription<i64>, _| async move {
+    /// #             let Ok(sink) = pending.accept() else { return };
+    /// #             for n in from..from + 3 { if sink.send(&n).await.is_err() { return } }
+    /// #             sink.closed().await;
+    /// #         })?;
+    /// #     let handle = StreamServer::new(router, StreamConfig::new(Framing::Newline)).bind_tcp("127.0.0.1:0").await?;
+    /// #     Ok(handle.local_addr().ok_or("no address")?)
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let addr = server().await?;
+    /// # let client = StreamClient::connect_tcp(addr, Framing::Newline).await?;
+    /// use rpc_client::ClientError;
+    /// use rpc_runtime::ws::CloseReason;
+    /// client.close().await;
+    /// assert_eq!(client.closed().await, CloseReason::Local);
+    /// let late = client.request::<i64>("add", EncodedParams::from_value(&[1, 2])?).await;
+    /// assert!(matches!(late, Err(ClientError::Closed(_))));
+    /// # Ok(()) }
+    /// ```
     pub async fn close(&self) {
         self.handle.peer.close();
         let _ = self.handle.peer.closed().await;
@@ -144,6 +307,41 @@ impl StreamClient {
 
     /// Calls `method` and decodes its result as `R` (what [`Caller::call`]
     /// does).
+    ///
+    /// ```
+    /// # use rpc_client::stream::{Framing, StreamClient, StreamConfig};
+    /// # use rpc_client::EncodedParams;
+    /// # use rpc_runtime::stream::StreamServer;
+    /// # use rpc_runtime::{protocol::ErrorObjectOwned, subscription::PendingSubscription, Router};
+    /// # use std::sync::atomic::{AtomicUsize, Ordering};
+    /// # use std::sync::Arc;
+    /// # static LOGGED: AtomicUsize = AtomicUsize::new(0);
+    /// # async fn server() -> Result<std::net::SocketAddr, Box<dyn std::error::Error>> {
+    /// #     let mut router = Router::new();
+    /// #     router.register_sync_args("add", &["a", "b"], |(a, b): (i64, i64), _| Ok::<_, ErrorObjectOwned>(a + b))?;
+    /// #     router.register_sync("log", |_, _| Ok::<_, ErrorObjectOwned>(LOGGED.fetch_add(1, Ordering::SeqCst)))?;
+    /// #     router.register_sync("logged", |_, _| Ok::<_, ErrorObjectOwned>(LOGGED.load(Ordering::SeqCst)))?;
+    /// #     router.register_subscription("subscribe_count", "count", "unsubscribe_count", &["from"],
+    /// #         |(from,): (i64,), pending: PendingSubscription<i64>, _| async move {
+    /// #             let Ok(sink) = pending.accept() else { return };
+    /// #             for n in from..from + 3 { if sink.send(&n).await.is_err() { return } }
+    /// #             sink.closed().await;
+    /// #         })?;
+    /// #     let handle = StreamServer::new(router, StreamConfig::new(Framing::Newline)).bind_tcp("127.0.0.1:0").await?;
+    /// #     Ok(handle.local_addr().ok_or("no address")?)
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let addr = server().await?;
+    /// # let client = StreamClient::connect_tcp(addr, Framing::Newline).await?;
+    /// let sum: i64 = client.request("add", EncodedParams::from_value(&[2, 40])?).await?;
+    /// assert_eq!(sum, 42);
+    /// // Named params work too: `add` names its arguments `a` and `b`.
+    /// let named = EncodedParams::from_value(&serde_json::json!({"a": 1, "b": 2}))?;
+    /// let sum: i64 = client.request("add", named).await?;
+    /// assert_eq!(sum, 3);
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// As [`WsClient::request`](crate::WsClient::request).
@@ -157,6 +355,39 @@ impl StreamClient {
 
     /// Sends a notification; returns once it is written.
     ///
+    /// ```
+    /// # use rpc_client::stream::{Framing, StreamClient, StreamConfig};
+    /// # use rpc_client::EncodedParams;
+    /// # use rpc_runtime::stream::StreamServer;
+    /// # use rpc_runtime::{protocol::ErrorObjectOwned, subscription::PendingSubscription, Router};
+    /// # use std::sync::atomic::{AtomicUsize, Ordering};
+    /// # use std::sync::Arc;
+    /// # static LOGGED: AtomicUsize = AtomicUsize::new(0);
+    /// # async fn server() -> Result<std::net::SocketAddr, Box<dyn std::error::Error>> {
+    /// #     let mut router = Router::new();
+    /// #     router.register_sync_args("add", &["a", "b"], |(a, b): (i64, i64), _| Ok::<_, ErrorObjectOwned>(a + b))?;
+    /// #     router.register_sync("log", |_, _| Ok::<_, ErrorObjectOwned>(LOGGED.fetch_add(1, Ordering::SeqCst)))?;
+    /// #     router.register_sync("logged", |_, _| Ok::<_, ErrorObjectOwned>(LOGGED.load(Ordering::SeqCst)))?;
+    /// #     router.register_subscription("subscribe_count", "count", "unsubscribe_count", &["from"],
+    /// #         |(from,): (i64,), pending: PendingSubscription<i64>, _| async move {
+    /// #             let Ok(sink) = pending.accept() else { return };
+    /// #             for n in from..from + 3 { if sink.send(&n).await.is_err() { return } }
+    /// #             sink.closed().await;
+    /// #         })?;
+    /// #     let handle = StreamServer::new(router, StreamConfig::new(Framing::Newline)).bind_tcp("127.0.0.1:0").await?;
+    /// #     Ok(handle.local_addr().ok_or("no address")?)
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let addr = server().await?;
+    /// # let client = StreamClient::connect_tcp(addr, Framing::Newline).await?;
+    /// client.notify("log", EncodedParams::from_value(&["hello"])?).await?;
+    /// // No answer comes for a notification; the server ran it all the same.
+    /// let logged: usize = client.request("logged", EncodedParams::none()).await?;
+    /// assert_eq!(logged, 1);
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`ClientError::Closed`] when the connection is gone.
     pub async fn notify(&self, method: &str, params: EncodedParams) -> Result<(), ClientError> {
@@ -164,6 +395,42 @@ impl StreamClient {
     }
 
     /// Sends a batch; each call's answer, matched by id.
+    ///
+    /// ```
+    /// # use rpc_client::stream::{Framing, StreamClient, StreamConfig};
+    /// # use rpc_client::EncodedParams;
+    /// # use rpc_runtime::stream::StreamServer;
+    /// # use rpc_runtime::{protocol::ErrorObjectOwned, subscription::PendingSubscription, Router};
+    /// # use std::sync::atomic::{AtomicUsize, Ordering};
+    /// # use std::sync::Arc;
+    /// # static LOGGED: AtomicUsize = AtomicUsize::new(0);
+    /// # async fn server() -> Result<std::net::SocketAddr, Box<dyn std::error::Error>> {
+    /// #     let mut router = Router::new();
+    /// #     router.register_sync_args("add", &["a", "b"], |(a, b): (i64, i64), _| Ok::<_, ErrorObjectOwned>(a + b))?;
+    /// #     router.register_sync("log", |_, _| Ok::<_, ErrorObjectOwned>(LOGGED.fetch_add(1, Ordering::SeqCst)))?;
+    /// #     router.register_sync("logged", |_, _| Ok::<_, ErrorObjectOwned>(LOGGED.load(Ordering::SeqCst)))?;
+    /// #     router.register_subscription("subscribe_count", "count", "unsubscribe_count", &["from"],
+    /// #         |(from,): (i64,), pending: PendingSubscription<i64>, _| async move {
+    /// #             let Ok(sink) = pending.accept() else { return };
+    /// #             for n in from..from + 3 { if sink.send(&n).await.is_err() { return } }
+    /// #             sink.closed().await;
+    /// #         })?;
+    /// #     let handle = StreamServer::new(router, StreamConfig::new(Framing::Newline)).bind_tcp("127.0.0.1:0").await?;
+    /// #     Ok(handle.local_addr().ok_or("no address")?)
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let addr = server().await?;
+    /// # let client = StreamClient::connect_tcp(addr, Framing::Newline).await?;
+    /// use rpc_client::BatchRequest;
+    /// let mut batch = BatchRequest::new();
+    /// let small = batch.call::<i64>("add", EncodedParams::from_value(&[1, 2])?);
+    /// let large = batch.call::<i64>("add", EncodedParams::from_value(&[100, 200])?);
+    /// batch.notify("log", EncodedParams::from_value(&["sent a batch"])?);
+    /// let response = client.batch(batch).await?;
+    /// assert_eq!((response.get(small)?, response.get(large)?), (3, 300));
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// As [`WsClient::batch`](crate::WsClient::batch).
@@ -174,6 +441,38 @@ impl StreamClient {
     /// Sends a hand-made message and returns its answer, as
     /// [`Peer::send_raw`] does.
     ///
+    /// ```
+    /// # use rpc_client::stream::{Framing, StreamClient, StreamConfig};
+    /// # use rpc_client::EncodedParams;
+    /// # use rpc_runtime::stream::StreamServer;
+    /// # use rpc_runtime::{protocol::ErrorObjectOwned, subscription::PendingSubscription, Router};
+    /// # use std::sync::atomic::{AtomicUsize, Ordering};
+    /// # use std::sync::Arc;
+    /// # static LOGGED: AtomicUsize = AtomicUsize::new(0);
+    /// # async fn server() -> Result<std::net::SocketAddr, Box<dyn std::error::Error>> {
+    /// #     let mut router = Router::new();
+    /// #     router.register_sync_args("add", &["a", "b"], |(a, b): (i64, i64), _| Ok::<_, ErrorObjectOwned>(a + b))?;
+    /// #     router.register_sync("log", |_, _| Ok::<_, ErrorObjectOwned>(LOGGED.fetch_add(1, Ordering::SeqCst)))?;
+    /// #     router.register_sync("logged", |_, _| Ok::<_, ErrorObjectOwned>(LOGGED.load(Ordering::SeqCst)))?;
+    /// #     router.register_subscription("subscribe_count", "count", "unsubscribe_count", &["from"],
+    /// #         |(from,): (i64,), pending: PendingSubscription<i64>, _| async move {
+    /// #             let Ok(sink) = pending.accept() else { return };
+    /// #             for n in from..from + 3 { if sink.send(&n).await.is_err() { return } }
+    /// #             sink.closed().await;
+    /// #         })?;
+    /// #     let handle = StreamServer::new(router, StreamConfig::new(Framing::Newline)).bind_tcp("127.0.0.1:0").await?;
+    /// #     Ok(handle.local_addr().ok_or("no address")?)
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let addr = server().await?;
+    /// # let client = StreamClient::connect_tcp(addr, Framing::Newline).await?;
+    /// let answer = client.send(r#"{"jsonrpc":"2.0","method":"add","params":[1,2],"id":"raw"}"#).await?;
+    /// assert_eq!(answer, r#"{"jsonrpc":"2.0","result":3,"id":"raw"}"#);
+    /// assert_eq!(client.send(r#"{"jsonrpc":"2.0","method":"log"}"#).await?, "", "a notification has no answer");
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// As [`Peer::send_raw`].
     pub async fn send(&self, raw: &str) -> Result<String, ClientError> {
@@ -181,6 +480,41 @@ impl StreamClient {
     }
 
     /// Subscribes on the server, as [`Peer::subscribe`] does.
+    ///
+    /// ```
+    /// # use rpc_client::stream::{Framing, StreamClient, StreamConfig};
+    /// # use rpc_client::EncodedParams;
+    /// # use rpc_runtime::stream::StreamServer;
+    /// # use rpc_runtime::{protocol::ErrorObjectOwned, subscription::PendingSubscription, Router};
+    /// # use std::sync::atomic::{AtomicUsize, Ordering};
+    /// # use std::sync::Arc;
+    /// # static LOGGED: AtomicUsize = AtomicUsize::new(0);
+    /// # async fn server() -> Result<std::net::SocketAddr, Box<dyn std::error::Error>> {
+    /// #     let mut router = Router::new();
+    /// #     router.register_sync_args("add", &["a", "b"], |(a, b): (i64, i64), _| Ok::<_, ErrorObjectOwned>(a + b))?;
+    /// #     router.register_sync("log", |_, _| Ok::<_, ErrorObjectOwned>(LOGGED.fetch_add(1, Ordering::SeqCst)))?;
+    /// #     router.register_sync("logged", |_, _| Ok::<_, ErrorObjectOwned>(LOGGED.load(Ordering::SeqCst)))?;
+    /// #     router.register_subscription("subscribe_count", "count", "unsubscribe_count", &["from"],
+    /// #         |(from,): (i64,), pending: PendingSubscription<i64>, _| async move {
+    /// #             let Ok(sink) = pending.accept() else { return };
+    /// #             for n in from..from + 3 { if sink.send(&n).await.is_err() { return } }
+    /// #             sink.closed().await;
+    /// #         })?;
+    /// #     let handle = StreamServer::new(router, StreamConfig::new(Framing::Newline)).bind_tcp("127.0.0.1:0").await?;
+    /// #     Ok(handle.local_addr().ok_or("no address")?)
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let addr = server().await?;
+    /// # let client = StreamClient::connect_tcp(addr, Framing::Newline).await?;
+    /// use futures_util::StreamExt as _;
+    /// let params = EncodedParams::from_value(&[7])?;
+    /// let mut counts = client.subscribe::<i64>("subscribe_count", params, "count", "unsubscribe_count").await?;
+    /// assert_eq!(counts.next().await.transpose()?, Some(7));
+    /// assert_eq!(counts.next().await.transpose()?, Some(8));
+    /// assert!(counts.unsubscribe().await?);
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// As [`Peer::subscribe`].

@@ -296,6 +296,40 @@ impl<T> Subscription<T> {
     }
 
     /// The id the server gave it.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use futures_util::StreamExt as _;
+    /// # use rpc_runtime::params::EncodedParams;
+    /// # use rpc_runtime::subscription::PendingSubscription;
+    /// # use rpc_runtime::{stream::StreamConfig, ws::{Connection, Peer}, Context, Router};
+    /// # fn pipe(router: Router) -> Peer {
+    /// #     let (a, b) = tokio::io::duplex(64 * 1024);
+    /// #     let config = StreamConfig::default();
+    /// #     let server = Connection::stream_server(&config, "pipe");
+    /// #     let ctx = server.context(Context::builder());
+    /// #     let (read, write) = tokio::io::split(a);
+    /// #     tokio::spawn(server.run_framed(read, write, config.framing, Arc::new(router), ctx));
+    /// #     let client = Connection::stream_client(&config, "pipe");
+    /// #     let peer = client.peer();
+    /// #     let (read, write) = tokio::io::split(b);
+    /// #     tokio::spawn(client.run_framed(read, write, config.framing, Arc::new(Router::new()), Context::new()));
+    /// #     peer
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut router = Router::new();
+    /// # router.register_subscription("subscribe_count", "count", "unsubscribe_count", &[], |(), pending: PendingSubscription<u32>, _| async move {
+    /// #     let Ok(sink) = pending.accept() else { return };
+    /// #     for n in 0..3 { if sink.send(&n).await.is_err() { return } }
+    /// #     sink.closed().await;
+    /// # })?;
+    /// # let peer = pipe(router);
+    /// let counts = peer.subscribe::<u32>("subscribe_count", EncodedParams::none(), "count", "unsubscribe_count").await?;
+    /// // Random by default: 24 letters and digits, as a JSON string.
+    /// assert_eq!(counts.id().to_json().len(), 26);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn id(&self) -> &SubscriptionId {
         &self.id
@@ -303,6 +337,40 @@ impl<T> Subscription<T> {
 
     /// Ends it: calls the unsubscribe method and returns its answer
     /// (`false` if the server no longer knew the id). The stream ends.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use futures_util::StreamExt as _;
+    /// # use rpc_runtime::params::EncodedParams;
+    /// # use rpc_runtime::subscription::PendingSubscription;
+    /// # use rpc_runtime::{stream::StreamConfig, ws::{Connection, Peer}, Context, Router};
+    /// # fn pipe(router: Router) -> Peer {
+    /// #     let (a, b) = tokio::io::duplex(64 * 1024);
+    /// #     let config = StreamConfig::default();
+    /// #     let server = Connection::stream_server(&config, "pipe");
+    /// #     let ctx = server.context(Context::builder());
+    /// #     let (read, write) = tokio::io::split(a);
+    /// #     tokio::spawn(server.run_framed(read, write, config.framing, Arc::new(router), ctx));
+    /// #     let client = Connection::stream_client(&config, "pipe");
+    /// #     let peer = client.peer();
+    /// #     let (read, write) = tokio::io::split(b);
+    /// #     tokio::spawn(client.run_framed(read, write, config.framing, Arc::new(Router::new()), Context::new()));
+    /// #     peer
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut router = Router::new();
+    /// # router.register_subscription("subscribe_count", "count", "unsubscribe_count", &[], |(), pending: PendingSubscription<u32>, _| async move {
+    /// #     let Ok(sink) = pending.accept() else { return };
+    /// #     for n in 0..3 { if sink.send(&n).await.is_err() { return } }
+    /// #     sink.closed().await;
+    /// # })?;
+    /// # let peer = pipe(router);
+    /// let mut counts = peer.subscribe::<u32>("subscribe_count", EncodedParams::none(), "count", "unsubscribe_count").await?;
+    /// assert_eq!(counts.next().await.transpose()?, Some(0));
+    /// assert!(counts.unsubscribe().await?, "the server knew it");
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// When the unsubscribe call fails (the connection is gone).

@@ -175,6 +175,28 @@ impl<'a, T> Inbound<'a, T> {
     /// Offer each notification in the message to `sink` first (the items
     /// of this side's subscriptions); those it takes do not reach the
     /// router.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use rpc_runtime::params::Params;
+    /// use rpc_runtime::{Answer, Context, Inbound, NotificationSink, Router};
+    /// struct Ticks(AtomicUsize);
+    /// impl NotificationSink for Ticks {
+    ///     fn deliver(&self, method: &str, _params: Params<'_>) -> bool {
+    ///         let mine = method == "tick";
+    ///         if mine {
+    ///             self.0.fetch_add(1, Ordering::Relaxed);
+    ///         }
+    ///         mine
+    ///     }
+    /// }
+    /// let (router, ctx, ticks) = (Router::new(), Context::new(), Ticks(AtomicUsize::new(0)));
+    /// let batch = r#"[{"jsonrpc":"2.0","method":"tick"},{"jsonrpc":"2.0","method":"log"}]"#;
+    /// let inbound = Inbound::<&str>::new().notifications(&ticks);
+    /// let Answer::Now(reply) = router.message_with(batch, &ctx, inbound) else { panic!("answered at once") };
+    /// assert_eq!(reply, None, "notifications are never answered");
+    /// assert_eq!(ticks.0.load(Ordering::Relaxed), 1, "`log` went to the router");
+    /// ```
     pub fn notifications(mut self, sink: &'a dyn NotificationSink) -> Self {
         self.notifications = Some(sink);
         self

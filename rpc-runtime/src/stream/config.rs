@@ -15,11 +15,29 @@ use crate::ws::WsConfig;
 /// ```
 /// use std::time::Duration;
 /// use rpc_runtime::stream::{Framing, StreamConfig};
+/// use rpc_runtime::subscription::SubscriptionLimits;
 /// let config = StreamConfig::new(Framing::ContentLength)
 ///     .with_max_message_size(1 << 20)
 ///     .with_idle_timeout(Some(Duration::from_secs(300)));
 /// assert_eq!(config.framing, Framing::ContentLength);
 /// assert_eq!(StreamConfig::default().max_message_size, 10 << 20);
+///
+/// // Every setter; the counts have floors (at least 1 call, 1 message, 1 KiB).
+/// let tight = StreamConfig::default()
+///     .with_framing(Framing::Newline)
+///     .with_max_message_size(64 * 1024)
+///     .with_max_in_flight(0)
+///     .with_idle_timeout(None)
+///     .with_request_timeout(Some(Duration::from_secs(5)))
+///     .with_write_queue(0)
+///     .with_read_buffer_size(16)
+///     .with_write_timeout(Duration::from_secs(2))
+///     .with_max_connections(100)
+///     .with_subscription_limits(SubscriptionLimits::default().with_max_per_connection(8));
+/// assert_eq!((tight.max_in_flight, tight.write_queue, tight.read_buffer_size), (1, 1, 1024));
+/// assert_eq!((tight.framing, tight.max_message_size, tight.max_connections), (Framing::Newline, 64 * 1024, 100));
+/// assert_eq!((tight.idle_timeout, tight.request_timeout), (None, Some(Duration::from_secs(5))));
+/// assert_eq!((tight.write_timeout, tight.subscriptions.max_per_connection), (Duration::from_secs(2), 8));
 /// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]

@@ -93,6 +93,40 @@ impl Connection {
     /// the connection closes gracefully: it stops taking calls (new ones
     /// get `-32001`), finishes those in flight, sends each subscription its
     /// last notice, then ends its side of the stream.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use rpc_runtime::client::Caller;
+    /// use rpc_runtime::params::EncodedParams;
+    /// use rpc_runtime::stream::StreamConfig;
+    /// use rpc_runtime::ws::{CloseReason, Connection};
+    /// use rpc_runtime::{protocol::ErrorObjectOwned, Context, Router};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (a, b) = tokio::io::duplex(64 * 1024);
+    /// let config = StreamConfig::default();
+    /// let mut router = Router::new();
+    /// router.register_sync("hello", |_, _| Ok::<_, ErrorObjectOwned>("world"))?;
+    ///
+    /// let server = Connection::stream_server(&config, "pipe");
+    /// let ctx = server.context(Context::builder());
+    /// let (stop, stopping) = tokio::sync::oneshot::channel::<()>();
+    /// let (read, write) = tokio::io::split(a);
+    /// let shutdown = async { let _ = stopping.await; };
+    /// let run = tokio::spawn(server.run_framed_until(read, write, config.framing, Arc::new(router), ctx, shutdown));
+    ///
+    /// let client = Connection::stream_client(&config, "pipe");
+    /// let peer = client.peer();
+    /// let (read, write) = tokio::io::split(b);
+    /// tokio::spawn(client.run_framed(read, write, config.framing, Arc::new(Router::new()), Context::new()));
+    /// let reply: String = peer.call("hello", EncodedParams::none()).await?;
+    /// assert_eq!(reply, "world");
+    ///
+    /// stop.send(()).expect("the server is running");
+    /// assert_eq!(run.await?, CloseReason::Shutdown);
+    /// assert_eq!(peer.closed().await, CloseReason::EndOfStream, "the client sees the stream end");
+    /// # Ok(()) }
+    /// ```
     pub async fn run_framed_until<R, W, F>(
         self,
         reader: R,

@@ -20,7 +20,7 @@ use crate::Router;
 /// several listeners; each `bind_*`/`serve_*` returns the handle of that
 /// listener.
 ///
-/// Each connection's [`Context`] has transport `"tcp"` (with the peer
+/// Each connection's [`Context`](crate::Context) has transport `"tcp"` (with the peer
 /// address) or `"unix"`, the connection's [`Peer`](crate::ws::Peer)
 /// (`ctx.ws_peer()`, to call the client back) and its subscriptions.
 ///
@@ -52,6 +52,13 @@ pub struct StreamServer {
 
 impl StreamServer {
     /// A server of `router` with `config`.
+    ///
+    /// ```
+    /// use rpc_runtime::stream::{Framing, StreamConfig, StreamServer};
+    /// use rpc_runtime::Router;
+    /// let server = StreamServer::new(Router::new(), StreamConfig::new(Framing::ContentLength));
+    /// assert_eq!(server.config().framing, Framing::ContentLength);
+    /// ```
     pub fn new(router: impl Into<Arc<Router>>, config: StreamConfig) -> Self {
         Self {
             router: router.into(),
@@ -67,6 +74,29 @@ impl StreamServer {
     /// Binds a TCP address and serves on it from a task of its own (port
     /// `0`: any free port, see [`StreamServerHandle::local_addr`]).
     ///
+    /// ```
+    /// use rpc_runtime::stream::{StreamConfig, StreamServer};
+    /// use rpc_runtime::{protocol::ErrorObjectOwned, Router};
+    /// use tokio::io::{AsyncBufReadExt as _, AsyncRead, AsyncWrite, AsyncWriteExt as _, BufReader};
+    ///
+    /// /// Sends one newline-framed message and reads one line back.
+    /// async fn call_line<S: AsyncRead + AsyncWrite + Unpin>(mut socket: S, line: &str) -> std::io::Result<String> {
+    ///     socket.write_all(format!("{line}\n").as_bytes()).await?;
+    ///     let mut reply = String::new();
+    ///     BufReader::new(socket).read_line(&mut reply).await?;
+    ///     Ok(reply)
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.register_sync("ping", |_, _| Ok::<_, ErrorObjectOwned>("pong"))?;
+    /// let handle = StreamServer::new(router, StreamConfig::default()).bind_tcp("127.0.0.1:0").await?;
+    /// let addr = handle.local_addr().expect("a TCP listener");
+    /// let reply = call_line(tokio::net::TcpStream::connect(addr).await?, r#"{"jsonrpc":"2.0","method":"ping","id":1}"#).await?;
+    /// assert_eq!(reply.trim_end(), r#"{"jsonrpc":"2.0","result":"pong","id":1}"#);
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// When the address does not resolve or cannot be bound.
     pub async fn bind_tcp(&self, addr: impl ToSocketAddrs) -> io::Result<StreamServerHandle> {
@@ -74,6 +104,30 @@ impl StreamServer {
     }
 
     /// Serves on a bound TCP listener from a task of its own.
+    ///
+    /// ```
+    /// # use rpc_runtime::stream::{StreamConfig, StreamServer};
+    /// # use rpc_runtime::{protocol::ErrorObjectOwned, Router};
+    /// # use tokio::io::{AsyncBufReadExt as _, AsyncRead, AsyncWrite, AsyncWriteExt as _, BufReader};
+    /// # async fn call_line<S: AsyncRead + AsyncWrite + Unpin>(mut socket: S, line: &str) -> std::io::Result<String> {
+    /// #     socket.write_all(format!("{line}\n").as_bytes()).await?;
+    /// #     let mut reply = String::new();
+    /// #     BufReader::new(socket).read_line(&mut reply).await?;
+    /// #     Ok(reply)
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut router = Router::new();
+    /// # router.register_sync("ping", |_, _| Ok::<_, ErrorObjectOwned>("pong"))?;
+    /// // A listener bound elsewhere (handed over by a supervisor, say).
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let addr = listener.local_addr()?;
+    /// let handle = StreamServer::new(router, StreamConfig::default()).serve_tcp(listener)?;
+    /// assert_eq!(handle.local_addr(), Some(addr));
+    /// let reply = call_line(tokio::net::TcpStream::connect(addr).await?, r#"{"jsonrpc":"2.0","method":"ping","id":1}"#).await?;
+    /// assert_eq!(reply.trim_end(), r#"{"jsonrpc":"2.0","result":"pong","id":1}"#);
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// When the listener's address cannot be read.
@@ -86,6 +140,30 @@ impl StreamServer {
     /// removed when the server stops. A file already at `path` is an error
     /// (remove a stale socket first).
     ///
+    /// ```
+    /// # use rpc_runtime::stream::{StreamConfig, StreamServer};
+    /// # use rpc_runtime::{protocol::ErrorObjectOwned, Router};
+    /// # use tokio::io::{AsyncBufReadExt as _, AsyncRead, AsyncWrite, AsyncWriteExt as _, BufReader};
+    /// # async fn call_line<S: AsyncRead + AsyncWrite + Unpin>(mut socket: S, line: &str) -> std::io::Result<String> {
+    /// #     socket.write_all(format!("{line}\n").as_bytes()).await?;
+    /// #     let mut reply = String::new();
+    /// #     BufReader::new(socket).read_line(&mut reply).await?;
+    /// #     Ok(reply)
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut router = Router::new();
+    /// # router.register_sync("ping", |_, _| Ok::<_, ErrorObjectOwned>("pong"))?;
+    /// let path = std::env::temp_dir().join(format!("rpc-doc-bind-{}.sock", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// let handle = StreamServer::new(router, StreamConfig::default()).bind_unix(&path)?;
+    /// let reply = call_line(tokio::net::UnixStream::connect(&path).await?, r#"{"jsonrpc":"2.0","method":"ping","id":1}"#).await?;
+    /// assert_eq!(reply.trim_end(), r#"{"jsonrpc":"2.0","result":"pong","id":1}"#);
+    /// handle.shutdown(std::time::Duration::from_secs(1)).await;
+    /// assert!(!path.exists(), "the socket file is removed");
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// When the socket cannot be bound.
     #[cfg(unix)]
@@ -96,6 +174,33 @@ impl StreamServer {
     }
 
     /// Serves on a bound Unix listener (its socket file is left in place).
+    ///
+    /// ```
+    /// # use rpc_runtime::stream::{StreamConfig, StreamServer};
+    /// # use rpc_runtime::{protocol::ErrorObjectOwned, Router};
+    /// # use tokio::io::{AsyncBufReadExt as _, AsyncRead, AsyncWrite, AsyncWriteExt as _, BufReader};
+    /// # async fn call_line<S: AsyncRead + AsyncWrite + Unpin>(mut socket: S, line: &str) -> std::io::Result<String> {
+    /// #     socket.write_all(format!("{line}\n").as_bytes()).await?;
+    /// #     let mut reply = String::new();
+    /// #     BufReader::new(socket).read_line(&mut reply).await?;
+    /// #     Ok(reply)
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut router = Router::new();
+    /// # router.register_sync("ping", |_, _| Ok::<_, ErrorObjectOwned>("pong"))?;
+    /// let path = std::env::temp_dir().join(format!("rpc-doc-serve-{}.sock", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// let listener = tokio::net::UnixListener::bind(&path)?;
+    /// let handle = StreamServer::new(router, StreamConfig::default()).serve_unix(listener)?;
+    /// assert_eq!(handle.local_path(), Some(path.as_path()));
+    /// let reply = call_line(tokio::net::UnixStream::connect(&path).await?, r#"{"jsonrpc":"2.0","method":"ping","id":1}"#).await?;
+    /// assert_eq!(reply.trim_end(), r#"{"jsonrpc":"2.0","result":"pong","id":1}"#);
+    /// handle.shutdown(std::time::Duration::from_secs(1)).await;
+    /// assert!(path.exists(), "whoever bound it removes it");
+    /// std::fs::remove_file(&path)?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// When the listener's address cannot be read.
@@ -166,6 +271,37 @@ struct Inner {
 ///
 /// Clones control the same listener. Dropping every handle leaves it
 /// running for as long as the Tokio runtime does.
+///
+/// ```
+/// use std::time::Duration;
+/// use rpc_runtime::server::Shutdown;
+/// use rpc_runtime::stream::{StreamConfig, StreamServer};
+/// use tokio::io::AsyncReadExt as _;
+/// use tokio::net::TcpStream;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let config = StreamConfig::default().with_max_connections(1);
+/// let handle = StreamServer::new(rpc_runtime::Router::new(), config).bind_tcp("127.0.0.1:0").await?;
+/// let addr = handle.local_addr().expect("a TCP listener");
+/// assert_eq!(handle.local_path(), None);
+///
+/// let first = TcpStream::connect(addr).await?;
+/// while handle.connections_active() == 0 {
+///     tokio::time::sleep(Duration::from_millis(5)).await;
+/// }
+/// // Over the limit: accepted, then closed before anything is read.
+/// let mut second = TcpStream::connect(addr).await?;
+/// assert_eq!(second.read(&mut [0; 1]).await?, 0);
+/// assert_eq!((handle.connections_active(), handle.connections_refused()), (1, 1));
+///
+/// drop(first);
+/// let stopper = handle.clone();
+/// tokio::spawn(async move { stopper.shutdown(Duration::from_secs(1)).await });
+/// assert_eq!(handle.stopped().await, Shutdown::Graceful);
+/// assert!(handle.is_stopped());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 #[must_use = "without the handle the server cannot be shut down"]
 pub struct StreamServerHandle {

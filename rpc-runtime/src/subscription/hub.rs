@@ -44,6 +44,12 @@ async fn drain(hub: Arc<Hub>) {
 /// use rpc_runtime::subscription::SubscriptionLimits;
 /// let limits = SubscriptionLimits::default();
 /// assert_eq!(limits.max_per_connection, 1024);
+/// use rpc_runtime::subscription::{SubscriptionId, SubscriptionIds};
+/// let numbered = SubscriptionLimits::default()
+///     .with_max_per_connection(8)
+///     .with_ids(SubscriptionIds::new(|| SubscriptionId::number(1)));
+/// assert_eq!(numbered.max_per_connection, 8);
+/// assert_eq!(numbered.ids.make(), SubscriptionId::number(1));
 /// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -155,6 +161,9 @@ impl Hub {
 /// let ctx = rpc_runtime::Context::builder().subscriptions(subscriptions.clone()).build();
 /// assert!(ctx.subscriptions().is_some());
 /// assert_eq!(subscriptions.len(), 0);
+/// assert!(subscriptions.is_empty());
+/// subscriptions.reply_queued(); // what the transport does after each reply
+/// subscriptions.close(); // the connection is gone
 /// ```
 #[derive(Clone)]
 pub struct Subscriptions(Arc<Hub>);
@@ -171,6 +180,17 @@ impl std::fmt::Debug for Subscriptions {
 impl Subscriptions {
     /// The subscriptions of a connection whose outgoing frames go to
     /// `outbox`.
+    ///
+    /// ```
+    /// # use rpc_runtime::subscription::{Frame, Outbox, OutboxFuture, Pushed, SubscriptionLimits, Subscriptions};
+    /// # struct Nowhere;
+    /// # impl Outbox for Nowhere {
+    /// #     fn try_push(&self, _: Frame) -> Result<(), Pushed> { Err(Pushed::Closed) }
+    /// #     fn reserve(&self) -> OutboxFuture<'_> { Box::pin(async { None }) }
+    /// # }
+    /// let subscriptions = Subscriptions::new(Nowhere, SubscriptionLimits::default());
+    /// assert!(subscriptions.is_empty());
+    /// ```
     pub fn new(outbox: impl Outbox, limits: SubscriptionLimits) -> Self {
         Self(Arc::new(Hub {
             outbox: Arc::new(outbox),
@@ -184,12 +204,58 @@ impl Subscriptions {
     }
 
     /// How many subscriptions are active.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use futures_util::StreamExt as _;
+    /// # use rpc_runtime::params::EncodedParams;
+    /// # use rpc_runtime::subscription::PendingSubscription;
+    /// # use rpc_runtime::{stream::StreamConfig, ws::{Connection, Peer}, Context, Router};
+    /// # fn pipe(router: Router) -> (Peer, rpc_runtime::subscription::Subscriptions) {
+    /// #     let (a, b) = tokio::io::duplex(64 * 1024);
+    /// #     let config = StreamConfig::default();
+    /// #     let server = Connection::stream_server(&config, "pipe");
+    /// #     let ctx = server.context(Context::builder());
+    /// #     let subscriptions = ctx.subscriptions().cloned().unwrap();
+    /// #     let (read, write) = tokio::io::split(a);
+    /// #     tokio::spawn(server.run_framed(read, write, config.framing, Arc::new(router), ctx));
+    /// #     let client = Connection::stream_client(&config, "pipe");
+    /// #     let peer = client.peer();
+    /// #     let (read, write) = tokio::io::split(b);
+    /// #     tokio::spawn(client.run_framed(read, write, config.framing, Arc::new(Router::new()), Context::new()));
+    /// #     (peer, subscriptions)
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut router = Router::new();
+    /// # router.register_subscription("sub", "note", "unsub", &[], |(), pending: PendingSubscription<u32>, _| async move {
+    /// #     if let Ok(sink) = pending.accept() { sink.closed().await }
+    /// # })?;
+    /// // `subscriptions` is the server side's, from its connection's context.
+    /// let (peer, subscriptions) = pipe(router);
+    /// let items = peer.subscribe::<u32>("sub", EncodedParams::none(), "note", "unsub").await?;
+    /// assert_eq!(subscriptions.len(), 1);
+    /// items.unsubscribe().await?;
+    /// assert_eq!(subscriptions.len(), 0);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn len(&self) -> usize {
         self.0.lanes().len()
     }
 
     /// Whether none is.
+    ///
+    /// ```
+    /// # use rpc_runtime::subscription::{Frame, Outbox, OutboxFuture, Pushed, SubscriptionLimits, Subscriptions};
+    /// # struct Nowhere;
+    /// # impl Outbox for Nowhere {
+    /// #     fn try_push(&self, _: Frame) -> Result<(), Pushed> { Err(Pushed::Closed) }
+    /// #     fn reserve(&self) -> OutboxFuture<'_> { Box::pin(async { None }) }
+    /// # }
+    /// let subscriptions = Subscriptions::new(Nowhere, SubscriptionLimits::default());
+    /// assert!(subscriptions.is_empty());
+    /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -197,6 +263,18 @@ impl Subscriptions {
 
     /// The transport queued a reply: subscriptions made by a message now
     /// answered may send. Costs one atomic load when none waits.
+    ///
+    /// ```
+    /// # use rpc_runtime::subscription::{Frame, Outbox, OutboxFuture, Pushed, SubscriptionLimits, Subscriptions};
+    /// # struct Nowhere;
+    /// # impl Outbox for Nowhere {
+    /// #     fn try_push(&self, _: Frame) -> Result<(), Pushed> { Err(Pushed::Closed) }
+    /// #     fn reserve(&self) -> OutboxFuture<'_> { Box::pin(async { None }) }
+    /// # }
+    /// let subscriptions = Subscriptions::new(Nowhere, SubscriptionLimits::default());
+    /// // A transport's writer, right after it queues a reply:
+    /// subscriptions.reply_queued();
+    /// ```
     pub fn reply_queued(&self) {
         if self.0.gated_count.load(Ordering::Acquire) == 0 {
             return;
@@ -209,6 +287,42 @@ impl Subscriptions {
     /// Graceful shutdown: refuses new subscriptions and ends every one
     /// with a last notification (error `-32009`, `message`), queued before
     /// anything the transport queues after this returns (its close frame).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use futures_util::StreamExt as _;
+    /// # use rpc_runtime::params::EncodedParams;
+    /// # use rpc_runtime::subscription::PendingSubscription;
+    /// # use rpc_runtime::{stream::StreamConfig, ws::{Connection, Peer}, Context, Router};
+    /// # fn pipe(router: Router) -> (Peer, rpc_runtime::subscription::Subscriptions) {
+    /// #     let (a, b) = tokio::io::duplex(64 * 1024);
+    /// #     let config = StreamConfig::default();
+    /// #     let server = Connection::stream_server(&config, "pipe");
+    /// #     let ctx = server.context(Context::builder());
+    /// #     let subscriptions = ctx.subscriptions().cloned().unwrap();
+    /// #     let (read, write) = tokio::io::split(a);
+    /// #     tokio::spawn(server.run_framed(read, write, config.framing, Arc::new(router), ctx));
+    /// #     let client = Connection::stream_client(&config, "pipe");
+    /// #     let peer = client.peer();
+    /// #     let (read, write) = tokio::io::split(b);
+    /// #     tokio::spawn(client.run_framed(read, write, config.framing, Arc::new(Router::new()), Context::new()));
+    /// #     (peer, subscriptions)
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut router = Router::new();
+    /// # router.register_subscription("sub", "note", "unsub", &[], |(), pending: PendingSubscription<u32>, _| async move {
+    /// #     if let Ok(sink) = pending.accept() { sink.closed().await }
+    /// # })?;
+    /// use rpc_runtime::client::SubscriptionError;
+    /// let (peer, subscriptions) = pipe(router);
+    /// let mut items = peer.subscribe::<u32>("sub", EncodedParams::none(), "note", "unsub").await?;
+    /// subscriptions.shutdown("going down").await;
+    /// let last = items.next().await;
+    /// assert!(matches!(last, Some(Err(SubscriptionError::Ended(e))) if e.code == -32009 && e.message == "going down"));
+    /// assert!(subscriptions.is_empty());
+    /// # Ok(()) }
+    /// ```
     pub async fn shutdown(&self, message: &str) {
         self.0.closing.store(true, Ordering::Release);
         let lanes: Vec<_> = self.0.lanes().drain().map(|(_, lane)| lane).collect();
@@ -220,6 +334,47 @@ impl Subscriptions {
 
     /// The connection is gone: every subscription ends (its producer learns
     /// it from `closed()`), and no new one is made.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use futures_util::StreamExt as _;
+    /// # use rpc_runtime::params::EncodedParams;
+    /// # use rpc_runtime::subscription::PendingSubscription;
+    /// # use rpc_runtime::{stream::StreamConfig, ws::{Connection, Peer}, Context, Router};
+    /// # fn pipe(router: Router) -> (Peer, rpc_runtime::subscription::Subscriptions) {
+    /// #     let (a, b) = tokio::io::duplex(64 * 1024);
+    /// #     let config = StreamConfig::default();
+    /// #     let server = Connection::stream_server(&config, "pipe");
+    /// #     let ctx = server.context(Context::builder());
+    /// #     let subscriptions = ctx.subscriptions().cloned().unwrap();
+    /// #     let (read, write) = tokio::io::split(a);
+    /// #     tokio::spawn(server.run_framed(read, write, config.framing, Arc::new(router), ctx));
+    /// #     let client = Connection::stream_client(&config, "pipe");
+    /// #     let peer = client.peer();
+    /// #     let (read, write) = tokio::io::split(b);
+    /// #     tokio::spawn(client.run_framed(read, write, config.framing, Arc::new(Router::new()), Context::new()));
+    /// #     (peer, subscriptions)
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (ended, producer_saw) = tokio::sync::oneshot::channel();
+    /// let ended = std::sync::Mutex::new(Some(ended));
+    /// let mut router = Router::new();
+    /// router.register_subscription("sub", "note", "unsub", &[], move |(), pending: PendingSubscription<u32>, _| {
+    ///     let ended = ended.lock().unwrap().take();
+    ///     async move {
+    ///         let Ok(sink) = pending.accept() else { return };
+    ///         sink.closed().await;
+    ///         if let Some(ended) = ended { let _ = ended.send(()); }
+    ///     }
+    /// })?;
+    /// let (peer, subscriptions) = pipe(router);
+    /// let _items = peer.subscribe::<u32>("sub", EncodedParams::none(), "note", "unsub").await?;
+    /// subscriptions.close();
+    /// producer_saw.await?;
+    /// assert!(subscriptions.is_empty());
+    /// # Ok(()) }
+    /// ```
     pub fn close(&self) {
         self.0.closing.store(true, Ordering::Release);
         let lanes: Vec<_> = self.0.lanes().drain().map(|(_, lane)| lane).collect();

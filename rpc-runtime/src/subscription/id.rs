@@ -17,6 +17,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// assert_eq!(serde_json::to_string(&SubscriptionId::number(7)).unwrap(), "7");
 /// let back: SubscriptionId = serde_json::from_str(r#""abc""#).unwrap();
 /// assert_eq!(back, SubscriptionId::string("abc"));
+/// assert_eq!((back.to_json(), SubscriptionId::number(7).to_json()), (r#""abc""#.to_owned(), "7".to_owned()));
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub enum SubscriptionId {

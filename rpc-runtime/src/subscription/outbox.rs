@@ -32,6 +32,11 @@ pub enum Frame {
 
 impl Frame {
     /// The frame's text.
+    ///
+    /// ```
+    /// use rpc_runtime::subscription::Frame;
+    /// assert_eq!(Frame::from("{}".to_owned()).into_text(), "{}");
+    /// ```
     #[must_use]
     pub fn into_text(self) -> String {
         match self {
@@ -53,7 +58,22 @@ impl From<String> for Frame {
     }
 }
 
-/// A boxed future the outbox hands back.
+/// The boxed future [`Outbox::reserve`] hands back: room for one frame,
+/// or `None` when the connection is gone.
+///
+/// ```
+/// use rpc_runtime::subscription::{Frame, OutboxFuture, OutboxPermit};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let (tx, mut rx) = tokio::sync::mpsc::channel::<Frame>(1);
+/// let room: OutboxFuture<'_> = Box::pin(async move {
+///     let permit = tx.reserve_owned().await.ok()?;
+///     Some(OutboxPermit::new(move |frame| { permit.send(frame); }))
+/// });
+/// room.await.expect("the queue is open").send(Frame::Text("{}".to_owned()));
+/// assert_eq!(rx.recv().await.map(Frame::into_text).as_deref(), Some("{}"));
+/// # }
+/// ```
 pub type OutboxFuture<'a> = Pin<Box<dyn Future<Output = Option<OutboxPermit>> + Send + 'a>>;
 
 /// The transport's queue of frames to send, as subscriptions see it. A
@@ -127,11 +147,26 @@ pub struct OutboxPermit(Box<dyn FnOnce(Frame) + Send>);
 
 impl OutboxPermit {
     /// A permit that queues its frame with `send`.
+    ///
+    /// ```
+    /// use rpc_runtime::subscription::{Frame, OutboxPermit};
+    /// let permit = OutboxPermit::new(|frame: Frame| assert_eq!(frame.into_text(), "[]"));
+    /// permit.send(Frame::Text("[]".to_owned()));
+    /// ```
     pub fn new(send: impl FnOnce(Frame) + Send + 'static) -> Self {
         Self(Box::new(send))
     }
 
     /// Queues `frame`.
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use rpc_runtime::subscription::{Frame, OutboxPermit};
+    /// let (tx, rx) = mpsc::channel();
+    /// OutboxPermit::new(move |frame: Frame| { let _ = tx.send(frame.into_text()); })
+    ///     .send(Frame::Text("{}".to_owned()));
+    /// assert_eq!(rx.try_recv().as_deref(), Ok("{}"));
+    /// ```
     pub fn send(self, frame: Frame) {
         (self.0)(frame);
     }

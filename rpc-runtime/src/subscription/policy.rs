@@ -38,6 +38,15 @@ pub enum SlowPolicy {
 /// Memory is bounded whatever the subscriber does: at most `buffer` frames
 /// per subscription (and one final notice), times the connection's
 /// subscription limit, on top of the connection's write queue.
+///
+/// ```
+/// use rpc_runtime::subscription::{SlowPolicy, SubscriptionConfig};
+/// // Prices: keep the 8 newest, tell the subscriber how many it missed.
+/// let prices = SubscriptionConfig::new(8, SlowPolicy::DropOldest);
+/// assert_eq!((prices.buffer, prices.policy), (8, SlowPolicy::DropOldest));
+/// // A buffer is never empty.
+/// assert_eq!(SubscriptionConfig::new(0, SlowPolicy::End).buffer, 1);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SubscriptionConfig {
@@ -56,6 +65,12 @@ impl Default for SubscriptionConfig {
 
 impl SubscriptionConfig {
     /// A buffer of `buffer` notifications (at least 1) under `policy`.
+    ///
+    /// ```
+    /// use rpc_runtime::subscription::{SlowPolicy, SubscriptionConfig};
+    /// let config = SubscriptionConfig::new(32, SlowPolicy::Wait);
+    /// assert_eq!(config.buffer, 32);
+    /// ```
     #[must_use]
     pub fn new(buffer: usize, policy: SlowPolicy) -> Self {
         Self {

@@ -91,6 +91,39 @@ impl<T: Serialize> PendingSubscription<T> {
     /// Accepts with the default buffer and policy
     /// ([`SubscriptionConfig::default`]: 16 items, wait).
     ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use futures_util::StreamExt as _;
+    /// # use rpc_runtime::params::EncodedParams;
+    /// # use rpc_runtime::subscription::PendingSubscription;
+    /// # use rpc_runtime::{stream::StreamConfig, ws::{Connection, Peer}, Context, Router};
+    /// # fn pipe(router: Router) -> Peer {
+    /// #     let (a, b) = tokio::io::duplex(64 * 1024);
+    /// #     let config = StreamConfig::default();
+    /// #     let server = Connection::stream_server(&config, "pipe");
+    /// #     let ctx = server.context(Context::builder());
+    /// #     let (read, write) = tokio::io::split(a);
+    /// #     tokio::spawn(server.run_framed(read, write, config.framing, Arc::new(router), ctx));
+    /// #     let client = Connection::stream_client(&config, "pipe");
+    /// #     let peer = client.peer();
+    /// #     let (read, write) = tokio::io::split(b);
+    /// #     tokio::spawn(client.run_framed(read, write, config.framing, Arc::new(Router::new()), Context::new()));
+    /// #     peer
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.register_subscription("sub", "note", "unsub", &[], |(), pending: PendingSubscription<u32>, _| async move {
+    ///     let Ok(sink) = pending.accept() else { return };
+    ///     let _ = sink.send(&7).await;
+    ///     sink.closed().await; // keeps the subscription until the client leaves
+    /// })?;
+    /// let peer = pipe(router);
+    /// let mut items = peer.subscribe::<u32>("sub", EncodedParams::none(), "note", "unsub").await?;
+    /// assert_eq!(items.next().await.transpose()?, Some(7));
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`AcceptError`] when the subscription cannot be made.
     pub fn accept(self) -> Result<SubscriptionSink<T>, AcceptError> {
@@ -100,6 +133,41 @@ impl<T: Serialize> PendingSubscription<T> {
     /// Accepts with `config`'s buffer and slow-subscriber policy; the
     /// subscribe call is answered with the new id, and notifications sent
     /// through the sink follow that answer on the wire.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use futures_util::StreamExt as _;
+    /// # use rpc_runtime::params::EncodedParams;
+    /// # use rpc_runtime::subscription::PendingSubscription;
+    /// # use rpc_runtime::{stream::StreamConfig, ws::{Connection, Peer}, Context, Router};
+    /// # fn pipe(router: Router) -> Peer {
+    /// #     let (a, b) = tokio::io::duplex(64 * 1024);
+    /// #     let config = StreamConfig::default();
+    /// #     let server = Connection::stream_server(&config, "pipe");
+    /// #     let ctx = server.context(Context::builder());
+    /// #     let (read, write) = tokio::io::split(a);
+    /// #     tokio::spawn(server.run_framed(read, write, config.framing, Arc::new(router), ctx));
+    /// #     let client = Connection::stream_client(&config, "pipe");
+    /// #     let peer = client.peer();
+    /// #     let (read, write) = tokio::io::split(b);
+    /// #     tokio::spawn(client.run_framed(read, write, config.framing, Arc::new(Router::new()), Context::new()));
+    /// #     peer
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use rpc_runtime::subscription::{SlowPolicy, SubscriptionConfig};
+    /// let mut router = Router::new();
+    /// router.register_subscription("sub", "note", "unsub", &[], |(), pending: PendingSubscription<u32>, _| async move {
+    ///     // Never waits for a slow client: the oldest of 4 waiting items goes.
+    ///     let Ok(sink) = pending.accept_with(SubscriptionConfig::new(4, SlowPolicy::DropOldest)) else { return };
+    ///     let _ = sink.try_send(&1);
+    ///     sink.closed().await;
+    /// })?;
+    /// let peer = pipe(router);
+    /// let mut items = peer.subscribe::<u32>("sub", EncodedParams::none(), "note", "unsub").await?;
+    /// assert_eq!(items.next().await.transpose()?, Some(1));
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`AcceptError`] when the subscription cannot be made.
@@ -129,6 +197,39 @@ impl<T: Serialize> PendingSubscription<T> {
     }
 
     /// Answers the subscribe call with `error` instead.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use futures_util::StreamExt as _;
+    /// # use rpc_runtime::params::EncodedParams;
+    /// # use rpc_runtime::subscription::PendingSubscription;
+    /// # use rpc_runtime::{stream::StreamConfig, ws::{Connection, Peer}, Context, Router};
+    /// # fn pipe(router: Router) -> Peer {
+    /// #     let (a, b) = tokio::io::duplex(64 * 1024);
+    /// #     let config = StreamConfig::default();
+    /// #     let server = Connection::stream_server(&config, "pipe");
+    /// #     let ctx = server.context(Context::builder());
+    /// #     let (read, write) = tokio::io::split(a);
+    /// #     tokio::spawn(server.run_framed(read, write, config.framing, Arc::new(router), ctx));
+    /// #     let client = Connection::stream_client(&config, "pipe");
+    /// #     let peer = client.peer();
+    /// #     let (read, write) = tokio::io::split(b);
+    /// #     tokio::spawn(client.run_framed(read, write, config.framing, Arc::new(Router::new()), Context::new()));
+    /// #     peer
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use rpc_runtime::client::ClientError;
+    /// use rpc_runtime::protocol::ErrorObjectOwned;
+    /// let mut router = Router::new();
+    /// router.register_subscription("sub", "note", "unsub", &[], |(), pending: PendingSubscription<u32>, _| async move {
+    ///     pending.reject(ErrorObjectOwned::new(4001, "not today"));
+    /// })?;
+    /// let peer = pipe(router);
+    /// let refused = peer.subscribe::<u32>("sub", EncodedParams::none(), "note", "unsub").await;
+    /// assert!(matches!(refused, Err(ClientError::Rpc(e)) if e.code == 4001));
+    /// # Ok(()) }
+    /// ```
     pub fn reject(mut self, error: impl Into<MethodError>) {
         if let Some(decision) = self.decision.take() {
             let _ = decision.send(Err(error.into()));
@@ -233,6 +334,39 @@ pub enum TrySendError {
 
 impl<T: Serialize> SubscriptionSink<T> {
     /// The subscription's id.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use futures_util::StreamExt as _;
+    /// # use rpc_runtime::params::EncodedParams;
+    /// # use rpc_runtime::subscription::PendingSubscription;
+    /// # use rpc_runtime::{stream::StreamConfig, ws::{Connection, Peer}, Context, Router};
+    /// # fn pipe(router: Router) -> Peer {
+    /// #     let (a, b) = tokio::io::duplex(64 * 1024);
+    /// #     let config = StreamConfig::default();
+    /// #     let server = Connection::stream_server(&config, "pipe");
+    /// #     let ctx = server.context(Context::builder());
+    /// #     let (read, write) = tokio::io::split(a);
+    /// #     tokio::spawn(server.run_framed(read, write, config.framing, Arc::new(router), ctx));
+    /// #     let client = Connection::stream_client(&config, "pipe");
+    /// #     let peer = client.peer();
+    /// #     let (read, write) = tokio::io::split(b);
+    /// #     tokio::spawn(client.run_framed(read, write, config.framing, Arc::new(Router::new()), Context::new()));
+    /// #     peer
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.register_subscription("sub", "note", "unsub", &[], |(), pending: PendingSubscription<String>, _| async move {
+    ///     let Ok(sink) = pending.accept() else { return };
+    ///     let _ = sink.send(&sink.id().to_json()).await; // tells the client its own id
+    ///     sink.closed().await;
+    /// })?;
+    /// let peer = pipe(router);
+    /// let mut items = peer.subscribe::<String>("sub", EncodedParams::none(), "note", "unsub").await?;
+    /// assert_eq!(items.next().await.transpose()?, Some(items.id().to_json()));
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn id(&self) -> &SubscriptionId {
         &self.inner.lane.id
@@ -250,6 +384,42 @@ impl<T: Serialize> SubscriptionSink<T> {
 
     /// Sends `item`; under policy `Wait`, waits while the buffer is full.
     ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use futures_util::StreamExt as _;
+    /// # use rpc_runtime::params::EncodedParams;
+    /// # use rpc_runtime::subscription::PendingSubscription;
+    /// # use rpc_runtime::{stream::StreamConfig, ws::{Connection, Peer}, Context, Router};
+    /// # fn pipe(router: Router) -> Peer {
+    /// #     let (a, b) = tokio::io::duplex(64 * 1024);
+    /// #     let config = StreamConfig::default();
+    /// #     let server = Connection::stream_server(&config, "pipe");
+    /// #     let ctx = server.context(Context::builder());
+    /// #     let (read, write) = tokio::io::split(a);
+    /// #     tokio::spawn(server.run_framed(read, write, config.framing, Arc::new(router), ctx));
+    /// #     let client = Connection::stream_client(&config, "pipe");
+    /// #     let peer = client.peer();
+    /// #     let (read, write) = tokio::io::split(b);
+    /// #     tokio::spawn(client.run_framed(read, write, config.framing, Arc::new(Router::new()), Context::new()));
+    /// #     peer
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.register_subscription("sub", "note", "unsub", &[], |(), pending: PendingSubscription<u32>, _| async move {
+    ///     let Ok(sink) = pending.accept() else { return };
+    ///     for n in 0..3 {
+    ///         if sink.send(&n).await.is_err() { return } // unsubscribed
+    ///     }
+    ///     sink.closed().await;
+    /// })?;
+    /// let peer = pipe(router);
+    /// let items = peer.subscribe::<u32>("sub", EncodedParams::none(), "note", "unsub").await?;
+    /// let got: Vec<u32> = items.take(3).map(|item| item.unwrap()).collect().await;
+    /// assert_eq!(got, [0, 1, 2]);
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`SendError::Closed`] once the subscription has ended.
     pub async fn send(&self, item: &T) -> Result<(), SendError> {
@@ -262,6 +432,45 @@ impl<T: Serialize> SubscriptionSink<T> {
     }
 
     /// Sends `item` without waiting.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use futures_util::StreamExt as _;
+    /// # use rpc_runtime::params::EncodedParams;
+    /// # use rpc_runtime::subscription::PendingSubscription;
+    /// # use rpc_runtime::{stream::StreamConfig, ws::{Connection, Peer}, Context, Router};
+    /// # fn pipe(router: Router) -> Peer {
+    /// #     let (a, b) = tokio::io::duplex(64 * 1024);
+    /// #     let config = StreamConfig::default();
+    /// #     let server = Connection::stream_server(&config, "pipe");
+    /// #     let ctx = server.context(Context::builder());
+    /// #     let (read, write) = tokio::io::split(a);
+    /// #     tokio::spawn(server.run_framed(read, write, config.framing, Arc::new(router), ctx));
+    /// #     let client = Connection::stream_client(&config, "pipe");
+    /// #     let peer = client.peer();
+    /// #     let (read, write) = tokio::io::split(b);
+    /// #     tokio::spawn(client.run_framed(read, write, config.framing, Arc::new(Router::new()), Context::new()));
+    /// #     peer
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use rpc_runtime::subscription::{SlowPolicy, SubscriptionConfig, TrySendError};
+    /// let mut router = Router::new();
+    /// router.register_subscription("sub", "note", "unsub", &[], |(), pending: PendingSubscription<u32>, _| async move {
+    ///     let Ok(sink) = pending.accept_with(SubscriptionConfig::new(1, SlowPolicy::Wait)) else { return };
+    ///     // One fits in the buffer; a second, sent at once, may not.
+    ///     assert!(sink.try_send(&1).is_ok());
+    ///     match sink.try_send(&2) {
+    ///         Ok(()) | Err(TrySendError::Full) => {}
+    ///         Err(other) => panic!("{other}"),
+    ///     }
+    ///     sink.closed().await;
+    /// })?;
+    /// let peer = pipe(router);
+    /// let mut items = peer.subscribe::<u32>("sub", EncodedParams::none(), "note", "unsub").await?;
+    /// assert_eq!(items.next().await.transpose()?, Some(1));
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`TrySendError::Full`] when the buffer is full under policy `Wait`,
@@ -289,11 +498,91 @@ impl<T: Serialize> SubscriptionSink<T> {
 
     /// Resolves when the subscription ends: the client unsubscribed, the
     /// connection ended, or the policy ended it.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use futures_util::StreamExt as _;
+    /// # use rpc_runtime::params::EncodedParams;
+    /// # use rpc_runtime::subscription::PendingSubscription;
+    /// # use rpc_runtime::{stream::StreamConfig, ws::{Connection, Peer}, Context, Router};
+    /// # fn pipe(router: Router) -> Peer {
+    /// #     let (a, b) = tokio::io::duplex(64 * 1024);
+    /// #     let config = StreamConfig::default();
+    /// #     let server = Connection::stream_server(&config, "pipe");
+    /// #     let ctx = server.context(Context::builder());
+    /// #     let (read, write) = tokio::io::split(a);
+    /// #     tokio::spawn(server.run_framed(read, write, config.framing, Arc::new(router), ctx));
+    /// #     let client = Connection::stream_client(&config, "pipe");
+    /// #     let peer = client.peer();
+    /// #     let (read, write) = tokio::io::split(b);
+    /// #     tokio::spawn(client.run_framed(read, write, config.framing, Arc::new(Router::new()), Context::new()));
+    /// #     peer
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (tx, ended) = tokio::sync::oneshot::channel();
+    /// let tx = std::sync::Mutex::new(Some(tx));
+    /// let mut router = Router::new();
+    /// router.register_subscription("sub", "note", "unsub", &[], move |(), pending: PendingSubscription<u32>, _| {
+    ///     let tx = tx.lock().unwrap().take();
+    ///     async move {
+    ///         let Ok(sink) = pending.accept() else { return };
+    ///         sink.closed().await;
+    ///         if let Some(tx) = tx { let _ = tx.send(sink.is_closed()); }
+    ///     }
+    /// })?;
+    /// let peer = pipe(router);
+    /// let items = peer.subscribe::<u32>("sub", EncodedParams::none(), "note", "unsub").await?;
+    /// assert!(items.unsubscribe().await?);
+    /// assert!(ended.await?, "the producer learns it and the sink says so");
+    /// # Ok(()) }
+    /// ```
     pub async fn closed(&self) {
         self.inner.lane.closed().await;
     }
 
     /// Whether it has ended.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use futures_util::StreamExt as _;
+    /// # use rpc_runtime::params::EncodedParams;
+    /// # use rpc_runtime::subscription::PendingSubscription;
+    /// # use rpc_runtime::{stream::StreamConfig, ws::{Connection, Peer}, Context, Router};
+    /// # fn pipe(router: Router) -> Peer {
+    /// #     let (a, b) = tokio::io::duplex(64 * 1024);
+    /// #     let config = StreamConfig::default();
+    /// #     let server = Connection::stream_server(&config, "pipe");
+    /// #     let ctx = server.context(Context::builder());
+    /// #     let (read, write) = tokio::io::split(a);
+    /// #     tokio::spawn(server.run_framed(read, write, config.framing, Arc::new(router), ctx));
+    /// #     let client = Connection::stream_client(&config, "pipe");
+    /// #     let peer = client.peer();
+    /// #     let (read, write) = tokio::io::split(b);
+    /// #     tokio::spawn(client.run_framed(read, write, config.framing, Arc::new(Router::new()), Context::new()));
+    /// #     peer
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (tx, ended) = tokio::sync::oneshot::channel();
+    /// let tx = std::sync::Mutex::new(Some(tx));
+    /// let mut router = Router::new();
+    /// router.register_subscription("sub", "note", "unsub", &[], move |(), pending: PendingSubscription<u32>, _| {
+    ///     let tx = tx.lock().unwrap().take();
+    ///     async move {
+    ///         let Ok(sink) = pending.accept() else { return };
+    ///         let before = sink.is_closed();
+    ///         sink.closed().await;
+    ///         if let Some(tx) = tx { let _ = tx.send((before, sink.is_closed())); }
+    ///     }
+    /// })?;
+    /// let peer = pipe(router);
+    /// let items = peer.subscribe::<u32>("sub", EncodedParams::none(), "note", "unsub").await?;
+    /// drop(peer); // the connection ends with the last handle
+    /// items.unsubscribe().await.ok();
+    /// assert_eq!(ended.await?, (false, true));
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn is_closed(&self) -> bool {
         self.inner.lane.is_ended()
@@ -301,6 +590,43 @@ impl<T: Serialize> SubscriptionSink<T> {
 
     /// Ends the subscription with `error` as its last notification, after
     /// what is buffered.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use futures_util::StreamExt as _;
+    /// # use rpc_runtime::params::EncodedParams;
+    /// # use rpc_runtime::subscription::PendingSubscription;
+    /// # use rpc_runtime::{stream::StreamConfig, ws::{Connection, Peer}, Context, Router};
+    /// # fn pipe(router: Router) -> Peer {
+    /// #     let (a, b) = tokio::io::duplex(64 * 1024);
+    /// #     let config = StreamConfig::default();
+    /// #     let server = Connection::stream_server(&config, "pipe");
+    /// #     let ctx = server.context(Context::builder());
+    /// #     let (read, write) = tokio::io::split(a);
+    /// #     tokio::spawn(server.run_framed(read, write, config.framing, Arc::new(router), ctx));
+    /// #     let client = Connection::stream_client(&config, "pipe");
+    /// #     let peer = client.peer();
+    /// #     let (read, write) = tokio::io::split(b);
+    /// #     tokio::spawn(client.run_framed(read, write, config.framing, Arc::new(Router::new()), Context::new()));
+    /// #     peer
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use rpc_runtime::client::SubscriptionError;
+    /// use rpc_runtime::protocol::ErrorObjectOwned;
+    /// let mut router = Router::new();
+    /// router.register_subscription("sub", "note", "unsub", &[], |(), pending: PendingSubscription<u32>, _| async move {
+    ///     let Ok(sink) = pending.accept() else { return };
+    ///     let _ = sink.send(&1).await;
+    ///     sink.close_with_error(&ErrorObjectOwned::new(4002, "source gone"));
+    /// })?;
+    /// let peer = pipe(router);
+    /// let mut items = peer.subscribe::<u32>("sub", EncodedParams::none(), "note", "unsub").await?;
+    /// assert_eq!(items.next().await.transpose()?, Some(1));
+    /// assert!(matches!(items.next().await, Some(Err(SubscriptionError::Ended(e))) if e.code == 4002));
+    /// assert!(items.next().await.is_none());
+    /// # Ok(()) }
+    /// ```
     pub fn close_with_error(&self, error: &ErrorObjectOwned) {
         let notice = self.inner.lane.error_frame(error.code, &error.message);
         self.inner.lane.end(notice);

@@ -14,6 +14,9 @@ use crate::subscription::SubscriptionLimits;
 ///     .with_max_in_flight(64)
 ///     .with_ping(Some(Duration::from_secs(10)), Duration::from_secs(5));
 /// assert_eq!(config.max_message_size, 1 << 20);
+/// let few = WsConfig::default()
+///     .with_subscription_limits(rpc_runtime::subscription::SubscriptionLimits::default().with_max_per_connection(4));
+/// assert_eq!(few.subscriptions.max_per_connection, 4);
 /// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]

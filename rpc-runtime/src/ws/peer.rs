@@ -396,6 +396,44 @@ impl Peer {
     /// (dropping the stream calls it too). The stream ends with the
     /// connection.
     ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use futures_util::StreamExt as _;
+    /// # use rpc_runtime::params::EncodedParams;
+    /// # use rpc_runtime::subscription::PendingSubscription;
+    /// # use rpc_runtime::{stream::StreamConfig, ws::{Connection, Peer}, Context, Router};
+    /// # fn pipe(router: Router) -> Peer {
+    /// #     let (a, b) = tokio::io::duplex(64 * 1024);
+    /// #     let config = StreamConfig::default();
+    /// #     let server = Connection::stream_server(&config, "pipe");
+    /// #     let ctx = server.context(Context::builder());
+    /// #     let (read, write) = tokio::io::split(a);
+    /// #     tokio::spawn(server.run_framed(read, write, config.framing, Arc::new(router), ctx));
+    /// #     let client = Connection::stream_client(&config, "pipe");
+    /// #     let peer = client.peer();
+    /// #     let (read, write) = tokio::io::split(b);
+    /// #     tokio::spawn(client.run_framed(read, write, config.framing, Arc::new(Router::new()), Context::new()));
+    /// #     peer
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.register_subscription("subscribe_count", "count", "unsubscribe_count", &["from"],
+    ///     |(from,): (u32,), pending: PendingSubscription<u32>, _| async move {
+    ///         let Ok(sink) = pending.accept() else { return };
+    ///         for n in from..from + 3 {
+    ///             if sink.send(&n).await.is_err() { return }
+    ///         }
+    ///         sink.closed().await; // until the client unsubscribes
+    ///     })?;
+    /// // `peer`: the client side of a connection to a server with that router.
+    /// let peer = pipe(router);
+    /// let counts = peer.subscribe::<u32>("subscribe_count", EncodedParams::from_value(&[10])?, "count", "unsubscribe_count").await?;
+    /// let first: Vec<u32> = counts.take(3).map(|n| n.unwrap()).collect().await;
+    /// assert_eq!(first, [10, 11, 12]);
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// As [`Caller::call`]: the subscribe call's error, or the
     /// connection's.
