@@ -32,7 +32,9 @@ pub const CLIENT_BUFFER: usize = 1024;
 
 /// How many notifications for subscriptions not (yet) known a connection
 /// keeps: one that arrives between the subscribe reply and the stream's
-/// registration waits here.
+/// registration waits here. Past it the oldest are dropped, counted, and
+/// the stream, once registered, yields [`SubscriptionError::Lagged`] for
+/// them first.
 const ORPHANS: usize = 256;
 
 /// One notification of a subscription.
@@ -53,7 +55,9 @@ enum Note {
 #[non_exhaustive]
 pub enum SubscriptionError {
     /// `n` items were lost: the server dropped them (policy drop-oldest),
-    /// or this stream was not read fast enough. The stream goes on.
+    /// this stream was not read fast enough, or more than 256 items came
+    /// before the stream was open (between the subscribe reply and the
+    /// stream's start). The stream goes on.
     #[error("lagged: {0} items lost")]
     Lagged(u64),
     /// The server ended the subscription with this error (too slow, shut
@@ -115,6 +119,9 @@ type Key = (Arc<str>, SubscriptionId);
 struct Table {
     open: HashMap<Key, Arc<Inbox>>,
     orphans: VecDeque<(Key, Note)>,
+    /// Items dropped from `orphans`, by subscription (at most [`ORPHANS`]
+    /// subscriptions counted).
+    orphans_lost: HashMap<Key, u64>,
     closed: bool,
 }
 
@@ -190,7 +197,18 @@ impl Subscribed {
             }
             None => {
                 if table.orphans.len() >= ORPHANS {
-                    table.orphans.pop_front();
+                    let lost = match table.orphans.pop_front() {
+                        Some((dropped, Note::Item(_))) => Some((dropped, 1)),
+                        Some((dropped, Note::Lagged(n))) => Some((dropped, n)),
+                        _ => None,
+                    };
+                    if let Some((dropped, n)) = lost {
+                        let counted = table.orphans_lost.len() < ORPHANS
+                            || table.orphans_lost.contains_key(&dropped);
+                        if counted {
+                            *table.orphans_lost.entry(dropped).or_default() += n;
+                        }
+                    }
                 }
                 table.orphans.push_back((key, note));
             }
@@ -209,6 +227,9 @@ impl Subscribed {
             return inbox;
         }
         let mut ended = false;
+        if let Some(lost) = table.orphans_lost.remove(&key) {
+            inbox.push(Note::Lagged(lost));
+        }
         let orphans = std::mem::take(&mut table.orphans);
         for (orphan, note) in orphans {
             if orphan == key {
@@ -237,6 +258,7 @@ impl Subscribed {
         let mut table = self.lock();
         table.closed = true;
         table.orphans.clear();
+        table.orphans_lost.clear();
         for (_, inbox) in table.open.drain() {
             inbox.end();
         }
@@ -425,5 +447,35 @@ impl<T: DeserializeOwned> Stream for Subscription<T> {
                 Poll::Pending
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn item(n: usize) -> String {
+        format!(r#"{{"subscription":7,"result":{n}}}"#)
+    }
+
+    #[test]
+    fn items_dropped_before_the_stream_is_registered_are_reported_as_lagged_first() {
+        let subscribed = Subscribed::default();
+        for n in 0..ORPHANS + 44 {
+            let text = item(n);
+            assert!(subscribed.deliver("tick", Params::from_json(&text).unwrap()));
+        }
+        let inbox = subscribed.register("tick", &SubscriptionId::number(7));
+        let mut notes = std::mem::take(&mut inbox.lock().notes).into_iter();
+        assert!(matches!(notes.next(), Some(Note::Lagged(44))));
+        match notes.next() {
+            Some(Note::Item(first)) => assert_eq!(first.get(), "44"),
+            other => panic!("expected the first item kept, got {other:?}"),
+        }
+        assert_eq!(notes.count(), ORPHANS - 1);
+        // Counted per subscription: another one's stream has no lag.
+        let other = subscribed.register("tick", &SubscriptionId::number(8));
+        assert!(other.lock().notes.is_empty());
     }
 }
