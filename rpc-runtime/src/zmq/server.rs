@@ -20,7 +20,7 @@ use crate::Router;
 /// peer at once). One server may bind several endpoints; each `bind_*`
 /// returns the handle of that socket.
 ///
-/// Each peer's calls share one [`Context`] (transport `"zmq"`, the peer's
+/// Each peer's calls share one [`Context`](crate::Context) (transport `"zmq"`, the peer's
 /// TCP address, and a [`ZmqPeer`](super::ZmqPeer)).
 ///
 /// ```
