@@ -60,9 +60,9 @@ impl ZmqClientBuilder {
         }
     }
 
-    /// How long each call waits for its reply (default: no limit). Over
-    /// REQ, a call that times out drops the socket; the next opens a new
-    /// one.
+    /// How long each call (and each batch) waits for its reply (default:
+    /// no limit). Over REQ, a call that times out drops the socket; the
+    /// next opens a new one.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = Some(timeout);
         self
@@ -146,9 +146,7 @@ impl ZmqClientBuilder {
     pub async fn connect_dealer(self, endpoint: &str) -> Result<ZmqClient, ConnectError> {
         let settings = self.settings(endpoint)?;
         let link = settings.open(SocketType::Dealer).await?;
-        Ok(ZmqClient::from_parts(
-            settings,
-            Socket::Dealer(Dealer::new(link)),
-        ))
+        let dealer = Dealer::new(&settings, link);
+        Ok(ZmqClient::from_parts(settings, Socket::Dealer(dealer)))
     }
 }

@@ -26,9 +26,11 @@ use crate::ws::ConnectError;
 ///   the socket is dropped and the next call opens a new one (ZeroMQ's
 ///   "Lazy Pirate" pattern: a REQ that missed a reply cannot go on).
 /// - [`connect_dealer`](Self::connect_dealer): a DEALER socket, many
-///   calls in flight at once from many tasks, each reply matched to its
-///   call by id (an error with id `null` goes to the oldest call
-///   waiting). To a REP server each message carries the empty delimiter
+///   calls in flight at once from many tasks, on the connection driver
+///   the WebSocket and stream clients use (`Connection::run_zmq`): each
+///   reply is matched to its call by id, an error with id `null` fails
+///   the oldest batch none of whose calls is answered yet, as on the other
+///   clients. To a REP server each message carries the empty delimiter
 ///   REP needs. If the connection ends, the calls waiting fail with
 ///   [`ClientError::Closed`] and the next call reconnects.
 ///
@@ -142,17 +144,6 @@ impl ZmqClient {
         }
     }
 
-    /// Sends a message and returns the reply's text; `keys` are the match
-    /// keys of the ids its calls carry (none: no reply is awaited over
-    /// DEALER, and the reply over REQ is awaited and ignored).
-    async fn exchange(&self, body: &str, keys: Vec<String>) -> Result<String, ClientError> {
-        let settings = &self.inner.settings;
-        match &self.inner.socket {
-            Socket::Req(req) => req.exchange(settings, body).await,
-            Socket::Dealer(dealer) => dealer.exchange(settings, body, keys).await,
-        }
-    }
-
     /// Calls `method` and decodes its result as `R` (what [`Caller::call`]
     /// does).
     ///
@@ -167,10 +158,20 @@ impl ZmqClient {
         method: &str,
         params: EncodedParams,
     ) -> Result<R, ClientError> {
+        let req = match &self.inner.socket {
+            Socket::Dealer(dealer) => {
+                return dealer
+                    .peer(&self.inner.settings)
+                    .await?
+                    .call(method, params)
+                    .await
+            }
+            Socket::Req(req) => req,
+        };
         let id = self.inner.settings.ids.next_id();
         let mut body = String::with_capacity(64);
         write_request(&mut body, method, params.as_json(), Some(&id));
-        let reply = self.exchange(&body, vec![id.match_key()]).await?;
+        let reply = req.exchange(&self.inner.settings, &body).await?;
         if reply.trim().is_empty() {
             return Err(ClientError::InvalidResponse(
                 "an empty reply to a call".to_owned(),
@@ -179,15 +180,25 @@ impl ZmqClient {
         decode_response(&reply, &id)
     }
 
-    /// Sends a notification: over DEALER returns once it is queued; over
+    /// Sends a notification: over DEALER returns once it is written; over
     /// REQ once the server's reply (empty, from our servers) came.
     ///
     /// # Errors
     /// When the connection fails, or (REQ) the reply does not come in time.
     pub async fn notify(&self, method: &str, params: EncodedParams) -> Result<(), ClientError> {
+        let req = match &self.inner.socket {
+            Socket::Dealer(dealer) => {
+                return dealer
+                    .peer(&self.inner.settings)
+                    .await?
+                    .notify(method, params)
+                    .await
+            }
+            Socket::Req(req) => req,
+        };
         let mut body = String::with_capacity(64);
         write_notification(&mut body, method, params.as_json());
-        let reply = self.exchange(&body, Vec::new()).await?;
+        let reply = req.exchange(&self.inner.settings, &body).await?;
         if !reply.is_empty() {
             tracing::debug!(target: LOG_TARGET, method, body = reply, "ignoring a reply to a notification");
         }
@@ -203,9 +214,14 @@ impl ZmqClient {
         if batch.is_empty() {
             return decode_batch_response("[]", &[]);
         }
+        let req = match &self.inner.socket {
+            Socket::Dealer(dealer) => {
+                return dealer.peer(&self.inner.settings).await?.batch(batch).await
+            }
+            Socket::Req(req) => req,
+        };
         let (body, ids) = write_batch_request(&batch, || self.inner.settings.ids.next_id());
-        let keys = ids.iter().map(|id| id.match_key()).collect();
-        let reply = self.exchange(&body, keys).await?;
+        let reply = req.exchange(&self.inner.settings, &body).await?;
         if ids.is_empty() {
             // Notifications only: nothing to read, whatever came back.
             return decode_batch_response("[]", &[]);

@@ -62,7 +62,7 @@ pub use peer::{IdSource, Peer};
 /// Which end of the connection this is, and over what; only the log
 /// target and the metrics depend on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(not(feature = "stream"), allow(dead_code))] // the byte streams' sides
+#[cfg_attr(not(all(feature = "stream", feature = "zmq")), allow(dead_code))] // the byte streams' and ZeroMQ's sides
 pub(crate) enum Side {
     Server,
     Client,
@@ -70,6 +70,8 @@ pub(crate) enum Side {
     StreamServer(&'static str),
     /// A byte stream's calling end.
     StreamClient(&'static str),
+    /// A ZeroMQ DEALER (or REQ) client's connection.
+    ZmqClient,
 }
 
 impl Side {
@@ -83,6 +85,7 @@ impl Side {
         match self {
             Side::Server | Side::Client => "ws",
             Side::StreamServer(name) | Side::StreamClient(name) => name,
+            Side::ZmqClient => "zmq",
         }
     }
 }
@@ -95,6 +98,7 @@ macro_rules! wire {
             $crate::ws::Side::Client => ::tracing::trace!(target: "rpc_client::ws", $($field)+),
             $crate::ws::Side::StreamServer(_) => ::tracing::trace!(target: "rpc_runtime::stream", $($field)+),
             $crate::ws::Side::StreamClient(_) => ::tracing::trace!(target: "rpc_client::stream", $($field)+),
+            $crate::ws::Side::ZmqClient => ::tracing::trace!(target: "rpc_client::zmq", $($field)+),
         }
     };
 }
@@ -107,6 +111,7 @@ macro_rules! event {
             $crate::ws::Side::Client => ::tracing::debug!(target: "rpc_client::ws", $($field)+),
             $crate::ws::Side::StreamServer(_) => ::tracing::debug!(target: "rpc_runtime::stream", $($field)+),
             $crate::ws::Side::StreamClient(_) => ::tracing::debug!(target: "rpc_client::stream", $($field)+),
+            $crate::ws::Side::ZmqClient => ::tracing::debug!(target: "rpc_client::zmq", $($field)+),
         }
     };
 }

@@ -52,6 +52,12 @@
 //! ZeroMQ has no server push here: no subscriptions, no calls from the
 //! server to the client (a subscribe method answers `-32006`).
 //!
+//! A DEALER client's connection (`rpc_client::ZmqClient`'s) runs on the
+//! connection driver of the WebSocket and stream clients, with ZeroMQ as
+//! its framing: [`Connection::zmq_client`](crate::ws::Connection::zmq_client)
+//! and [`Connection::run_zmq`](crate::ws::Connection::run_zmq) (with the
+//! `stream` feature).
+//!
 //! ```
 //! use std::time::Duration;
 //! use rpc_runtime::zmq::{connect, wire, SocketType, ZmqConfig, ZmqServer};
@@ -83,6 +89,8 @@
 //! Connection events are logged with `tracing` under the target
 //! `rpc_runtime::zmq`.
 
+#[cfg(feature = "stream")]
+mod client_connection;
 mod config;
 mod connect;
 #[cfg(feature = "server")]
