@@ -688,3 +688,32 @@ async fn abrupt_disconnects_mid_message_leave_no_connection_behind() {
         assert_eq!(handle.shutdown(WAIT).await, Shutdown::Graceful, "{kind}");
     }
 }
+
+#[tokio::test]
+async fn a_call_refused_as_too_large_fails_at_once_and_the_dealer_goes_on() {
+    for kind in [SocketType::Rep, SocketType::Router] {
+        let (handle, endpoint) =
+            serve(kind, ZmqConfig::default().with_max_message_size(1024)).await;
+        let dealer = ZmqClient::connect_dealer(&endpoint).await.unwrap();
+        let huge = EncodedParams::from_value(&["x".repeat(4096), "y".to_owned()]).unwrap();
+        // Answered `-32002` with id `null`: the one call waiting fails at
+        // once, no timeout needed.
+        let error = tokio::time::timeout(WAIT, dealer.request::<Value>("subtract", huge))
+            .await
+            .unwrap_or_else(|_| panic!("{kind}: the refused call still waits"))
+            .unwrap_err();
+        assert_eq!(
+            error.rpc_error().map(|e| e.code),
+            Some(-32002),
+            "{kind}: {error}"
+        );
+        let params = EncodedParams::from_value(&[5, 3]).unwrap();
+        assert_eq!(
+            dealer.request::<i64>("subtract", params).await.unwrap(),
+            2,
+            "{kind}"
+        );
+        drop(dealer);
+        assert_eq!(handle.shutdown(WAIT).await, Shutdown::Graceful, "{kind}");
+    }
+}

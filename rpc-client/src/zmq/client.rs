@@ -28,9 +28,10 @@ use crate::ws::ConnectError;
 /// - [`connect_dealer`](Self::connect_dealer): a DEALER socket, many
 ///   calls in flight at once from many tasks, on the connection driver
 ///   the WebSocket and stream clients use (`Connection::run_zmq`): each
-///   reply is matched to its call by id, an error with id `null` fails
-///   the oldest batch none of whose calls is answered yet, as on the other
-///   clients. To a REP server each message carries the empty delimiter
+///   reply is matched to its call by id, an error with id `null` (the
+///   server's refusal of a message it could not read, e.g. too large)
+///   fails the oldest batch none of whose calls is answered yet or, with
+///   none, the oldest single call waiting, as on the other clients. To a REP server each message carries the empty delimiter
 ///   REP needs. If the connection ends, the calls waiting fail with
 ///   [`ClientError::Closed`] and the next call reconnects.
 ///

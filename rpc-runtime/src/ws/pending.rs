@@ -84,6 +84,10 @@ type Waiter = oneshot::Sender<Result<Reply, ClientError>>;
 struct Slot {
     waiter: Waiter,
     raw: bool,
+    /// A single call (not in a batch, not a raw send), with its place in
+    /// the order calls were sent: an id-`null` error with no batch to
+    /// answer fails the oldest of these.
+    single: Option<u64>,
 }
 
 /// The key a call waits under: its id's [`Id::match_key`].
@@ -100,6 +104,8 @@ struct Table {
     unread_raw: usize,
     /// Why the connection ended; once set, no call is registered.
     closed: Option<String>,
+    /// The next single call's place in the order.
+    next_single: u64,
 }
 
 impl Table {
@@ -151,11 +157,14 @@ impl Pending {
         let (tx, rx) = oneshot::channel();
         let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
         table.check(&[&id])?;
+        let order = table.next_single;
+        table.next_single += 1;
         table.waiting.insert(
             id,
             Slot {
                 waiter: tx,
                 raw: false,
+                single: Some(order),
             },
         );
         Ok(rx)
@@ -176,7 +185,12 @@ impl Pending {
             .iter()
             .map(|id| {
                 let (tx, rx) = oneshot::channel();
-                table.waiting.insert(id.clone(), Slot { waiter: tx, raw });
+                let slot = Slot {
+                    waiter: tx,
+                    raw,
+                    single: None,
+                };
+                table.waiting.insert(id.clone(), slot);
                 rx
             })
             .collect();
@@ -244,7 +258,7 @@ impl Pending {
                     .and_then(|text| table.waiting.remove(&format!("n{text}"))),
             }
         };
-        let Some(Slot { waiter, raw }) = slot else {
+        let Some(Slot { waiter, raw, .. }) = slot else {
             return false;
         };
         if raw {
@@ -273,9 +287,11 @@ impl Pending {
     }
 
     /// An error with id `null` answers a message the peer could not read as
-    /// a whole. This side only sends valid JSON, so that is a batch it
+    /// a whole. This side only sends valid JSON, so that is a message it
     /// refused (too long, say): fail the oldest batch none of whose calls has
-    /// been answered, rather than leave it waiting forever.
+    /// been answered or, with none, the oldest single call waiting, rather
+    /// than leave it waiting forever (a transport whose connection goes on
+    /// after such a refusal, ZeroMQ, would otherwise never answer it).
     fn fail_unread_batch(&self, error: &crate::protocol::ErrorObject<'_>) -> bool {
         let waiters: Vec<Waiter> = {
             let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
@@ -284,19 +300,39 @@ impl Pending {
                 table.unread_raw -= 1;
                 return true;
             }
-            let Some(at) = table
+            let unread = table
                 .batches
                 .iter()
-                .position(|batch| batch.iter().all(|id| table.waiting.contains_key(id)))
-            else {
-                return false;
-            };
-            let batch = table.batches.remove(at);
-            batch
-                .iter()
-                .filter_map(|id| table.waiting.remove(id))
-                .map(|slot| slot.waiter)
-                .collect()
+                .position(|batch| batch.iter().all(|id| table.waiting.contains_key(id)));
+            match unread {
+                Some(at) => {
+                    let batch = table.batches.remove(at);
+                    batch
+                        .iter()
+                        .filter_map(|id| table.waiting.remove(id))
+                        .map(|slot| slot.waiter)
+                        .collect()
+                }
+                None => {
+                    // Rare (a refusal), so a scan rather than an order kept
+                    // on every call.
+                    let Some(oldest) = table
+                        .waiting
+                        .iter()
+                        .filter_map(|(key, slot)| slot.single.map(|order| (order, key)))
+                        .min()
+                        .map(|(_, key)| key.clone())
+                    else {
+                        return false;
+                    };
+                    table
+                        .waiting
+                        .remove(&oldest)
+                        .map(|slot| slot.waiter)
+                        .into_iter()
+                        .collect()
+                }
+            }
         };
         for waiter in waiters {
             let _ = waiter.send(Err(ClientError::Rpc(error.clone().into_owned())));
@@ -361,7 +397,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_null_id_error_fails_the_unanswered_batch() {
+    async fn a_null_id_error_fails_the_unanswered_batch_then_the_oldest_single_call() {
         let pending = Pending::default();
         let single = pending.register(key(1)).unwrap();
         let answered = pending.register_batch(&[key(2), key(3)], false, 0).unwrap();
@@ -376,9 +412,14 @@ mod tests {
             let error = reply.await.unwrap().unwrap_err();
             assert_eq!(error.rpc_error().unwrap().code, -32600);
         }
-        // The batch with an answer and the single call still wait.
+        // The batch with an answer still waits; with no unanswered batch
+        // left, the next such error fails the oldest single call.
+        let later = pending.register(key(6)).unwrap();
+        assert!(pending.deliver(&parse_response(&frame).unwrap(), &frame));
+        let error = single.await.unwrap().unwrap_err();
+        assert_eq!(error.rpc_error().unwrap().code, -32600);
         pending.close("end");
-        assert!(matches!(single.await.unwrap(), Err(ClientError::Closed(_))));
+        assert!(matches!(later.await.unwrap(), Err(ClientError::Closed(_))));
         let mut answered = answered.into_iter();
         assert!(answered.next().unwrap().await.unwrap().is_ok());
         assert!(matches!(
