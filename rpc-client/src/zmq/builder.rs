@@ -18,19 +18,40 @@ use crate::BuildError;
 /// of the other clients that apply to ZeroMQ.
 ///
 /// ```
+/// use std::sync::Arc;
 /// use std::time::Duration;
-/// use rpc_client::id::HexIds;
-/// use rpc_client::{BuildError, ConnectError, ZmqClient};
+/// use rpc_client::id::{DecimalIds, HexIds, IdGenerator};
+/// use rpc_client::{BuildError, ConnectError, EncodedParams, ZmqClient};
+/// # use rpc_runtime::zmq::{ZmqConfig, ZmqServer};
+/// # use rpc_runtime::{protocol::ErrorObjectOwned, Router};
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() {
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let mut router = Router::new();
+/// # router.register_sync_args("add", &["a", "b"], |(a, b): (i64, i64), _| Ok::<_, ErrorObjectOwned>(a + b))?;
+/// # let handle = ZmqServer::new(router, ZmqConfig::default()).bind_router("tcp://127.0.0.1:0").await?;
+/// # let endpoint = handle.local_endpoint().to_string();
 /// let builder = ZmqClient::builder()
 ///     .request_timeout(Duration::from_secs(5))
 ///     .connect_timeout(Duration::from_secs(1))
 ///     .max_message_size(1 << 20)
 ///     .id_generator(HexIds::new());
+/// let shown = format!("{builder:?}");
+/// assert!(shown.contains("request_timeout: Some(5s)"), "{shown}");
+/// assert!(shown.contains("max_message_size: 1048576"), "{shown}");
 /// let bad = builder.connect_dealer("http://127.0.0.1:1").await;
 /// assert!(matches!(bad, Err(ConnectError::Build(BuildError::InvalidUrl { .. }))));
-/// # }
+///
+/// // No connect timeout, and ids shared with other clients: this client
+/// // takes id 1, so the next one handed out is 2.
+/// let ids: Arc<dyn IdGenerator> = Arc::new(DecimalIds::new());
+/// let client = ZmqClient::builder()
+///     .connect_timeout(None)
+///     .shared_id_generator(ids.clone())
+///     .connect_req(&endpoint)
+///     .await?;
+/// assert_eq!(client.request::<i64>("add", EncodedParams::from_value(&[1, 2])?).await?, 3);
+/// assert_eq!(ids.next_id().as_json(), "2");
+/// # Ok(()) }
 /// ```
 #[must_use = "a builder does nothing until `connect_req` or `connect_dealer`"]
 pub struct ZmqClientBuilder {
@@ -140,6 +161,28 @@ impl ZmqClientBuilder {
 
     /// Connects a DEALER socket to `endpoint`; see
     /// [`connect_req`](Self::connect_req). Needs a Tokio runtime.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rpc_client::zmq::SocketType;
+    /// use rpc_client::{EncodedParams, ZmqClient};
+    /// use rpc_runtime::zmq::{ZmqConfig, ZmqServer};
+    /// use rpc_runtime::{protocol::ErrorObjectOwned, Router};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.register_sync_args("add", &["a", "b"], |(a, b): (i64, i64), _| Ok::<_, ErrorObjectOwned>(a + b))?;
+    /// // A DEALER may talk to a REP server too (each message gets the
+    /// // delimiter REP needs), one call at a time on the server's side.
+    /// let handle = ZmqServer::new(router, ZmqConfig::default()).bind_rep("tcp://127.0.0.1:0").await?;
+    /// let client = ZmqClient::builder()
+    ///     .request_timeout(Duration::from_secs(5))
+    ///     .connect_dealer(&handle.local_endpoint().to_string())
+    ///     .await?;
+    /// assert_eq!(client.socket_type(), SocketType::Dealer);
+    /// assert_eq!(client.request::<i64>("add", EncodedParams::from_value(&[1, 2])?).await?, 3);
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// As [`connect_req`](Self::connect_req).

@@ -100,12 +100,55 @@ impl ZmqClient {
     }
 
     /// Options: timeouts, the size limit, ids.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rpc_client::{ClientError, EncodedParams, ZmqClient};
+    /// use rpc_runtime::zmq::{ZmqConfig, ZmqServer};
+    /// use rpc_runtime::{protocol::ErrorObjectOwned, Router};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.register_async("slow", |_, _| async {
+    ///     tokio::time::sleep(Duration::from_secs(10)).await;
+    ///     Ok::<_, ErrorObjectOwned>(())
+    /// })?;
+    /// let handle = ZmqServer::new(router, ZmqConfig::default()).bind_router("tcp://127.0.0.1:0").await?;
+    ///
+    /// let client = ZmqClient::builder()
+    ///     .request_timeout(Duration::from_millis(50))
+    ///     .connect_dealer(&handle.local_endpoint().to_string())
+    ///     .await?;
+    /// let late = client.request::<()>("slow", EncodedParams::none()).await;
+    /// assert!(matches!(late, Err(ClientError::Timeout(_))));
+    /// # Ok(()) }
+    /// ```
     pub fn builder() -> ZmqClientBuilder {
         ZmqClientBuilder::new()
     }
 
     /// Connects a REQ socket to `endpoint` (`tcp://host:port`,
     /// `ipc://path`) with the default options.
+    ///
+    /// ```
+    /// use rpc_client::{EncodedParams, ZmqClient};
+    /// use rpc_runtime::zmq::{ZmqConfig, ZmqServer};
+    /// use rpc_runtime::{protocol::ErrorObjectOwned, Router};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.register_sync_args("add", &["a", "b"], |(a, b): (i64, i64), _| Ok::<_, ErrorObjectOwned>(a + b))?;
+    /// let handle = ZmqServer::new(router, ZmqConfig::default()).bind_rep("tcp://127.0.0.1:0").await?;
+    ///
+    /// let client = ZmqClient::connect_req(&handle.local_endpoint().to_string()).await?;
+    /// // REQ is one call at a time: concurrent callers take turns.
+    /// let (a, b) = tokio::join!(
+    ///     client.request::<i64>("add", EncodedParams::from_value(&[1, 2])?),
+    ///     client.request::<i64>("add", EncodedParams::from_value(&[3, 4])?),
+    /// );
+    /// assert_eq!((a?, b?), (3, 7));
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// As [`ZmqClientBuilder::connect_req`].
@@ -115,6 +158,32 @@ impl ZmqClient {
 
     /// Connects a DEALER socket to `endpoint` with the default options.
     ///
+    /// ```
+    /// use rpc_client::{EncodedParams, ZmqClient};
+    /// use rpc_runtime::zmq::{ZmqConfig, ZmqServer};
+    /// use rpc_runtime::{protocol::ErrorObjectOwned, Router};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.register_sync_args("add", &["a", "b"], |(a, b): (i64, i64), _| Ok::<_, ErrorObjectOwned>(a + b))?;
+    /// let handle = ZmqServer::new(router, ZmqConfig::default()).bind_router("tcp://127.0.0.1:0").await?;
+    ///
+    /// let client = ZmqClient::connect_dealer(&handle.local_endpoint().to_string()).await?;
+    /// // Clones share the socket; their calls are in flight at once.
+    /// let tasks: Vec<_> = (0..4_i64)
+    ///     .map(|i| {
+    ///         let client = client.clone();
+    ///         tokio::spawn(async move { client.request::<i64>("add", EncodedParams::from_value(&[i, i])?).await })
+    ///     })
+    ///     .collect();
+    /// let mut sums = Vec::new();
+    /// for task in tasks {
+    ///     sums.push(task.await??);
+    /// }
+    /// assert_eq!(sums, [0, 2, 4, 6]);
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// As [`ZmqClientBuilder::connect_dealer`].
     pub async fn connect_dealer(endpoint: &str) -> Result<Self, ConnectError> {
@@ -122,6 +191,22 @@ impl ZmqClient {
     }
 
     /// REQ or DEALER.
+    ///
+    /// ```
+    /// use rpc_client::zmq::SocketType;
+    /// use rpc_client::ZmqClient;
+    /// # use rpc_runtime::zmq::{ZmqConfig, ZmqServer};
+    /// # use rpc_runtime::{protocol::ErrorObjectOwned, Router};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut router = Router::new();
+    /// # router.register_sync_args("add", &["a", "b"], |(a, b): (i64, i64), _| Ok::<_, ErrorObjectOwned>(a + b))?;
+    /// # let handle = ZmqServer::new(router, ZmqConfig::default()).bind_router("tcp://127.0.0.1:0").await?;
+    /// # let endpoint = handle.local_endpoint().to_string();
+    /// assert_eq!(ZmqClient::connect_req(&endpoint).await?.socket_type(), SocketType::Req);
+    /// assert_eq!(ZmqClient::connect_dealer(&endpoint).await?.socket_type(), SocketType::Dealer);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn socket_type(&self) -> SocketType {
         match self.inner.socket {
@@ -131,6 +216,23 @@ impl ZmqClient {
     }
 
     /// The endpoint it connects to.
+    ///
+    /// ```
+    /// use rpc_client::ZmqClient;
+    /// # use rpc_runtime::zmq::{ZmqConfig, ZmqServer};
+    /// # use rpc_runtime::{protocol::ErrorObjectOwned, Router};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut router = Router::new();
+    /// # router.register_sync_args("add", &["a", "b"], |(a, b): (i64, i64), _| Ok::<_, ErrorObjectOwned>(a + b))?;
+    /// # let handle = ZmqServer::new(router, ZmqConfig::default()).bind_router("tcp://127.0.0.1:0").await?;
+    /// # let endpoint = handle.local_endpoint().to_string();
+    /// // `endpoint` is the server's, e.g. "tcp://127.0.0.1:40123".
+    /// let client = ZmqClient::connect_dealer(&endpoint).await?;
+    /// assert_eq!(client.endpoint(), handle.local_endpoint());
+    /// assert_eq!(client.endpoint().to_string(), endpoint);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn endpoint(&self) -> &ZmqEndpoint {
         &self.inner.settings.endpoint
@@ -138,6 +240,23 @@ impl ZmqClient {
 
     /// Closes the connection (calls waiting on a DEALER fail with
     /// [`ClientError::Closed`]); the next call opens a new one.
+    ///
+    /// ```
+    /// use rpc_client::{EncodedParams, ZmqClient};
+    /// # use rpc_runtime::zmq::{ZmqConfig, ZmqServer};
+    /// # use rpc_runtime::{protocol::ErrorObjectOwned, Router};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut router = Router::new();
+    /// # router.register_sync_args("add", &["a", "b"], |(a, b): (i64, i64), _| Ok::<_, ErrorObjectOwned>(a + b))?;
+    /// # let handle = ZmqServer::new(router, ZmqConfig::default()).bind_router("tcp://127.0.0.1:0").await?;
+    /// # let endpoint = handle.local_endpoint().to_string();
+    /// let client = ZmqClient::connect_dealer(&endpoint).await?;
+    /// client.close().await;
+    /// // Closed, not finished: this call reconnects.
+    /// assert_eq!(client.request::<i64>("add", EncodedParams::from_value(&[1, 2])?).await?, 3);
+    /// # Ok(()) }
+    /// ```
     pub async fn close(&self) {
         match &self.inner.socket {
             Socket::Req(req) => req.close().await,
@@ -147,6 +266,25 @@ impl ZmqClient {
 
     /// Calls `method` and decodes its result as `R` (what [`Caller::call`]
     /// does).
+    ///
+    /// ```
+    /// use rpc_client::{ClientError, EncodedParams, ZmqClient};
+    /// # use rpc_runtime::zmq::{ZmqConfig, ZmqServer};
+    /// # use rpc_runtime::{protocol::ErrorObjectOwned, Router};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut router = Router::new();
+    /// # router.register_sync_args("add", &["a", "b"], |(a, b): (i64, i64), _| Ok::<_, ErrorObjectOwned>(a + b))?;
+    /// # let handle = ZmqServer::new(router, ZmqConfig::default()).bind_router("tcp://127.0.0.1:0").await?;
+    /// # let endpoint = handle.local_endpoint().to_string();
+    /// let client = ZmqClient::connect_dealer(&endpoint).await?;
+    /// let sum: i64 = client.request("add", EncodedParams::from_value(&[40, 2])?).await?;
+    /// assert_eq!(sum, 42);
+    /// // The server's error object, here "Method not found".
+    /// let missing = client.request::<i64>("sub", EncodedParams::none()).await;
+    /// assert!(matches!(missing, Err(ClientError::Rpc(error)) if error.code == -32601));
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`ClientError::Rpc`] with the server's error object,
@@ -184,6 +322,30 @@ impl ZmqClient {
     /// Sends a notification: over DEALER returns once it is written; over
     /// REQ once the server's reply (empty, from our servers) came.
     ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use rpc_client::{EncodedParams, ZmqClient};
+    /// use rpc_runtime::zmq::{ZmqConfig, ZmqServer};
+    /// use rpc_runtime::{protocol::ErrorObjectOwned, Router};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let seen = Arc::new(AtomicUsize::new(0));
+    /// let mut router = Router::new();
+    /// let counter = seen.clone();
+    /// router.register_sync("log", move |_, _| {
+    ///     counter.fetch_add(1, Ordering::SeqCst);
+    ///     Ok::<_, ErrorObjectOwned>(())
+    /// })?;
+    /// let handle = ZmqServer::new(router, ZmqConfig::default()).bind_rep("tcp://127.0.0.1:0").await?;
+    ///
+    /// let client = ZmqClient::connect_req(&handle.local_endpoint().to_string()).await?;
+    /// client.notify("log", EncodedParams::from_value(&["hello"])?).await?;
+    /// // Over REQ the server's empty reply came back: the handler has run.
+    /// assert_eq!(seen.load(Ordering::SeqCst), 1);
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// When the connection fails, or (REQ) the reply does not come in time.
     pub async fn notify(&self, method: &str, params: EncodedParams) -> Result<(), ClientError> {
@@ -208,6 +370,26 @@ impl ZmqClient {
 
     /// Sends a batch in one message; each call's answer, matched by id (an
     /// empty batch is not sent).
+    ///
+    /// ```
+    /// use rpc_client::{BatchRequest, EncodedParams, ZmqClient};
+    /// # use rpc_runtime::zmq::{ZmqConfig, ZmqServer};
+    /// # use rpc_runtime::{protocol::ErrorObjectOwned, Router};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut router = Router::new();
+    /// # router.register_sync_args("add", &["a", "b"], |(a, b): (i64, i64), _| Ok::<_, ErrorObjectOwned>(a + b))?;
+    /// # let handle = ZmqServer::new(router, ZmqConfig::default()).bind_router("tcp://127.0.0.1:0").await?;
+    /// # let endpoint = handle.local_endpoint().to_string();
+    /// let client = ZmqClient::connect_dealer(&endpoint).await?;
+    /// let mut batch = BatchRequest::new();
+    /// let a = batch.call::<i64>("add", EncodedParams::from_value(&[1, 2])?);
+    /// let b = batch.call::<i64>("add", EncodedParams::from_value(&[3, 4])?);
+    /// batch.notify("add", EncodedParams::from_value(&[0, 0])?);
+    /// let response = client.batch(batch).await?;
+    /// assert_eq!((response.get(a)?, response.get(b)?), (3, 7));
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// As [`request`](Self::request), and when a call has no answer.

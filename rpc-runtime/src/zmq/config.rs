@@ -9,12 +9,25 @@ use std::time::Duration;
 /// ```
 /// use std::time::Duration;
 /// use rpc_runtime::zmq::ZmqConfig;
-/// let config = ZmqConfig::default()
+/// let config = ZmqConfig::new()
 ///     .with_max_message_size(1 << 20)
 ///     .with_max_in_flight(64)
-///     .with_handshake_timeout(Duration::from_secs(2));
+///     .with_max_connections(100)
+///     .with_handshake_timeout(Duration::from_secs(2))
+///     .with_write_timeout(Duration::from_secs(3))
+///     .with_write_queue(32);
 /// assert_eq!(config.max_message_size, 1 << 20);
-/// assert_eq!(ZmqConfig::default().max_in_flight, 256);
+/// assert_eq!(config.max_in_flight, 64);
+/// assert_eq!(config.max_connections, 100);
+/// assert_eq!(config.handshake_timeout, Duration::from_secs(2));
+/// assert_eq!(config.write_timeout, Duration::from_secs(3));
+/// assert_eq!(config.write_queue, 32);
+///
+/// // `new` is the defaults; the two queue limits are at least 1.
+/// assert_eq!(ZmqConfig::new().max_in_flight, 256);
+/// assert_eq!(ZmqConfig::new().max_connections, ZmqConfig::default().max_connections);
+/// let floor = ZmqConfig::new().with_max_in_flight(0).with_write_queue(0);
+/// assert_eq!((floor.max_in_flight, floor.write_queue), (1, 1));
 /// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]

@@ -47,6 +47,17 @@ pub struct ZmqServer {
 
 impl ZmqServer {
     /// A server of `router` with `config`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use rpc_runtime::zmq::{ZmqConfig, ZmqServer};
+    /// use rpc_runtime::Router;
+    /// // One router may serve several servers (ZeroMQ, HTTP...) at once.
+    /// let router = Arc::new(Router::new());
+    /// let server = ZmqServer::new(router.clone(), ZmqConfig::new().with_max_in_flight(8));
+    /// assert_eq!(server.config().max_in_flight, 8);
+    /// assert_eq!(Arc::strong_count(&router), 2);
+    /// ```
     pub fn new(router: impl Into<Arc<Router>>, config: ZmqConfig) -> Self {
         Self {
             router: router.into(),
@@ -55,12 +66,48 @@ impl ZmqServer {
     }
 
     /// The server's settings.
+    ///
+    /// ```
+    /// use rpc_runtime::zmq::{ZmqConfig, ZmqServer};
+    /// let server = ZmqServer::new(rpc_runtime::Router::new(), ZmqConfig::default());
+    /// assert_eq!(server.config().max_message_size, 10 << 20);
+    /// ```
     pub fn config(&self) -> &ZmqConfig {
         &self.config
     }
 
     /// Binds a REP socket at `endpoint` (`tcp://host:port`, `ipc://path`)
     /// and serves on it from a task of its own.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rpc_runtime::zmq::{connect, wire, SocketType, ZmqConfig, ZmqServer};
+    /// use rpc_runtime::{protocol::ErrorObjectOwned, Router};
+    /// use tokio::io::AsyncWriteExt as _;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.register_sync("ping", |_, _| Ok::<_, ErrorObjectOwned>("pong"))?;
+    /// let handle = ZmqServer::new(router, ZmqConfig::default()).bind_rep("tcp://127.0.0.1:0").await?;
+    ///
+    /// // A REQ peer by hand: each message starts with the empty delimiter.
+    /// let mut req = connect(handle.local_endpoint(), SocketType::Req, 1 << 20).await?;
+    /// let mut out = Vec::new();
+    /// wire::encode_message(&mut out, &[b"", br#"{"jsonrpc":"2.0","method":"ping","id":1}"#]);
+    /// req.writer.write_all(&out).await?;
+    /// let reply = req.reader.next().await?;
+    /// let pong = br#"{"jsonrpc":"2.0","result":"pong","id":1}"#.to_vec();
+    /// assert_eq!(reply, Some(wire::Received::Message(vec![Vec::new(), pong])));
+    ///
+    /// // A notification still gets a reply, an empty one, so REQ can go on.
+    /// out.clear();
+    /// wire::encode_message(&mut out, &[b"", br#"{"jsonrpc":"2.0","method":"ping"}"#]);
+    /// req.writer.write_all(&out).await?;
+    /// let reply = req.reader.next().await?;
+    /// assert_eq!(reply, Some(wire::Received::Message(vec![Vec::new(), Vec::new()])));
+    /// handle.shutdown(Duration::from_secs(1)).await;
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// When the endpoint is invalid, does not resolve or cannot be bound.
@@ -70,6 +117,38 @@ impl ZmqServer {
 
     /// Binds a ROUTER socket at `endpoint` and serves on it from a task
     /// of its own.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rpc_runtime::zmq::{connect, wire, SocketType, ZmqConfig, ZmqServer};
+    /// use rpc_runtime::{protocol::ErrorObjectOwned, Router};
+    /// use tokio::io::AsyncWriteExt as _;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.register_sync_args("double", &["n"], |(n,): (i64,), _| Ok::<_, ErrorObjectOwned>(n * 2))?;
+    /// let handle = ZmqServer::new(router, ZmqConfig::default()).bind_router("tcp://127.0.0.1:0").await?;
+    /// assert_eq!(handle.socket_type(), SocketType::Router);
+    ///
+    /// // A DEALER peer sends two calls without waiting: both are answered.
+    /// let mut dealer = connect(handle.local_endpoint(), SocketType::Dealer, 1 << 20).await?;
+    /// let mut out = Vec::new();
+    /// wire::encode_message(&mut out, &[br#"{"jsonrpc":"2.0","method":"double","params":[1],"id":1}"#]);
+    /// wire::encode_message(&mut out, &[br#"{"jsonrpc":"2.0","method":"double","params":[2],"id":2}"#]);
+    /// dealer.writer.write_all(&out).await?;
+    /// let mut replies = Vec::new();
+    /// for _ in 0..2 {
+    ///     let Some(wire::Received::Message(frames)) = dealer.reader.next().await? else { panic!() };
+    ///     replies.push(String::from_utf8(frames.concat())?);
+    /// }
+    /// replies.sort();
+    /// assert_eq!(replies, [
+    ///     r#"{"jsonrpc":"2.0","result":2,"id":1}"#,
+    ///     r#"{"jsonrpc":"2.0","result":4,"id":2}"#,
+    /// ]);
+    /// handle.shutdown(Duration::from_secs(1)).await;
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// As [`bind_rep`](Self::bind_rep).
@@ -180,6 +259,35 @@ struct Inner {
 ///
 /// Clones control the same socket. Dropping every handle leaves it
 /// running for as long as the Tokio runtime does.
+///
+/// ```
+/// use std::time::Duration;
+/// use rpc_runtime::server::Shutdown;
+/// use rpc_runtime::zmq::{connect, SocketType, ZmqConfig, ZmqEndpoint, ZmqServer};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let config = ZmqConfig::default().with_max_connections(1);
+/// let handle = ZmqServer::new(rpc_runtime::Router::new(), config).bind_rep("tcp://127.0.0.1:0").await?;
+/// let addr = handle.local_addr().expect("a TCP endpoint");
+/// let port = addr.port();
+/// assert_eq!(handle.local_endpoint(), &ZmqEndpoint::Tcp { host: "127.0.0.1".into(), port });
+/// assert_eq!(handle.socket_type(), SocketType::Rep);
+///
+/// // The handshake done, the server counts the peer.
+/// let first = connect(handle.local_endpoint(), SocketType::Req, 1 << 20).await?;
+/// assert_eq!(handle.connections_active(), 1);
+/// // Over the limit: accepted, then closed before the handshake.
+/// assert!(connect(handle.local_endpoint(), SocketType::Req, 1 << 20).await.is_err());
+/// assert_eq!((handle.connections_active(), handle.connections_refused()), (1, 1));
+///
+/// drop(first);
+/// let stopper = handle.clone();
+/// tokio::spawn(async move { stopper.shutdown(Duration::from_secs(1)).await });
+/// assert_eq!(handle.stopped().await, Shutdown::Graceful);
+/// assert!(handle.is_stopped());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 #[must_use = "without the handle the server cannot be shut down"]
 pub struct ZmqServerHandle {

@@ -30,6 +30,13 @@ pub enum SocketType {
 
 impl SocketType {
     /// The name ZMTP uses for it in the `Socket-Type` property.
+    ///
+    /// ```
+    /// use rpc_runtime::zmq::SocketType;
+    /// const NAME: &str = SocketType::Dealer.name();
+    /// assert_eq!(NAME, "DEALER");
+    /// assert_eq!(SocketType::Rep.name(), SocketType::Rep.to_string());
+    /// ```
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
@@ -40,7 +47,16 @@ impl SocketType {
         }
     }
 
-    /// The socket type with this ZMTP name, if it is one of the four.
+    /// The socket type with this ZMTP name, if it is one of the four
+    /// (compared ignoring ASCII case).
+    ///
+    /// ```
+    /// use rpc_runtime::zmq::SocketType;
+    /// assert_eq!(SocketType::from_name(b"REQ"), Some(SocketType::Req));
+    /// assert_eq!(SocketType::from_name(b"router"), Some(SocketType::Router));
+    /// // PUB/SUB and the rest are not spoken here.
+    /// assert_eq!(SocketType::from_name(b"PUB"), None);
+    /// ```
     #[must_use]
     pub fn from_name(name: &[u8]) -> Option<Self> {
         [
@@ -55,6 +71,16 @@ impl SocketType {
 
     /// Whether a socket of this type may talk to a peer of type `peer`
     /// (the ZMTP compatibility table, for these four).
+    ///
+    /// ```
+    /// use rpc_runtime::zmq::SocketType;
+    /// // A `const fn`: usable in constants.
+    /// const REQ_TO_ROUTER: bool = SocketType::Req.accepts(SocketType::Router);
+    /// assert!(REQ_TO_ROUTER);
+    /// assert!(SocketType::Dealer.accepts(SocketType::Dealer));
+    /// // Two REQs would both wait for the other's request.
+    /// assert!(!SocketType::Req.accepts(SocketType::Req));
+    /// ```
     #[must_use]
     pub const fn accepts(self, peer: SocketType) -> bool {
         use SocketType::{Dealer, Rep, Req, Router};

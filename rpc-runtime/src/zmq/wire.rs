@@ -50,10 +50,40 @@ const COMMAND: u8 = 0b100;
 
 /// The largest command accepted: a `READY` with its metadata. Commands are
 /// read whole, so they are bounded apart from messages.
+///
+/// ```
+/// use rpc_runtime::zmq::wire::{FrameReader, ZmtpError, MAX_COMMAND_SIZE};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// // A command frame (flags COMMAND | LONG) announcing one byte too many is
+/// // refused from its header, before anything is allocated for it, even
+/// // under a message limit that would allow it.
+/// let mut bytes = vec![0b110];
+/// bytes.extend_from_slice(&(MAX_COMMAND_SIZE as u64 + 1).to_be_bytes());
+/// let mut reader = FrameReader::new(bytes.as_slice(), usize::MAX);
+/// assert!(matches!(reader.next().await, Err(ZmtpError::Protocol(_))));
+/// # }
+/// ```
 pub const MAX_COMMAND_SIZE: usize = 64 * 1024;
 
 /// The most frames kept of one message; further frames are read past.
 /// An envelope is a frame per hop, and a JSON-RPC message one body frame.
+///
+/// ```
+/// use rpc_runtime::zmq::wire::{encode_message, FrameReader, Received, MAX_FRAMES};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), rpc_runtime::zmq::wire::ZmtpError> {
+/// let mut bytes = Vec::new();
+/// encode_message(&mut bytes, &vec![&b"x"[..]; MAX_FRAMES + 1]);
+/// encode_message(&mut bytes, &[b"next"]);
+/// let mut reader = FrameReader::new(bytes.as_slice(), 1024);
+/// // The first MAX_FRAMES frames are kept, the rest read past...
+/// let Some(Received::TooManyFrames(kept)) = reader.next().await? else { panic!() };
+/// assert_eq!(kept.len(), MAX_FRAMES);
+/// // ...and the connection goes on with the next message.
+/// assert_eq!(reader.next().await?, Some(Received::Message(vec![b"next".to_vec()])));
+/// # Ok(()) }
+/// ```
 pub const MAX_FRAMES: usize = 64;
 
 /// What went wrong on a ZMTP connection.
@@ -129,8 +159,23 @@ pub struct Handshake {
 }
 
 /// Reads frames from one side of a ZMTP connection, within a size limit.
+/// Any [`AsyncRead`] will do: a socket half, a pipe, a byte slice. The
+/// [module](self) example runs it through a handshake.
 ///
-/// See the [module](self) for an example.
+/// ```
+/// use rpc_runtime::zmq::wire::{encode_message, FrameReader, Received};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), rpc_runtime::zmq::wire::ZmtpError> {
+/// let mut bytes = Vec::new();
+/// encode_message(&mut bytes, &[b"", br#"{"jsonrpc":"2.0","method":"a"}"#]);
+/// encode_message(&mut bytes, &[b"[]"]);
+/// let mut reader = FrameReader::new(bytes.as_slice(), 1024);
+/// let first = reader.next().await?;
+/// assert_eq!(first, Some(Received::Message(vec![b"".to_vec(), br#"{"jsonrpc":"2.0","method":"a"}"#.to_vec()])));
+/// assert_eq!(reader.next().await?, Some(Received::Message(vec![b"[]".to_vec()])));
+/// assert_eq!(reader.next().await?, None, "the stream ended between messages");
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct FrameReader<R> {
     inner: BufReader<R>,
@@ -140,6 +185,21 @@ pub struct FrameReader<R> {
 impl<R: AsyncRead + Unpin> FrameReader<R> {
     /// A reader of `read` that takes messages of up to `max_message_size`
     /// bytes (the sum of their frames).
+    ///
+    /// ```
+    /// use rpc_runtime::zmq::wire::{encode_message, FrameReader, Received};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), rpc_runtime::zmq::wire::ZmtpError> {
+    /// let mut bytes = Vec::new();
+    /// encode_message(&mut bytes, &[b"id", b"", b"0123456789"]);
+    /// encode_message(&mut bytes, &[b"ok"]);
+    /// let mut reader = FrameReader::new(bytes.as_slice(), 8);
+    /// // Over 8 bytes in all: read past, its envelope kept for the answer.
+    /// let reply_to = reader.next().await?;
+    /// assert_eq!(reply_to, Some(Received::TooLarge(vec![b"id".to_vec(), b"".to_vec()])));
+    /// assert_eq!(reader.next().await?, Some(Received::Message(vec![b"ok".to_vec()])));
+    /// # Ok(()) }
+    /// ```
     pub fn new(read: R, max_message_size: usize) -> Self {
         Self {
             inner: BufReader::with_capacity(8 * 1024, read),
@@ -213,6 +273,25 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
 
     /// The next message (or `PING`); `None` when the peer closed the
     /// connection between messages. Other commands are read past.
+    ///
+    /// ```
+    /// use rpc_runtime::zmq::wire::{encode_message, FrameReader, Received};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), rpc_runtime::zmq::wire::ZmtpError> {
+    /// // A PING command (flags COMMAND, 9 bytes: name, a 2-byte TTL, context "hb"),
+    /// // then a message.
+    /// let mut bytes = vec![0b100, 9, 4, b'P', b'I', b'N', b'G', 0, 0, b'h', b'b'];
+    /// encode_message(&mut bytes, &[b"{}"]);
+    /// let mut reader = FrameReader::new(bytes.as_slice(), 1024);
+    /// assert_eq!(reader.next().await?, Some(Received::Ping(b"hb".to_vec())));
+    /// assert_eq!(reader.next().await?, Some(Received::Message(vec![b"{}".to_vec()])));
+    /// assert_eq!(reader.next().await?, None);
+    ///
+    /// // A stream cut mid-frame is an error, not a message.
+    /// let mut reader = FrameReader::new(&[0u8, 5, b'{'][..], 1024);
+    /// assert!(reader.next().await.is_err());
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// On a read failure, a stream that ends mid-message, or broken
@@ -453,6 +532,36 @@ fn encode_error(out: &mut Vec<u8>, reason: &str) {
 /// ways. A peer of a type `ours` cannot talk to is sent an `ERROR`.
 ///
 /// Bound it with a timeout: a peer that says nothing keeps it waiting.
+///
+/// ```
+/// use rpc_runtime::zmq::wire::{handshake, FrameReader, Handshake, ZmtpError};
+/// use rpc_runtime::zmq::SocketType;
+///
+/// /// Handshakes `a` (with routing id `id`) against `b` over a pipe.
+/// async fn pair(a: SocketType, id: Option<&[u8]>, b: SocketType)
+///     -> (Result<Handshake, ZmtpError>, Result<Handshake, ZmtpError>) {
+///     let (left, right) = tokio::io::duplex(4096);
+///     let (left_read, mut left_write) = tokio::io::split(left);
+///     let (right_read, mut right_write) = tokio::io::split(right);
+///     let mut left_reader = FrameReader::new(left_read, 1024);
+///     let mut right_reader = FrameReader::new(right_read, 1024);
+///     tokio::join!(
+///         handshake(&mut left_reader, &mut left_write, a, id),
+///         handshake(&mut right_reader, &mut right_write, b, None),
+///     )
+/// }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), ZmtpError> {
+/// // A ROUTER learns the routing id a DEALER announces.
+/// let (_, router) = pair(SocketType::Dealer, Some(b"client-1"), SocketType::Router).await;
+/// assert_eq!(router?.identity.as_deref(), Some(&b"client-1"[..]));
+///
+/// // Two REQ sockets cannot talk (each would wait for the other's request).
+/// let (a, b) = pair(SocketType::Req, None, SocketType::Req).await;
+/// assert!(matches!(a, Err(ZmtpError::Incompatible { ours: SocketType::Req, .. })));
+/// assert!(matches!(b, Err(ZmtpError::Incompatible { ref peer, .. }) if peer == "REQ"));
+/// # Ok(()) }
+/// ```
 ///
 /// # Errors
 /// On a bad greeting, a mechanism other than NULL, an incompatible or
