@@ -1,5 +1,6 @@
 //! The accept loop: takes TCP connections, bounds how many are open, hands
-//! each to a task of its own, and runs the graceful shutdown.
+//! each to a task of its own, and runs the graceful shutdown (after a
+//! drain's delay, when the shutdown came from a drain).
 
 use std::future::pending;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -8,8 +9,10 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
+use tokio::time::Instant;
 
 use super::connection::{self, OpenConnection, Phase};
+use super::health::Readiness;
 use super::http::HttpState;
 use super::layer::Layered;
 use super::Shutdown;
@@ -24,10 +27,27 @@ pub(crate) struct Counters {
     pub(crate) refused: AtomicUsize,
 }
 
+/// What the handles asked of the accept loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// Nothing yet: serve.
+    Serve,
+    /// A drain: keep serving (and accepting) until `until` (`None`: a delay
+    /// too long to add to the clock, so until a shutdown), then shut down
+    /// with `deadline`.
+    Drain {
+        until: Option<Instant>,
+        deadline: Duration,
+    },
+    /// Shut down now with `deadline`.
+    Now { deadline: Duration },
+}
+
 /// The signals between the handles and the accept loop.
 pub(crate) struct Control {
-    /// Set once, to the shutdown deadline, by the first `shutdown` call.
-    pub(crate) stop: watch::Receiver<Option<Duration>>,
+    /// Moves on from `Serve` once: to `Drain` by a `drain`, to `Now` by a
+    /// `shutdown` (a drain's delay included).
+    pub(crate) stop: watch::Receiver<Stop>,
     /// Set once the server has stopped, to how it went.
     pub(crate) done: watch::Sender<Option<Shutdown>>,
 }
@@ -44,6 +64,7 @@ pub(crate) async fn run(
     listener: TcpListener,
     state: Arc<HttpState>,
     counters: Arc<Counters>,
+    readiness: Arc<Readiness>,
     mut control: Control,
     layered: Option<Layered>,
 ) {
@@ -82,6 +103,7 @@ pub(crate) async fn run(
                         peer,
                         phase: phase.subscribe(),
                         counters: Arc::clone(&counters),
+                        readiness: Arc::clone(&readiness),
                         _permit: permit,
                     };
                     tokio::spawn(connection::serve(
@@ -114,17 +136,39 @@ pub(crate) async fn run(
     let _ = control.done.send(Some(outcome));
 }
 
-/// Waits for a shutdown request; never returns if every handle is gone
-/// without asking for one (the server then runs as long as the runtime).
-async fn stop_requested(stop: &mut watch::Receiver<Option<Duration>>) -> Duration {
+/// Waits until the shutdown is due: at once for a shutdown, at the end of
+/// the delay for a drain (sooner if a shutdown comes during the delay).
+/// Returns the shutdown's deadline. Never returns if every handle is gone
+/// without asking for either (the server then runs as long as the runtime).
+async fn stop_requested(stop: &mut watch::Receiver<Stop>) -> Duration {
     loop {
         let requested = *stop.borrow_and_update();
-        if let Some(deadline) = requested {
-            return deadline;
+        match requested {
+            Stop::Now { deadline } => return deadline,
+            Stop::Drain { until, deadline } => tokio::select! {
+                () = delay_over(until) => return deadline,
+                changed = stop.changed() => {
+                    if changed.is_err() {
+                        // No handle is left to cut the delay short.
+                        delay_over(until).await;
+                        return deadline;
+                    }
+                }
+            },
+            Stop::Serve => {
+                if stop.changed().await.is_err() {
+                    return pending().await;
+                }
+            }
         }
-        if stop.changed().await.is_err() {
-            return pending().await;
-        }
+    }
+}
+
+/// Resolves when a drain's delay is over; never for `None`.
+async fn delay_over(until: Option<Instant>) {
+    match until {
+        Some(until) => tokio::time::sleep_until(until).await,
+        None => pending().await,
     }
 }
 

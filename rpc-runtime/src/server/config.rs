@@ -13,6 +13,8 @@ use std::time::Duration;
 /// let config = ServerConfig::default();
 /// assert_eq!(config.max_body_size, 10 * 1024 * 1024);
 /// assert!(!config.method_map);
+/// assert_eq!(config.health.unwrap().readiness, "/ready");
+/// assert!(config.drain_delay.is_zero());
 /// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -60,6 +62,17 @@ pub struct ServerConfig {
     /// The document's `info` and `servers`.
     #[cfg(feature = "openrpc")]
     pub openrpc: crate::openrpc::OpenRpcConfig,
+    /// Where the liveness and readiness endpoints answer (`GET`/`HEAD`:
+    /// `200` / `503`, a small JSON body), before the layers and the JSON-RPC
+    /// pipeline. `None` turns them off: those paths are then the API's like
+    /// any other. Default `/health` and `/ready`.
+    pub health: Option<super::HealthPaths>,
+    /// How long [`ServerHandle::drain`](super::ServerHandle::drain) keeps
+    /// serving (and accepting) after readiness turns `503`, before the
+    /// shutdown starts: the time a load balancer or Kubernetes needs to see
+    /// the failing probe and stop sending (a probe period or two). Default
+    /// zero.
+    pub drain_delay: Duration,
 }
 
 impl Default for ServerConfig {
@@ -78,6 +91,8 @@ impl Default for ServerConfig {
             discover: true,
             #[cfg(feature = "openrpc")]
             openrpc: crate::openrpc::OpenRpcConfig::default(),
+            health: Some(super::HealthPaths::default()),
+            drain_delay: Duration::ZERO,
         }
     }
 }

@@ -17,6 +17,7 @@ use tokio::sync::{watch, OwnedSemaphorePermit};
 use super::accept::Counters;
 use super::config::ServerConfig;
 use super::first_bytes::FirstBytesDeadline;
+use super::health::Readiness;
 use super::http::{self as endpoint, HttpState, Origin};
 use super::layer::{Layered, LayeredConnection};
 
@@ -45,6 +46,8 @@ pub(crate) struct OpenConnection {
     pub(crate) peer: SocketAddr,
     pub(crate) phase: watch::Receiver<Phase>,
     pub(crate) counters: Arc<Counters>,
+    /// What the readiness endpoint answers: the handle's, shared.
+    pub(crate) readiness: Arc<Readiness>,
     pub(crate) _permit: OwnedSemaphorePermit,
 }
 

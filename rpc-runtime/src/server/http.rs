@@ -29,6 +29,7 @@ use tracing::Instrument as _;
 use super::body::RpcBody;
 use super::config::ServerConfig;
 use super::connection::{OpenConnection, Phase};
+use super::health::{Health, Readiness};
 use super::{discovery, method_map, ws};
 use crate::{Context, Refusal, RequestHead, Router};
 
@@ -58,6 +59,11 @@ pub(crate) struct HttpState {
     pub(crate) sockets: watch::Sender<Phase>,
     /// How many of those sockets are open.
     pub(crate) sockets_open: AtomicUsize,
+    /// The health endpoints; `None` when they are off.
+    pub(crate) health: Option<Health>,
+    /// The readiness of a mounted [`RpcService`](super::RpcService); a
+    /// standalone server's connections answer with their handle's instead.
+    pub(crate) readiness: Readiness,
     /// Error bodies, rendered once so a rejection costs no formatting.
     too_large: Bytes,
     parse_error: Bytes,
@@ -79,6 +85,7 @@ impl HttpState {
             limit: config.max_body_size,
         });
         let parse_error = error_body(&Refusal::NotUtf8);
+        let health = config.health.as_ref().map(Health::new);
         Self {
             router: Arc::new(router),
             config,
@@ -88,6 +95,8 @@ impl HttpState {
             cors,
             sockets,
             sockets_open: AtomicUsize::new(0),
+            health,
+            readiness: Readiness::default(),
             too_large,
             parse_error,
         }
@@ -114,6 +123,9 @@ where
     B: Body,
     B::Error: Into<BoxError>,
 {
+    if let Some(answer) = health_answer(state, &request, origin) {
+        return answer;
+    }
     let span = tracing::debug_span!(target: TARGET, "http.request",
         method = %request.method(), path = request.uri().path(), status = tracing::field::Empty);
     let response = match (&state.cors, &state.config.cors) {
@@ -145,6 +157,21 @@ where
     };
     span.record("status", response.status().as_u16());
     response
+}
+
+/// The answer of the health endpoints, when `request` is for one of them;
+/// with the readiness of the server connection it came on, or the mounted
+/// service's.
+pub(crate) fn health_answer<B>(
+    state: &HttpState,
+    request: &Request<B>,
+    origin: Origin<'_>,
+) -> Option<Response<RpcBody>> {
+    let readiness = match origin.connection {
+        Some(connection) => &connection.readiness,
+        None => &state.readiness,
+    };
+    state.health.as_ref()?.answer(request, readiness)
 }
 
 #[cold]

@@ -2,12 +2,15 @@
 //! service is built and type-erased once, when the server is built; each
 //! connection then clones it, and each request carries its connection to
 //! the [`RpcService`](super::RpcService) inside in a private extension.
+//!
+//! The health endpoints are answered before the layers: a probe must not
+//! be turned away by an auth layer, nor cost a trace span or compression.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::future::{FutureExt as _, Map};
+use futures_util::future::{ready, Either, FutureExt as _, Map, Ready};
 use http::{Request, Response, StatusCode};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::BodyExt as _;
@@ -16,7 +19,7 @@ use tower::util::{BoxCloneSyncService, Oneshot};
 use tower::{Service, ServiceExt as _};
 
 use super::connection::OpenConnection;
-use super::http::BoxError;
+use super::http::{BoxError, Origin};
 use crate::Refusal;
 
 /// The body of a response that went through the server's layers.
@@ -80,9 +83,21 @@ pub(crate) struct LayeredConnection {
 impl hyper::service::Service<Request<Incoming>> for LayeredConnection {
     type Response = Response<LayeredBody>;
     type Error = Infallible;
-    type Future = Map<Oneshot<Layered, Request<Incoming>>, Answered>;
+    type Future = Either<
+        Ready<Result<Response<LayeredBody>, Infallible>>,
+        Map<Oneshot<Layered, Request<Incoming>>, Answered>,
+    >;
 
     fn call(&self, mut request: Request<Incoming>) -> Self::Future {
+        let origin = Origin {
+            peer: Some(self.open.peer),
+            connection: Some(&self.open),
+        };
+        if let Some(answer) = super::http::health_answer(&self.open.state, &request, origin) {
+            let answer =
+                answer.map(|body| UnsyncBoxBody::new(body.map_err(|never| match never {})));
+            return Either::Left(ready(Ok(answer)));
+        }
         request
             .extensions_mut()
             .insert(ServerConnection(Arc::clone(&self.open)));
@@ -92,5 +107,6 @@ impl hyper::service::Service<Request<Incoming>> for LayeredConnection {
             .clone()
             .oneshot(request)
             .map(answered as Answered)
+            .right_future()
     }
 }

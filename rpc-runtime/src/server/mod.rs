@@ -5,6 +5,9 @@
 //!
 //! | Request                                                   | Response |
 //! |-----------------------------------------------------------|----------|
+//! | `GET` or `HEAD` on the liveness path (default `/health`)   | `200`, `{"status":"ok"}` while the server serves |
+//! | `GET` or `HEAD` on the readiness path (default `/ready`)   | `200`, `{"status":"ready"}`; `503`, `{"status":"draining"}` once a drain or shutdown started, `{"status":"not ready"}` while the application [is not](ServerHandle::set_ready) |
+//! | another method on a health path                           | `405`, `Allow: GET, HEAD` |
 //! | `POST`, `application/json` (any params) or `application/json-rpc` | `200` and the JSON reply, JSON-RPC errors included |
 //! | the same, but nothing to reply (notification, all-notification batch) | `204`, empty body |
 //! | `GET` with `Accept: application/json`, discovery on (default) | `200`, the OpenRPC document (as `rpc.discover` returns it) |
@@ -15,8 +18,43 @@
 //! | a body over [`max_body_size`](ServerBuilder::max_body_size) | `413` |
 //! | a body not in within [`body_read_timeout`](ServerBuilder::body_read_timeout) | `408` |
 //!
-//! Every non-2xx answer carries a JSON-RPC error object (id `null`) that
-//! says what was wrong, with `content-type: application/json`.
+//! Every other non-2xx answer carries a JSON-RPC error object (id `null`)
+//! that says what was wrong, with `content-type: application/json`.
+//!
+//! Health and draining, for several instances behind nginx or Kubernetes:
+//! the health paths are answered before the [layers](ServerBuilder::layer)
+//! and the JSON-RPC pipeline (no middleware, no content type needed, no
+//! auth layer in the way of a probe), from bytes rendered once; move them
+//! with [`health_paths`](ServerBuilder::health_paths), or turn them off
+//! with [`health_checks`](ServerBuilder::health_checks). Point the
+//! readiness probe at `/ready` and the liveness probe at `/health`;
+//! [`ServerHandle::set_ready`] holds readiness off until the application
+//! can serve. On SIGTERM, [`ServerHandle::drain_on_signal`] (or
+//! [`drain`](ServerHandle::drain)) turns readiness `503` at once, keeps
+//! serving for the [`drain_delay`](ServerBuilder::drain_delay) while the
+//! balancer takes the instance out, then shuts down gracefully: in-flight
+//! calls finish, WebSocket clients get close `1001` and reconnect to
+//! another instance.
+//!
+//! ```
+//! use std::time::Duration;
+//! use rpc_runtime::{server::Server, Router};
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! let handle = Server::builder()
+//!     .health_paths("/livez", "/readyz")
+//!     .drain_delay(Duration::from_millis(10))
+//!     .build(Router::new())
+//!     .bind("127.0.0.1:0")
+//!     .await?;
+//! handle.set_ready(false);
+//! // ... connect to the broker, warm the caches, then:
+//! handle.set_ready(true);
+//! // On SIGTERM (`drain_on_signal` waits for it):
+//! handle.drain(Duration::from_secs(10)).await;
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! A standalone server answers on every path; to put the API on one path
 //! beside other routes, mount [`Server::service`] (or [`RpcService`]) in axum
@@ -102,6 +140,7 @@ mod connection;
 mod cors;
 mod discovery;
 mod first_bytes;
+mod health;
 mod http;
 mod layer;
 /// The accept loop the stream and ZeroMQ servers share.
@@ -111,6 +150,7 @@ mod service;
 mod signal;
 mod ws;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -126,9 +166,11 @@ use tower::Layer;
 pub use body::RpcBody;
 pub use config::ServerConfig;
 pub use cors::Cors;
+pub use health::HealthPaths;
 pub use service::RpcService;
 
-use self::accept::{Control, Counters};
+use self::accept::{Control, Counters, Stop};
+use self::health::Readiness;
 use self::http::{BoxError, HttpState};
 use self::layer::Layered;
 use crate::Router;
@@ -187,9 +229,10 @@ impl Server {
     /// Outside a Tokio runtime.
     pub fn serve(&self, listener: TcpListener) -> std::io::Result<ServerHandle> {
         let local_addr = listener.local_addr()?;
-        let (stop_tx, stop_rx) = watch::channel(None);
+        let (stop_tx, stop_rx) = watch::channel(Stop::Serve);
         let (done_tx, done_rx) = watch::channel(None);
         let counters = Arc::new(Counters::default());
+        let readiness = Arc::new(Readiness::default());
         let control = Control {
             stop: stop_rx,
             done: done_tx,
@@ -198,6 +241,7 @@ impl Server {
             listener,
             Arc::clone(&self.state),
             Arc::clone(&counters),
+            Arc::clone(&readiness),
             control,
             self.layered.clone(),
         ));
@@ -208,6 +252,8 @@ impl Server {
                 stop: stop_tx,
                 done: done_rx,
                 counters,
+                readiness,
+                drain_delay: self.state.config.drain_delay,
             }),
         })
     }
@@ -409,6 +455,60 @@ impl<L> ServerBuilder<L> {
         self
     }
 
+    /// Moves the liveness and readiness endpoints to `liveness` and
+    /// `readiness` (default `/health` and `/ready`), turning them on if
+    /// they were off; the old paths are then the API's like any other.
+    ///
+    /// ```
+    /// use rpc_runtime::server::{HealthPaths, Server};
+    /// use rpc_runtime::Router;
+    /// let server = Server::builder().health_paths("/livez", "/readyz").build(Router::new());
+    /// assert_eq!(server.config().health, Some(HealthPaths::new("/livez", "/readyz")));
+    /// ```
+    pub fn health_paths(mut self, liveness: &str, readiness: &str) -> Self {
+        self.config.health = Some(HealthPaths::new(liveness, readiness));
+        self
+    }
+
+    /// Turns the liveness and readiness endpoints on (default, at the
+    /// paths set before, `/health` and `/ready` if none) or off; off, a
+    /// `GET /health` is answered as any `GET` on the endpoint is (`405`,
+    /// or the OpenRPC document or method map).
+    ///
+    /// ```
+    /// use rpc_runtime::{server::Server, Router};
+    /// let server = Server::builder().health_checks(false).build(Router::new());
+    /// assert_eq!(server.config().health, None);
+    /// let server = Server::builder().health_checks(false).health_checks(true).build(Router::new());
+    /// assert_eq!(server.config().health.as_ref().map(|paths| paths.liveness.as_str()), Some("/health"));
+    /// ```
+    pub fn health_checks(mut self, on: bool) -> Self {
+        if !on {
+            self.config.health = None;
+        } else if self.config.health.is_none() {
+            self.config.health = Some(HealthPaths::default());
+        }
+        self
+    }
+
+    /// How long a [`drain`](ServerHandle::drain) keeps serving, and
+    /// accepting, with readiness already `503` (default zero): set it to
+    /// what the load balancer needs to notice, a probe period or two
+    /// (Kubernetes: `periodSeconds` × `failureThreshold` of the readiness
+    /// probe, plus the time for the endpoint change to reach every proxy),
+    /// so that no client is sent to a closed port meanwhile.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rpc_runtime::{server::Server, Router};
+    /// let server = Server::builder().drain_delay(Duration::from_secs(10)).build(Router::new());
+    /// assert_eq!(server.config().drain_delay, Duration::from_secs(10));
+    /// ```
+    pub fn drain_delay(mut self, delay: Duration) -> Self {
+        self.config.drain_delay = delay;
+        self
+    }
+
     /// Replaces every setting at once (the layers stay).
     pub fn config(mut self, config: ServerConfig) -> Self {
         self.config = config;
@@ -468,9 +568,12 @@ pub struct ServerHandle {
 #[derive(Debug)]
 struct HandleInner {
     local_addr: SocketAddr,
-    stop: watch::Sender<Option<Duration>>,
+    stop: watch::Sender<Stop>,
     done: watch::Receiver<Option<Shutdown>>,
     counters: Arc<Counters>,
+    /// What this listener's readiness endpoint answers.
+    readiness: Arc<Readiness>,
+    drain_delay: Duration,
 }
 
 impl ServerHandle {
@@ -481,10 +584,11 @@ impl ServerHandle {
     }
 
     /// Stops the server: stops accepting at once (new connections are
-    /// refused), lets in-flight requests finish for up to `deadline` while
-    /// idle connections close, then closes whatever is left. Resolves when
-    /// the server has stopped. The first call's deadline counts; later calls
-    /// just wait.
+    /// refused) and readiness turns `503`, lets in-flight requests finish
+    /// for up to `deadline` while idle connections close (WebSockets with
+    /// `1001`), then closes whatever is left. Resolves when the server has
+    /// stopped. The first call's deadline counts; later calls just wait. A
+    /// shutdown during a [`drain`](Self::drain)'s delay starts at once.
     ///
     /// ```
     /// use std::time::Duration;
@@ -500,10 +604,13 @@ impl ServerHandle {
     /// # }
     /// ```
     pub async fn shutdown(&self, deadline: Duration) -> Shutdown {
+        self.inner.readiness.start_draining();
         self.inner.stop.send_if_modified(|stop| {
-            let first = stop.is_none();
+            // The first shutdown counts; one during a drain's delay cuts
+            // the delay short.
+            let first = !matches!(stop, Stop::Now { .. });
             if first {
-                *stop = Some(deadline);
+                *stop = Stop::Now { deadline };
             }
             first
         });
@@ -536,6 +643,178 @@ impl ServerHandle {
         }
         tracing::info!(target: "rpc_runtime::server", "stop signal: shutting down");
         Ok(self.shutdown(deadline).await)
+    }
+
+    /// Drains the server for a load balancer: readiness turns `503` at once
+    /// (when `drain` is called, not when the future is first polled); the
+    /// server goes on serving and accepting for the
+    /// [`drain_delay`](ServerBuilder::drain_delay), while the balancer
+    /// notices and stops sending; then it shuts down as
+    /// [`shutdown`](Self::shutdown) does with `deadline` (counted from the
+    /// end of the delay): no new connections, in-flight calls finish,
+    /// WebSockets are closed with `1001` so their clients reconnect
+    /// elsewhere, and what is left at the deadline is closed. Liveness stays
+    /// `200` throughout. The future resolves when the server has stopped;
+    /// dropping it does not cancel the drain.
+    ///
+    /// The first drain or shutdown counts; a [`shutdown`](Self::shutdown)
+    /// during the delay starts at once, with its own deadline.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rpc_runtime::{server::{Server, Shutdown}, Router};
+    /// use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let handle = Server::builder()
+    ///     .drain_delay(Duration::from_millis(100))
+    ///     .build(Router::new())
+    ///     .bind("127.0.0.1:0")
+    ///     .await?;
+    /// let drained = handle.drain(Duration::from_secs(5));
+    /// assert!(handle.is_draining() && !handle.is_ready());
+    ///
+    /// // During the delay the server still accepts; readiness is 503.
+    /// let mut probe = tokio::net::TcpStream::connect(handle.local_addr()).await?;
+    /// probe.write_all(b"GET /ready HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").await?;
+    /// let mut answer = String::new();
+    /// probe.read_to_string(&mut answer).await?;
+    /// assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    /// assert!(answer.ends_with(r#"{"status":"draining"}"#), "{answer}");
+    ///
+    /// assert_eq!(drained.await, Shutdown::Graceful);
+    /// assert!(tokio::net::TcpStream::connect(handle.local_addr()).await.is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn drain(&self, deadline: Duration) -> impl Future<Output = Shutdown> + Send + 'static {
+        self.inner.readiness.start_draining();
+        let delay = self.inner.drain_delay;
+        let started = self.inner.stop.send_if_modified(|stop| {
+            if *stop != Stop::Serve {
+                return false;
+            }
+            *stop = if delay.is_zero() {
+                Stop::Now { deadline }
+            } else {
+                let until = tokio::time::Instant::now().checked_add(delay);
+                Stop::Drain { until, deadline }
+            };
+            true
+        });
+        if started {
+            tracing::info!(target: "rpc_runtime::http", local_addr = %self.inner.local_addr,
+                delay_ms = delay.as_millis(), deadline_ms = deadline.as_millis(),
+                "draining: readiness off, shutting down after the delay");
+        }
+        let handle = self.clone();
+        async move { handle.stopped().await }
+    }
+
+    /// Waits for Ctrl-C, or on Unix also SIGTERM, then
+    /// [`drain`](Self::drain)s the server with `deadline`: what a server
+    /// behind a load balancer or in Kubernetes wants on SIGTERM (with a
+    /// [`drain_delay`](ServerBuilder::drain_delay), and a
+    /// `terminationGracePeriodSeconds` above the delay plus `deadline`). If
+    /// the server stops some other way first, resolves with that outcome.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use rpc_runtime::{server::Server, Router};
+    /// # #[tokio::main]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let handle = Server::builder()
+    ///     .drain_delay(Duration::from_secs(10))
+    ///     .build(Router::new())
+    ///     .bind("0.0.0.0:8080")
+    ///     .await?;
+    /// let outcome = handle.drain_on_signal(Duration::from_secs(20)).await?;
+    /// println!("stopped: {outcome:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// When the signal handlers cannot be installed.
+    pub async fn drain_on_signal(&self, deadline: Duration) -> std::io::Result<Shutdown> {
+        tokio::select! {
+            outcome = self.stopped() => return Ok(outcome),
+            signal = signal::stop_requested() => signal?,
+        }
+        tracing::info!(target: "rpc_runtime::server", "stop signal: draining");
+        Ok(self.drain(deadline).await)
+    }
+
+    /// Says whether the application is ready for traffic (default `true`),
+    /// which the readiness endpoint reports: `503` `{"status":"not ready"}`
+    /// while it is not (a broker not connected yet, a cache warming up).
+    /// Liveness is not affected, nor is anything served; once a drain or
+    /// shutdown has started, readiness stays `503` whatever this says.
+    ///
+    /// ```
+    /// use rpc_runtime::{server::Server, Router};
+    /// use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let handle = Server::builder().build(Router::new()).bind("127.0.0.1:0").await?;
+    /// handle.set_ready(false);
+    /// assert!(!handle.is_ready());
+    ///
+    /// let mut probe = tokio::net::TcpStream::connect(handle.local_addr()).await?;
+    /// probe.write_all(b"GET /ready HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").await?;
+    /// let mut answer = String::new();
+    /// probe.read_to_string(&mut answer).await?;
+    /// assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    /// assert!(answer.ends_with(r#"{"status":"not ready"}"#), "{answer}");
+    ///
+    /// handle.set_ready(true);
+    /// assert!(handle.is_ready());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_ready(&self, ready: bool) {
+        self.inner.readiness.set_app(ready);
+    }
+
+    /// Whether the readiness endpoint answers `200` now: the application is
+    /// [ready](Self::set_ready) and no drain or shutdown has started.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rpc_runtime::{server::Server, Router};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let handle = Server::builder().build(Router::new()).bind("127.0.0.1:0").await?;
+    /// assert!(handle.is_ready());
+    /// handle.shutdown(Duration::from_secs(1)).await;
+    /// assert!(!handle.is_ready());
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn is_ready(&self) -> bool {
+        self.inner.readiness.is_ready()
+    }
+
+    /// Whether a [`drain`](Self::drain) or [`shutdown`](Self::shutdown) has
+    /// started (readiness is then `503` for good).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rpc_runtime::{server::Server, Router};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let handle = Server::builder().build(Router::new()).bind("127.0.0.1:0").await?;
+    /// assert!(!handle.is_draining());
+    /// let stopped = handle.drain(Duration::from_secs(1));
+    /// assert!(handle.is_draining());
+    /// stopped.await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn is_draining(&self) -> bool {
+        self.inner.readiness.is_draining()
     }
 
     /// Resolves when the server has stopped (after a [`shutdown`](Self::shutdown)).

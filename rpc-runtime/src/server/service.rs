@@ -32,6 +32,16 @@ use crate::{BoxFuture, Router};
 /// [`peer_addr_from`](Self::peer_addr_from) reads. The request's other
 /// extensions reach handlers as [`Context::extensions`](crate::Context::extensions).
 ///
+/// The health endpoints ([`ServerConfig::health`]) answer here too, for
+/// requests whose URI path, as the service sees it, is a health path: in
+/// axum, also route those paths to the service
+/// (`.route_service("/health", service.clone())`, the same for `/ready`), or
+/// keep the host's own probes and turn these off. Readiness is the
+/// service's own ([`set_ready`](Self::set_ready)), `503` once its
+/// [`shutdown`](Self::shutdown) starts; a service taken from
+/// [`Server::service`](super::Server::service) has its own, apart from the
+/// server's handles.
+///
 /// WebSocket connections upgraded through the service are served until
 /// they end or [`shutdown`](Self::shutdown) drains them. It is also the
 /// service that [`ServerBuilder::layer`](super::ServerBuilder::layer)'s
@@ -115,7 +125,8 @@ impl RpcService {
     }
 
     /// Drains the WebSocket connections upgraded through this service (and
-    /// its clones), as a standalone server's shutdown does: new upgrades are
+    /// its clones), as a standalone server's shutdown does: readiness turns
+    /// `503`, new upgrades are
     /// refused (`503`), each connection stops taking calls, finishes those
     /// in flight and is closed with `1001` (going away); at `grace` those
     /// still open are dropped. Resolves when all are gone. Plain HTTP
@@ -133,6 +144,7 @@ impl RpcService {
     /// # }
     /// ```
     pub async fn shutdown(&self, grace: Duration) -> Shutdown {
+        self.state.readiness.start_draining();
         let sockets = &self.state.sockets;
         sockets.send_if_modified(|phase| {
             let serving = *phase == Phase::Serving;
@@ -149,6 +161,54 @@ impl RpcService {
         sockets.send_replace(Phase::Closing);
         sockets.closed().await;
         Shutdown::Forced { connections }
+    }
+
+    /// Says whether the application is ready (default `true`), which the
+    /// service's readiness endpoint reports (`503` `{"status":"not ready"}`
+    /// while it is not); shared by the service's clones. After
+    /// [`shutdown`](Self::shutdown) readiness stays `503`.
+    ///
+    /// ```
+    /// use http_body_util::{BodyExt as _, Empty};
+    /// use rpc_runtime::{server::RpcService, Router};
+    /// use tower_service::Service as _;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let mut service = RpcService::new(Router::new());
+    /// service.set_ready(false);
+    /// assert!(!service.is_ready());
+    /// let probe = || http::Request::get("/ready").body(Empty::<bytes::Bytes>::new()).unwrap();
+    /// let response = service.call(probe()).await.unwrap();
+    /// assert_eq!(response.status(), 503);
+    /// let body = response.into_body().collect().await.unwrap().to_bytes();
+    /// assert_eq!(body, r#"{"status":"not ready"}"#);
+    ///
+    /// service.set_ready(true);
+    /// assert_eq!(service.call(probe()).await.unwrap().status(), 200);
+    /// # }
+    /// ```
+    pub fn set_ready(&self, ready: bool) {
+        self.state.readiness.set_app(ready);
+    }
+
+    /// Whether the service's readiness endpoint answers `200` now: the
+    /// application is [ready](Self::set_ready) and no
+    /// [`shutdown`](Self::shutdown) has started.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rpc_runtime::{server::RpcService, Router};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let service = RpcService::new(Router::new());
+    /// assert!(service.is_ready());
+    /// service.shutdown(Duration::from_secs(1)).await;
+    /// assert!(!service.is_ready());
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn is_ready(&self) -> bool {
+        self.state.readiness.is_ready()
     }
 
     /// How many WebSocket connections upgraded through this service (and
