@@ -110,6 +110,10 @@ async fn default_paths_answer_liveness_and_readiness() {
     let head = client.send(probe(Method::HEAD, "/health")).await;
     assert_eq!(head.status, StatusCode::OK);
     assert_eq!(head.content_type(), Some("application/json"));
+    assert_eq!(
+        head.headers["content-length"], "15",
+        "the GET body's length"
+    );
     assert!(head.body.is_empty(), "{head:?}");
     // ... and the connection goes on (nothing stray was written after it).
     assert_eq!(add(&mut client).await, 5);
@@ -121,6 +125,13 @@ async fn default_paths_answer_liveness_and_readiness() {
         StatusCode::OK,
         "ready",
     );
+    let head = h2.send(probe(Method::HEAD, "/ready")).await;
+    assert_eq!(head.status, StatusCode::OK);
+    assert_eq!(
+        head.headers["content-length"], "18",
+        "the GET body's length"
+    );
+    assert!(head.body.is_empty(), "{head:?}");
 
     // Other methods on a health path: 405, GET and HEAD allowed.
     for method in [Method::POST, Method::PUT, Method::DELETE] {
