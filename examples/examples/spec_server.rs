@@ -39,6 +39,15 @@
 //!      -d '{"jsonrpc":"2.0","method":"subtract","params":[42,23],"id":1}'
 //! ```
 //!
+//! Several instances behind a load balancer (see docs/deployment.md):
+//! `--broker redis://127.0.0.1:6379` fans topics out through Redis, so
+//! `publish` on any instance reaches `subscribe_topic(topic, since?)`
+//! subscribers on every instance, with a history (`--history N`, 1000 by
+//! default) that a reconnecting subscriber resumes from (`since`: the last
+//! position it saw). `GET /health` and `GET /ready` answer probes;
+//! `--drain-delay MS` keeps serving with `/ready` at 503 that long after
+//! the stop signal.
+//!
 //! Ctrl-C or SIGTERM shuts it down gracefully: calls in flight finish,
 //! WebSocket connections get a close frame, stream connections see the end
 //! of the stream. With `--stdio`, the end of stdin stops it too.
@@ -54,7 +63,9 @@ use std::sync::{Mutex, PoisonError};
 use rpc_runtime::protocol::{codes, ErrorObjectOwned};
 use rpc_runtime::server::{Server, Shutdown};
 use rpc_runtime::stream::{serve_stdio_until, Framing, StreamConfig, StreamServer};
-use rpc_runtime::subscription::{PendingSubscription, Topic};
+use rpc_runtime::subscription::{
+    Broker, History, PendingSubscription, Position, PublishError, RedisBroker, RedisConfig, Topic,
+};
 use rpc_runtime::zmq::{SocketType, ZmqConfig, ZmqServer};
 use rpc_runtime::{rpc, RegisterError, Router, RpcError};
 use serde_json::Number;
@@ -127,7 +138,7 @@ fn add_up(numbers: &[Number]) -> Result<Number, ArithmeticError> {
 }
 
 /// The trait's methods plus the variadic ones.
-fn router(received: &Arc<Received>) -> Result<Router, RegisterError> {
+fn router(received: &Arc<Received>, topics: Arc<Topics>) -> Result<Router, RegisterError> {
     let mut router = Spec {
         received: Arc::clone(received),
     }
@@ -150,24 +161,39 @@ fn router(received: &Arc<Received>) -> Result<Router, RegisterError> {
         counter.notify_sum.fetch_add(1, Ordering::Relaxed);
         Ok::<_, ErrorObjectOwned>(())
     })?;
-    subscriptions(&mut router)?;
+    subscriptions(&mut router, topics)?;
     Ok(router)
 }
 
-/// The topics `publish` reaches, by name.
+/// The topics `publish` reaches, by name: in this process (with history
+/// when `--history` is given), or through the broker (`--broker`).
 #[derive(Default)]
-struct Topics(Mutex<HashMap<String, Arc<Topic<Value>>>>);
+struct Topics {
+    broker: Option<Arc<dyn Broker>>,
+    history: Option<History>,
+    by_name: Mutex<HashMap<String, Arc<Topic<Value>>>>,
+}
 
 impl Topics {
     fn get(&self, name: &str) -> Arc<Topic<Value>> {
-        let mut topics = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        topics.entry(name.to_owned()).or_default().clone()
+        let mut topics = self.by_name.lock().unwrap_or_else(PoisonError::into_inner);
+        let topic = topics.entry(name.to_owned()).or_insert_with(|| {
+            Arc::new(match (&self.broker, self.history) {
+                (Some(broker), _) => Topic::with_broker(Arc::clone(broker), name),
+                (None, Some(history)) => Topic::with_history(history),
+                (None, None) => Topic::new(),
+            })
+        });
+        Arc::clone(topic)
     }
 }
 
+/// The error `publish` answers when the broker cannot take the item.
+const PUBLISH_FAILED: i32 = -32010;
+
 /// `subscribe_count`, `subscribe_topic`, their unsubscribe methods and
 /// `publish`.
-fn subscriptions(router: &mut Router) -> Result<(), RegisterError> {
+fn subscriptions(router: &mut Router, topics: Arc<Topics>) -> Result<(), RegisterError> {
     router.register_subscription(
         "subscribe_count",
         "count",
@@ -195,18 +221,21 @@ fn subscriptions(router: &mut Router) -> Result<(), RegisterError> {
             }
         },
     )?;
-    let topics = Arc::new(Topics::default());
     let following = Arc::clone(&topics);
+    // `since`: the last position the client saw (a reconnecting client
+    // sends it), to get what it missed first.
     router.register_subscription(
         "subscribe_topic",
         "topic",
         "unsubscribe_topic",
-        &["topic"],
-        move |(topic,): (String,), pending: PendingSubscription<Value>, _| {
+        &["topic", "since"],
+        move |(topic, since): (String, Option<Position>),
+              pending: PendingSubscription<Value>,
+              _| {
             let topic = following.get(&topic);
             async move {
                 if let Ok(sink) = pending.accept() {
-                    topic.add(sink);
+                    topic.follow(sink, since).await;
                 }
             }
         },
@@ -217,8 +246,11 @@ fn subscriptions(router: &mut Router) -> Result<(), RegisterError> {
         move |(topic, value): (String, Value), _| {
             let topic = topics.get(&topic);
             async move {
-                topic.publish(&value).await.map_err(|error| {
-                    ErrorObjectOwned::new(codes::INTERNAL_ERROR, error.to_string())
+                topic.publish(&value).await.map_err(|error| match error {
+                    PublishError::Broker(error) => {
+                        ErrorObjectOwned::new(PUBLISH_FAILED, format!("publish failed: {error}"))
+                    }
+                    error => ErrorObjectOwned::new(codes::INTERNAL_ERROR, error.to_string()),
                 })
             }
         },
@@ -270,6 +302,21 @@ struct Args {
     /// headers).
     #[arg(long, default_value = "newline", value_name = "FRAMING")]
     framing: Framing,
+    /// Fan topics out through this broker (`redis://HOST:PORT`), so that
+    /// `publish` on any instance reaches `subscribe_topic` subscribers on
+    /// every instance.
+    #[arg(long, value_name = "URL")]
+    broker: Option<String>,
+    /// How many items each topic keeps for subscribers that resume
+    /// (default 1000 with --broker; without it, in process, none unless
+    /// given).
+    #[arg(long, value_name = "N")]
+    history: Option<usize>,
+    /// On SIGTERM or Ctrl-C, answer 503 on /ready for this long (while
+    /// still serving) before shutting down, so that a load balancer stops
+    /// sending first.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    drain_delay: u64,
 }
 
 /// An endpoint address with an optional `?framing=NAME` suffix.
@@ -319,9 +366,26 @@ async fn stop_signal() -> std::io::Result<()> {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = <Args as clap::Parser>::parse();
     let received = Arc::new(Received::default());
+    let broker: Option<Arc<dyn Broker>> = match &args.broker {
+        Some(url) => {
+            let history = History::last(args.history.unwrap_or(1000));
+            let broker = RedisBroker::connect(url, RedisConfig::new(history))
+                .await
+                .map_err(|error| format!("cannot reach the broker at {url}: {error}"))?;
+            Some(Arc::new(broker))
+        }
+        None => None,
+    };
+    let topics = Arc::new(Topics {
+        broker,
+        history: args.history.map(History::last),
+        by_name: Mutex::default(),
+    });
     // One router behind every endpoint (with `rpc.discover`): a value
     // published over HTTP reaches a subscriber on TCP.
-    let server = Server::builder().build(router(&received)?);
+    let server = Server::builder()
+        .drain_delay(Duration::from_millis(args.drain_delay))
+        .build(router(&received, topics)?);
     let router = Arc::new(server.router().clone());
 
     let http_addr = match (&args.addr, args.stdio) {
@@ -421,7 +485,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (http_outcome, stream_outcomes, zmq_outcomes) = tokio::join!(
         async {
             match &http {
-                Some(handle) => Some(handle.shutdown(deadline).await),
+                // /ready answers 503 through the drain delay first.
+                Some(handle) => Some(handle.drain(deadline).await),
                 None => None,
             }
         },

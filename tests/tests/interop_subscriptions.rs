@@ -408,7 +408,7 @@ async fn our_client_gets_typed_items_from_jsonrpsee_and_unsubscribes() {
     assert!(
         matches!(
             counts.id(),
-            rpc_runtime::subscription::SubscriptionId::Num(n) if *n < 1 << 53
+            rpc_runtime::subscription::SubscriptionId::Num(n) if n < 1 << 53
         ),
         "{:?}",
         counts.id()

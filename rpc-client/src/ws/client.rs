@@ -5,7 +5,7 @@ use std::time::Duration;
 use http::HeaderMap;
 use rpc_runtime::client::{BatchRequest, BatchResponse, Caller, ClientError, Subscription};
 use rpc_runtime::params::EncodedParams;
-use rpc_runtime::ws::{CloseReason, Connection, IdSource, Peer, WsConfig};
+use rpc_runtime::ws::{CloseReason, Connection, IdSource, Peer, Resubscriber, WsConfig};
 use rpc_runtime::{Context, Router};
 use serde::de::DeserializeOwned;
 use tokio::sync::{watch, Notify};
@@ -71,6 +71,9 @@ pub(super) struct Shared {
     state: watch::Sender<ConnectionState>,
     stopping: AtomicBool,
     stop: Notify,
+    /// The subscriptions made again after each reconnect (used only with a
+    /// reconnect policy).
+    resubscriber: Resubscriber,
 }
 
 impl std::fmt::Debug for Shared {
@@ -180,6 +183,7 @@ impl WsClient {
             state: watch::Sender::new(ConnectionState::Connected),
             stopping: AtomicBool::new(false),
             stop: Notify::new(),
+            resubscriber: Resubscriber::default(),
         });
         let connection = Connection::client(shared.config.clone()).with_ids(shared.ids.clone());
         // Set before returning, so the first call finds the connection.
@@ -355,10 +359,15 @@ impl WsClient {
     /// Subscribes: calls `method` (which answers a subscription id) and
     /// returns the typed stream of the items the server pushes as
     /// notifications of method `notification`. `unsubscribe` is called by
-    /// [`Subscription::unsubscribe`] and when the stream is dropped; the
-    /// stream ends when the connection does (a reconnect does not
-    /// resubscribe). Generated clients call this for each
-    /// `#[subscription]` method.
+    /// [`Subscription::unsubscribe`] and when the stream is dropped.
+    /// Without a reconnect policy the stream ends when the connection does.
+    /// With one, the subscription is made again on each new connection
+    /// (to whichever server answers) and the stream just goes on: resumed
+    /// after the last position it received when the topic keeps history
+    /// (`since` is added to `params`, see
+    /// [`Resubscriber`](rpc_runtime::ws::Resubscriber)), else live, after
+    /// a [`SubscriptionError::Gap`](rpc_runtime::client::SubscriptionError::Gap)
+    /// item. Generated clients call this for each `#[subscription]` method.
     ///
     /// ```no_run
     /// # async fn run(client: rpc_client::WsClient) -> Result<(), rpc_client::ClientError> {
@@ -382,11 +391,15 @@ impl WsClient {
         notification: &str,
         unsubscribe: &str,
     ) -> Result<Subscription<T>, ClientError> {
-        self.handle
-            .shared
-            .peer()
-            .await?
-            .subscribe(method, params, notification, unsubscribe)
+        let shared = &self.handle.shared;
+        let peer = shared.peer().await?;
+        if shared.reconnect.is_some() {
+            return shared
+                .resubscriber
+                .subscribe(&peer, method, params, notification, unsubscribe)
+                .await;
+        }
+        peer.subscribe(method, params, notification, unsubscribe)
             .await
     }
 }
@@ -422,6 +435,7 @@ impl Caller for WsClient {
 /// Runs each connection in turn: the first, then, under the reconnect
 /// policy, the next ones.
 async fn supervise(shared: Arc<Shared>, mut connection: Connection, mut socket: Socket) {
+    let mut first = true;
     loop {
         let peer = connection.peer();
         let ctx = connection.context(Context::builder());
@@ -429,8 +443,15 @@ async fn supervise(shared: Arc<Shared>, mut connection: Connection, mut socket: 
         if shared.stopping.load(Ordering::SeqCst) {
             peer.close();
         }
+        if !first {
+            // The calls go out over the connection that `run` drives.
+            let resubscriber = shared.resubscriber.clone();
+            tokio::spawn(async move { resubscriber.resubscribe(&peer).await });
+        }
+        first = false;
         let reason = connection.run(socket, shared.router.clone(), ctx).await;
         if shared.stopping.load(Ordering::SeqCst) {
+            shared.resubscriber.end();
             shared.set(ConnectionState::Closed, None);
             return;
         }
@@ -443,6 +464,7 @@ async fn supervise(shared: Arc<Shared>, mut connection: Connection, mut socket: 
         socket = loop {
             if !policy.allows(attempt) {
                 tracing::warn!(target: "rpc_client::ws", url = %shared.url, attempt, "giving up reconnecting");
+                shared.resubscriber.end();
                 shared.set(ConnectionState::Disconnected(reason), None);
                 return;
             }
@@ -458,6 +480,7 @@ async fn supervise(shared: Arc<Shared>, mut connection: Connection, mut socket: 
                 () = shared.stop.notified() => {}
             }
             if shared.stopping.load(Ordering::SeqCst) {
+                shared.resubscriber.end();
                 shared.set(ConnectionState::Closed, None);
                 return;
             }

@@ -19,5 +19,5 @@ pub use decode::{decode_batch_response, decode_response, write_batch_request};
 pub use error::{BoxError, ClientError};
 pub use local::LocalCaller;
 #[cfg(feature = "ws")]
-pub(crate) use subscription::{Subscribed, Unsubscribe};
+pub(crate) use subscription::{Inbox, Subscribed, Unsubscribe};
 pub use subscription::{Subscription, SubscriptionError, CLIENT_BUFFER};

@@ -40,8 +40,15 @@ const ORPHANS: usize = 256;
 /// One notification of a subscription.
 #[derive(Debug)]
 enum Note {
-    Item(Box<RawValue>),
+    /// An item, with its position when the topic keeps history.
+    Item(Box<RawValue>, Option<String>),
+    /// Where the subscription stands before any item (not yielded).
+    Marker(String),
     Lagged(u64),
+    /// Items after this position (or, `None`, while the client was away)
+    /// are missing for good.
+    Gap(Option<String>),
+    Interrupted(String),
     Error(ErrorObjectOwned),
 }
 
@@ -67,10 +74,31 @@ pub enum SubscriptionError {
     /// An item is not of the stream's type; the stream goes on.
     #[error("unexpected item: {0}")]
     Decode(String),
+    /// Items are missing for good: those after position `since`, which
+    /// the topic's history no longer keeps, or (`since` `None`) those
+    /// published while the client reconnected to a subscription whose
+    /// items carry no position. The stream goes on with what is kept.
+    #[error("unrecoverable gap: {}", match since {
+        Some(since) => format!("items after position {since} are no longer kept"),
+        None => "items published while the client was away may be missing".to_owned(),
+    })]
+    Gap {
+        /// The last position the client had seen, if any.
+        since: Option<String>,
+    },
+    /// The server lost what feeds the subscription (its broker); items
+    /// resume when it is back, missed ones first. The stream goes on.
+    #[error("interrupted: {0}")]
+    Interrupted(String),
 }
 
 #[derive(Default)]
 struct InboxState {
+    /// The subscription's id now (a resubscription after a reconnect
+    /// gets a new one).
+    id: Option<SubscriptionId>,
+    /// The last position received, what a resubscription resumes after.
+    position: Option<String>,
     notes: VecDeque<Note>,
     /// Items dropped here because the stream was not read.
     lost: u64,
@@ -80,11 +108,52 @@ struct InboxState {
 
 /// Where one subscription's notifications wait for its stream.
 #[derive(Default)]
-pub(crate) struct Inbox(Mutex<InboxState>);
+pub(crate) struct Inbox {
+    state: Mutex<InboxState>,
+    /// Outlives its connection (a reconnecting client subscribes again):
+    /// the connection's end does not end it.
+    durable: std::sync::atomic::AtomicBool,
+}
 
 impl Inbox {
+    pub(crate) fn set_durable(&self) {
+        self.durable
+            .store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    fn is_durable(&self) -> bool {
+        self.durable.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    pub(crate) fn id(&self) -> Option<SubscriptionId> {
+        self.lock().id.clone()
+    }
+
+    pub(crate) fn set_id(&self, id: SubscriptionId) {
+        self.lock().id = Some(id);
+    }
+
+    pub(crate) fn position(&self) -> Option<String> {
+        self.lock().position.clone()
+    }
+
+    pub(crate) fn is_done(&self) -> bool {
+        self.lock().done
+    }
+
+    /// Items may have been missed while the client was away.
+    pub(crate) fn push_gap(&self) {
+        let since = self.position();
+        self.push(Note::Gap(since));
+    }
+
+    /// The server refused to subscribe again: the stream ends with it.
+    pub(crate) fn push_error(&self, error: ErrorObjectOwned) {
+        self.push(Note::Error(error));
+    }
+
     fn lock(&self) -> MutexGuard<'_, InboxState> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn push(&self, note: Note) {
@@ -92,6 +161,20 @@ impl Inbox {
         if state.done {
             return;
         }
+        let note = match note {
+            // The connection closes (the server shuts down): a durable
+            // subscription is made again on the next connection.
+            Note::Error(error) if self.is_durable() && is_connection_closing(&error) => return,
+            Note::Marker(position) => {
+                state.position = Some(position);
+                return;
+            }
+            Note::Item(item, Some(position)) => {
+                state.position = Some(position);
+                Note::Item(item, None)
+            }
+            note => note,
+        };
         if matches!(note, Note::Error(_)) {
             state.done = true;
         } else if state.notes.len() >= CLIENT_BUFFER {
@@ -104,13 +187,29 @@ impl Inbox {
         }
     }
 
-    fn end(&self) {
+    /// The subscription is over: its stream ends after what it holds.
+    pub(crate) fn end(&self) {
         let mut state = self.lock();
         state.done = true;
         if let Some(waker) = state.waker.take() {
             waker.wake();
         }
     }
+}
+
+/// Whether a subscription's last notification says only that its
+/// connection closes (`"data": {"connection_closing": true}`).
+fn is_connection_closing(error: &ErrorObjectOwned) -> bool {
+    #[derive(Deserialize)]
+    struct Data {
+        #[serde(default)]
+        connection_closing: bool,
+    }
+    error
+        .data
+        .as_ref()
+        .and_then(|data| serde_json::from_str::<Data>(data.get()).ok())
+        .is_some_and(|data| data.connection_closing)
 }
 
 type Key = (Arc<str>, SubscriptionId);
@@ -138,8 +237,23 @@ struct NoteParams<'a> {
     result: Option<&'a RawValue>,
     #[serde(default)]
     lagged: Option<u64>,
+    /// Read raw, then as [`EndError`]: an untagged enum buffers its
+    /// input, and an error's raw `data` cannot be read from a buffer.
     #[serde(borrow, default)]
-    error: Option<EndError<'a>>,
+    error: Option<&'a RawValue>,
+    #[serde(default)]
+    position: Option<String>,
+    #[serde(default)]
+    gap: Option<GapNote>,
+    #[serde(default)]
+    interrupted: Option<String>,
+}
+
+/// `"gap": {"since": P}`.
+#[derive(Deserialize)]
+struct GapNote {
+    #[serde(default)]
+    since: Option<String>,
 }
 
 /// How a server says why it ended a subscription: an error object (ours,
@@ -159,6 +273,16 @@ impl EndError<'_> {
             EndError::Object(object) => object.into_owned(),
             EndError::Text(message) => ErrorObject::new(codes::SUBSCRIPTION_ENDED, message),
         }
+    }
+
+    /// The error of a subscription's last notification, from its raw JSON.
+    fn parse(raw: &RawValue) -> Option<ErrorObjectOwned> {
+        if let Ok(object) = serde_json::from_str::<ErrorObject<'_>>(raw.get()) {
+            return Some(object.into_owned());
+        }
+        serde_json::from_str::<EndError<'_>>(raw.get())
+            .ok()
+            .map(EndError::into_object)
     }
 }
 
@@ -181,10 +305,18 @@ impl Subscribed {
         };
         let key: Key = (method.into(), note.subscription);
         let note = match (note.result, note.lagged, note.error) {
-            (Some(item), _, _) => Note::Item(item.to_owned()),
+            (Some(item), _, _) => Note::Item(item.to_owned(), note.position),
             (None, Some(lost), _) => Note::Lagged(lost),
-            (None, None, Some(error)) => Note::Error(error.into_object()),
-            (None, None, None) => return false,
+            (None, None, Some(error)) => match EndError::parse(error) {
+                Some(error) => Note::Error(error),
+                None => return false,
+            },
+            (None, None, None) => match (note.gap, note.interrupted, note.position) {
+                (Some(gap), _, _) => Note::Gap(gap.since),
+                (None, Some(reason), _) => Note::Interrupted(reason),
+                (None, None, Some(position)) => Note::Marker(position),
+                (None, None, None) => return false,
+            },
         };
         let mut table = self.lock();
         match table.open.get(&key) {
@@ -198,7 +330,7 @@ impl Subscribed {
             None => {
                 if table.orphans.len() >= ORPHANS {
                     let lost = match table.orphans.pop_front() {
-                        Some((dropped, Note::Item(_))) => Some((dropped, 1)),
+                        Some((dropped, Note::Item(..))) => Some((dropped, 1)),
                         Some((dropped, Note::Lagged(n))) => Some((dropped, n)),
                         _ => None,
                     };
@@ -218,13 +350,29 @@ impl Subscribed {
 
     /// Opens the stream of subscription `id`, whose notifications are of
     /// method `notification`; any that came already are in it.
-    pub(crate) fn register(&self, notification: &str, id: &SubscriptionId) -> Arc<Inbox> {
+    #[cfg(test)]
+    fn register(&self, notification: &str, id: &SubscriptionId) -> Arc<Inbox> {
         let inbox = Arc::new(Inbox::default());
+        self.register_into(notification, id, &inbox);
+        inbox
+    }
+
+    /// Routes the notifications of subscription `id` to `inbox` (one that
+    /// lived on another connection before, for a resubscription).
+    pub(crate) fn register_into(
+        &self,
+        notification: &str,
+        id: &SubscriptionId,
+        inbox: &Arc<Inbox>,
+    ) {
+        inbox.set_id(id.clone());
         let key: Key = (notification.into(), id.clone());
         let mut table = self.lock();
         if table.closed {
-            inbox.end();
-            return inbox;
+            if !inbox.is_durable() {
+                inbox.end();
+            }
+            return;
         }
         let mut ended = false;
         if let Some(lost) = table.orphans_lost.remove(&key) {
@@ -242,7 +390,6 @@ impl Subscribed {
         if !ended {
             table.open.insert(key, inbox.clone());
         }
-        inbox
     }
 
     /// Stops routing notifications to the stream of `id`.
@@ -260,7 +407,11 @@ impl Subscribed {
         table.orphans.clear();
         table.orphans_lost.clear();
         for (_, inbox) in table.open.drain() {
-            inbox.end();
+            // A durable one goes on: its client subscribes again on the
+            // next connection (or ends it when it gives up).
+            if !inbox.is_durable() {
+                inbox.end();
+            }
         }
     }
 }
@@ -293,7 +444,6 @@ pub(crate) trait Unsubscribe: Send + Sync + 'static {
 /// # Ok(()) }
 /// ```
 pub struct Subscription<T> {
-    id: SubscriptionId,
     inbox: Arc<Inbox>,
     owner: Option<Arc<dyn Unsubscribe>>,
     _item: PhantomData<fn() -> T>,
@@ -302,22 +452,22 @@ pub struct Subscription<T> {
 impl<T> std::fmt::Debug for Subscription<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Subscription")
-            .field("id", &self.id)
+            .field("id", &self.inbox.id())
             .finish_non_exhaustive()
     }
 }
 
 impl<T> Subscription<T> {
-    pub(crate) fn new(id: SubscriptionId, inbox: Arc<Inbox>, owner: Arc<dyn Unsubscribe>) -> Self {
+    pub(crate) fn new(inbox: Arc<Inbox>, owner: Arc<dyn Unsubscribe>) -> Self {
         Self {
-            id,
             inbox,
             owner: Some(owner),
             _item: PhantomData,
         }
     }
 
-    /// The id the server gave it.
+    /// The id the server gave it (after a reconnect, the one the server
+    /// gave the resubscription).
     ///
     /// ```
     /// # use std::sync::Arc;
@@ -353,8 +503,54 @@ impl<T> Subscription<T> {
     /// # Ok(()) }
     /// ```
     #[must_use]
-    pub fn id(&self) -> &SubscriptionId {
-        &self.id
+    pub fn id(&self) -> SubscriptionId {
+        self.inbox.id().unwrap_or(SubscriptionId::Num(0))
+    }
+
+    /// The position of the last item received (or where the subscription
+    /// started), when the topic keeps history: what a resubscription
+    /// resumes after (the `since` param, see
+    /// [`Topic::follow`](crate::subscription::Topic::follow)).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use futures_util::StreamExt as _;
+    /// # use rpc_runtime::params::EncodedParams;
+    /// # use rpc_runtime::subscription::PendingSubscription;
+    /// # use rpc_runtime::{stream::StreamConfig, ws::{Connection, Peer}, Context, Router};
+    /// # fn pipe(router: Router) -> Peer {
+    /// #     let (a, b) = tokio::io::duplex(64 * 1024);
+    /// #     let config = StreamConfig::default();
+    /// #     let server = Connection::stream_server(&config, "pipe");
+    /// #     let ctx = server.context(Context::builder());
+    /// #     let (read, write) = tokio::io::split(a);
+    /// #     tokio::spawn(server.run_framed(read, write, config.framing, Arc::new(router), ctx));
+    /// #     let client = Connection::stream_client(&config, "pipe");
+    /// #     let peer = client.peer();
+    /// #     let (read, write) = tokio::io::split(b);
+    /// #     tokio::spawn(client.run_framed(read, write, config.framing, Arc::new(Router::new()), Context::new()));
+    /// #     peer
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use rpc_runtime::subscription::{History, Topic};
+    /// let topic = Arc::new(Topic::<u32>::with_history(History::last(10)));
+    /// let follow = topic.clone();
+    /// let mut router = Router::new();
+    /// router.register_subscription("sub", "note", "unsub", &[], move |(), pending: PendingSubscription<u32>, _| {
+    ///     let topic = follow.clone();
+    ///     async move { if let Ok(sink) = pending.accept() { topic.follow(sink, None).await } }
+    /// })?;
+    /// let peer = pipe(router);
+    /// let mut items = peer.subscribe::<u32>("sub", EncodedParams::none(), "note", "unsub").await?;
+    /// topic.publish(&7).await?;
+    /// assert_eq!(items.next().await.transpose()?, Some(7));
+    /// assert!(items.position().is_some_and(|p| p.ends_with(":1-0")));
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn position(&self) -> Option<String> {
+        self.inbox.position()
     }
 
     /// Ends it: calls the unsubscribe method and returns its answer
@@ -400,8 +596,9 @@ impl<T> Subscription<T> {
         let Some(owner) = self.owner.take() else {
             return Ok(false);
         };
-        owner.forget(&self.id);
-        owner.unsubscribe(self.id.clone()).await
+        let id = self.id();
+        owner.forget(&id);
+        owner.unsubscribe(id).await
     }
 }
 
@@ -411,13 +608,13 @@ impl<T> Drop for Subscription<T> {
             return;
         };
         let ended = self.inbox.lock().done;
-        owner.forget(&self.id);
+        let id = self.id();
+        owner.forget(&id);
         if ended {
             // Ended by the server or the connection: nothing to undo.
             return;
         }
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let id = self.id.clone();
             runtime.spawn(async move {
                 let _ = owner.unsubscribe(id).await;
             });
@@ -435,12 +632,21 @@ impl<T: DeserializeOwned> Stream for Subscription<T> {
             return Poll::Ready(Some(Err(SubscriptionError::Lagged(lost))));
         }
         match state.notes.pop_front() {
-            Some(Note::Item(item)) => Poll::Ready(Some(
+            Some(Note::Item(item, _)) => Poll::Ready(Some(
                 serde_json::from_str(item.get())
                     .map_err(|e| SubscriptionError::Decode(e.to_string())),
             )),
             Some(Note::Lagged(lost)) => Poll::Ready(Some(Err(SubscriptionError::Lagged(lost)))),
+            Some(Note::Gap(since)) => Poll::Ready(Some(Err(SubscriptionError::Gap { since }))),
+            Some(Note::Interrupted(reason)) => {
+                Poll::Ready(Some(Err(SubscriptionError::Interrupted(reason))))
+            }
             Some(Note::Error(error)) => Poll::Ready(Some(Err(SubscriptionError::Ended(error)))),
+            // Markers never queue (`push` takes their position); look again.
+            Some(Note::Marker(_)) => {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
             None if state.done => Poll::Ready(None),
             None => {
                 state.waker = Some(cx.waker().clone());
@@ -470,7 +676,7 @@ mod tests {
         let mut notes = std::mem::take(&mut inbox.lock().notes).into_iter();
         assert!(matches!(notes.next(), Some(Note::Lagged(44))));
         match notes.next() {
-            Some(Note::Item(first)) => assert_eq!(first.get(), "44"),
+            Some(Note::Item(first, _)) => assert_eq!(first.get(), "44"),
             other => panic!("expected the first item kept, got {other:?}"),
         }
         assert_eq!(notes.count(), ORPHANS - 1);

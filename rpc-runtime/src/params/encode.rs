@@ -67,6 +67,40 @@ impl EncodedParams {
     pub fn as_json(&self) -> Option<&str> {
         self.0.as_deref()
     }
+
+    /// These params and one more, `since` = `position`: the last of
+    /// positional params, member `"since"` of named ones (replacing one
+    /// there), or alone by position when there were none. How a
+    /// resubscription asks to resume after a position.
+    ///
+    /// ```
+    /// use rpc_runtime::params::EncodedParams;
+    /// let at = "e:4-0";
+    /// assert_eq!(EncodedParams::from_value(&["news"]).unwrap().with_since(at).as_json(), Some(r#"["news","e:4-0"]"#));
+    /// assert_eq!(EncodedParams::from_value(&[0; 0]).unwrap().with_since(at).as_json(), Some(r#"["e:4-0"]"#));
+    /// let named = serde_json::json!({"topic": "news", "since": "e:1-0"});
+    /// assert_eq!(EncodedParams::from_value(&named).unwrap().with_since(at).as_json(), Some(r#"{"since":"e:4-0","topic":"news"}"#));
+    /// assert_eq!(EncodedParams::none().with_since(at).as_json(), Some(r#"["e:4-0"]"#));
+    /// ```
+    pub fn with_since(&self, position: &str) -> EncodedParams {
+        let value = serde_json::Value::String(position.to_owned());
+        let params = self
+            .0
+            .as_deref()
+            .and_then(|json| serde_json::from_str::<serde_json::Value>(json).ok());
+        let params = match params {
+            Some(serde_json::Value::Object(mut members)) => {
+                members.insert("since".to_owned(), value);
+                serde_json::Value::Object(members)
+            }
+            Some(serde_json::Value::Array(mut items)) => {
+                items.push(value);
+                serde_json::Value::Array(items)
+            }
+            _ => serde_json::Value::Array(vec![value]),
+        };
+        Self(Some(params.to_string()))
+    }
 }
 
 impl fmt::Debug for EncodedParams {

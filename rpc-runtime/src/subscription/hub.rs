@@ -327,7 +327,7 @@ impl Subscriptions {
         self.0.closing.store(true, Ordering::Release);
         let lanes: Vec<_> = self.0.lanes().drain().map(|(_, lane)| lane).collect();
         for lane in lanes {
-            let notice = lane.error_frame(codes::SUBSCRIPTION_ENDED, message);
+            let notice = lane.closing_frame(codes::SUBSCRIPTION_ENDED, message);
             lane.last_word(notice).await;
         }
     }

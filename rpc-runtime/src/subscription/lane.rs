@@ -131,10 +131,35 @@ impl Lane {
         }
     }
 
+    /// A notification of the subscription with one member besides the id,
+    /// `"member": json` (a position marker, a gap, an interruption).
+    pub(crate) fn note_frame(&self, member: &str, json: &str) -> Frame {
+        let mut frame = String::with_capacity(self.prefix.len() + member.len() + json.len() + 8);
+        frame.push_str(&self.prefix);
+        frame.push('"');
+        frame.push_str(member);
+        frame.push_str("\":");
+        frame.push_str(json);
+        frame.push_str("}}");
+        Frame::Text(frame)
+    }
+
     fn lagged_frame(&self, lost: u64) -> String {
         let mut frame = String::with_capacity(self.prefix.len() + 24);
         frame.push_str(&self.prefix);
         let _ = write!(frame, r#""lagged":{lost}}}}}"#);
+        frame
+    }
+
+    /// The last notification of a subscription whose connection closes
+    /// (a graceful shutdown): its error says so in `data`, so that a
+    /// reconnecting client subscribes again elsewhere instead of ending.
+    pub(crate) fn closing_frame(&self, code: i32, message: &str) -> String {
+        let mut frame = String::with_capacity(self.prefix.len() + 96 + message.len());
+        frame.push_str(&self.prefix);
+        let _ = write!(frame, r#""error":{{"code":{code},"message":"#);
+        let _ = crate::router::write_json(&mut frame, message);
+        frame.push_str(r#","data":{"connection_closing":true}}}}"#);
         frame
     }
 

@@ -23,6 +23,24 @@
 //! [`Outbox`]. On the client, a subscription is a typed
 //! [`Subscription`](crate::client::Subscription) stream.
 //!
+//! ## Positions, history and recovery
+//!
+//! A [`Topic`] that keeps [`History`] (in process, or a [`Broker`]'s such
+//! as Redis) gives each item a [`Position`], sent with it:
+//! `{"subscription":ID,"result":ITEM,"position":"EPOCH:N-M"}`. A new
+//! subscription first gets `{"subscription":ID,"position":P}` (where it
+//! starts, before any item). A subscriber that comes back with the last
+//! position it saw ([`Topic::follow`]) gets what it missed, then live
+//! items, with no gap and no duplicate; what is no longer kept is told as
+//! `{"subscription":ID,"gap":{"since":P}}` (the client's stream yields
+//! `SubscriptionError::Gap`) before what is kept. While a broker is
+//! unreachable its subscribers get `{"subscription":ID,"interrupted":REASON}`
+//! (the stream yields `SubscriptionError::Interrupted` and goes on), and
+//! when it is back each instance recovers what it missed from the
+//! broker's history. By convention a resumable subscribe method takes the
+//! position as its last parameter, `since` (optional): that is what
+//! `rpc-client`'s reconnecting `WsClient` sends when it resubscribes.
+//!
 //! ## Memory and slow subscribers
 //!
 //! Every subscription buffers at most [`SubscriptionConfig::buffer`]
@@ -35,18 +53,28 @@
 //! does: frames, not bytes, are counted, so large items cost in
 //! proportion.
 
+mod broker;
+mod history;
 mod hub;
 mod id;
 mod lane;
 mod outbox;
 mod policy;
+mod position;
+#[cfg(feature = "redis")]
+mod redis;
 mod sink;
 mod topic;
 
+pub use broker::{Broker, BrokerError, BrokerFuture, Feed, Published};
+pub use history::{History, Replay};
 pub use hub::{SubscriptionLimits, Subscriptions};
 pub use id::{SubscriptionId, SubscriptionIds};
 pub(crate) use lane::Kind;
 pub use outbox::{Frame, Outbox, OutboxFuture, OutboxPermit, Pushed};
 pub use policy::{SlowPolicy, SubscriptionConfig};
+pub use position::{Position, PositionError};
+#[cfg(feature = "redis")]
+pub use redis::{RedisBroker, RedisConfig};
 pub use sink::{AcceptError, PendingSubscription, SendError, SubscriptionSink, TrySendError};
-pub use topic::Topic;
+pub use topic::{PublishError, Topic};

@@ -382,6 +382,12 @@ impl<T: Serialize> SubscriptionSink<T> {
         self.inner.lane.item_frame(json.clone())
     }
 
+    /// A notification of this subscription with one member besides the id
+    /// (a position marker, a gap, an interruption).
+    pub(crate) fn note_frame(&self, member: &str, json: &str) -> Frame {
+        self.inner.lane.note_frame(member, json)
+    }
+
     /// Sends `item`; under policy `Wait`, waits while the buffer is full.
     ///
     /// ```

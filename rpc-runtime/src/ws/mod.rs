@@ -48,6 +48,7 @@
 mod close;
 mod config;
 mod connection;
+mod durable;
 mod inbound;
 mod incoming;
 mod peer;
@@ -57,6 +58,7 @@ mod writer;
 pub use close::CloseReason;
 pub use config::WsConfig;
 pub use connection::Connection;
+pub use durable::Resubscriber;
 pub use peer::{IdSource, Peer};
 
 /// Which end of the connection this is, and over what; only the log

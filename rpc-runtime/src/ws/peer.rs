@@ -12,7 +12,7 @@ use super::pending::{Key, Pending, Reply};
 use super::writer::Outgoing;
 use super::{CloseReason, Side};
 use crate::client::{
-    write_batch_request, BatchRequest, BatchResponse, Caller, ClientError, Subscribed,
+    write_batch_request, BatchRequest, BatchResponse, Caller, ClientError, Inbox, Subscribed,
     Subscription, Unsubscribe,
 };
 use crate::params::EncodedParams;
@@ -444,20 +444,45 @@ impl Peer {
         notification: &str,
         unsubscribe: &str,
     ) -> Result<Subscription<T>, ClientError> {
-        let shared = &*self.shared;
-        shared.subscribing.fetch_add(1, Ordering::AcqRel);
-        let guard = Subscribing(&shared.subscribing);
-        let id: SubscriptionId = self.call(method, params).await?;
-        let inbox = shared.subscribed.register(notification, &id);
-        // The subscription itself counts from now on, until forgotten.
-        shared.subscribing.fetch_add(1, Ordering::AcqRel);
-        drop(guard);
+        let inbox = Arc::new(Inbox::default());
+        self.subscribe_into(method, params, notification, &inbox)
+            .await?;
         let owner = PeerSubscription {
             peer: self.clone(),
             notification: notification.into(),
             unsubscribe: unsubscribe.into(),
         };
-        Ok(Subscription::new(id, inbox, Arc::new(owner)))
+        Ok(Subscription::new(inbox, Arc::new(owner)))
+    }
+}
+
+impl Peer {
+    /// Calls subscribe `method` and routes the items of the subscription
+    /// it answers to `inbox` (a new one, or one a reconnecting client
+    /// keeps across connections). The subscription counts on this peer
+    /// until forgotten.
+    pub(crate) async fn subscribe_into(
+        &self,
+        method: &str,
+        params: EncodedParams,
+        notification: &str,
+        inbox: &Arc<Inbox>,
+    ) -> Result<SubscriptionId, ClientError> {
+        let shared = &*self.shared;
+        shared.subscribing.fetch_add(1, Ordering::AcqRel);
+        let guard = Subscribing(&shared.subscribing);
+        let id: SubscriptionId = self.call(method, params).await?;
+        shared.subscribed.register_into(notification, &id, inbox);
+        // The subscription itself counts from now on, until forgotten.
+        shared.subscribing.fetch_add(1, Ordering::AcqRel);
+        drop(guard);
+        Ok(id)
+    }
+
+    /// Stops routing the items of subscription `id` and stops counting it.
+    pub(crate) fn forget_subscription(&self, notification: &str, id: &SubscriptionId) {
+        self.shared.subscribed.forget(notification, id);
+        self.shared.subscribing.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
