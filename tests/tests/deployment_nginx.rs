@@ -12,6 +12,8 @@
 mod examples;
 #[path = "support/nginx.rs"]
 mod nginx;
+#[path = "support/packages.rs"]
+mod packages;
 #[path = "support/redis.rs"]
 mod redis;
 

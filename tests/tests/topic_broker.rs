@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+#[path = "support/packages.rs"]
+mod packages;
 #[path = "support/redis.rs"]
 mod redis;
 

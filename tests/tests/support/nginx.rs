@@ -7,8 +7,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// What installs nginx when it is missing.
-pub(crate) const INSTALL_NGINX: &str = "apt-get install -y nginx";
+use crate::packages;
 
 const TEMPLATE: &str = include_str!("../../../examples/deploy/nginx.conf");
 
@@ -22,6 +21,7 @@ impl Nginx {
     /// Starts nginx on `port` in front of `instances`, and waits until it
     /// accepts connections.
     pub(crate) fn start(port: u16, instances: &[SocketAddr]) -> Self {
+        packages::ensure();
         let dir = std::env::temp_dir().join(format!("rpc-nginx-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("a temporary directory");
         let upstreams: Vec<String> = instances
@@ -44,7 +44,10 @@ impl Nginx {
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap_or_else(|error| {
-                panic!("cannot start nginx ({error}): install it with `{INSTALL_NGINX}`")
+                panic!(
+                    "cannot start nginx ({error}): install it with `{}`",
+                    packages::INSTALL
+                )
             });
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(addr).is_err() {

@@ -6,8 +6,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// What installs Redis when it is missing.
-pub(crate) const INSTALL_REDIS: &str = "apt-get install -y redis-server";
+use crate::packages;
 
 /// A running (or stopped, between `kill` and `start`) Redis.
 pub(crate) struct Redis {
@@ -30,6 +29,7 @@ impl Redis {
     /// append-only file written on every command), as a production Redis
     /// would.
     pub(crate) fn start(persistent: bool) -> Self {
+        packages::ensure();
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("rpc-redis-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("a temporary directory");
@@ -66,7 +66,10 @@ impl Redis {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|error| {
-                panic!("cannot start redis-server ({error}): install it with `{INSTALL_REDIS}`")
+                panic!(
+                    "cannot start redis-server ({error}): install it with `{}`",
+                    packages::INSTALL
+                )
             });
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
