@@ -371,3 +371,13 @@ async fn redis_killed_and_restarted_fails_publishes_clearly_then_recovers() {
     // Redis kept its data: no gap, every item once.
     assert_eq!(read_until(&mut items, 10).await, numbers(6..=10));
 }
+
+#[test]
+fn the_deployment_guide_shows_the_config_the_test_runs() {
+    let guide = include_str!("../../docs/deployment.md");
+    let config = include_str!("../../examples/deploy/nginx.conf");
+    assert!(
+        guide.contains(&format!("```nginx\n{config}```")),
+        "docs/deployment.md must show examples/deploy/nginx.conf verbatim"
+    );
+}
