@@ -363,3 +363,51 @@ async fn redis_losing_its_data_is_told_as_a_gap() {
     assert!(got[0].starts_with("error: unrecoverable gap"), "{got:?}");
     assert_eq!(got[1], "2");
 }
+
+#[tokio::test]
+async fn redis_history_by_age_drops_old_items_and_tells_the_gap() {
+    let redis = Redis::start(false);
+    let config = RedisConfig::new(History::last(1000).max_age(Duration::from_millis(300)))
+        .connect_timeout(Duration::from_millis(500));
+    let broker: Arc<dyn Broker> =
+        Arc::new(RedisBroker::connect(&redis.url(), config).await.unwrap());
+    let server = serve(Source::Broker(broker), "127.0.0.1:0").await;
+    let on = client(server.local_addr()).await;
+    let items = subscribe(&on, "old", None).await;
+    let start = items.position().unwrap();
+    drop(items);
+    publish(&on, "old", 1).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    publish(&on, "old", 2).await.unwrap();
+    let mut resumed = subscribe(&on, "old", Some(&start)).await;
+    let got = next_n(&mut resumed, 2).await;
+    assert!(got[0].starts_with("error: unrecoverable gap"), "{got:?}");
+    assert_eq!(got[1], "2", "1 is older than the history keeps");
+}
+
+#[tokio::test]
+async fn redis_history_by_length_tells_the_gap_of_a_subscriber_away_too_long() {
+    let redis = Redis::start(false);
+    let server = serve(Source::Broker(broker(&redis, 3).await), "127.0.0.1:0").await;
+    let on = client(server.local_addr()).await;
+    let mut items = subscribe(&on, "short", None).await;
+    publish(&on, "short", 1).await.unwrap();
+    assert_eq!(next_n(&mut items, 1).await, ["1"]);
+    let seen = items.position().unwrap();
+    drop(items);
+    publish(&on, "short", 2).await.unwrap();
+    // Right after 1, 2 is kept: no gap.
+    let mut soon = subscribe(&on, "short", Some(&seen)).await;
+    assert_eq!(next_n(&mut soon, 1).await, ["2"]);
+    drop(soon);
+    for n in 3..=10 {
+        publish(&on, "short", n).await.unwrap();
+    }
+    let mut late = subscribe(&on, "short", Some(&seen)).await;
+    let got = next_n(&mut late, 4).await;
+    assert_eq!(
+        got[0],
+        format!("error: unrecoverable gap: items after position {seen} are no longer kept")
+    );
+    assert_eq!(got[1..], texts(8..=10));
+}

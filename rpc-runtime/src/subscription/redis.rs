@@ -18,34 +18,50 @@ use super::position::Position;
 
 const TARGET: &str = "rpc_runtime::redis";
 
-/// Appends an item and announces it, in one step so that every instance
-/// sees a topic's items in the order of their positions. The epoch is
-/// made on first use and lives next to the stream: Redis losing its data
-/// loses both, and the new epoch tells subscribers their positions no
-/// longer point anywhere.
+/// Appends an item, trims the history, and announces the item, in one
+/// step so that every instance sees a topic's items in the order of their
+/// positions. The epoch is made on first use and lives next to the
+/// stream: Redis losing its data loses both, and the new epoch tells
+/// subscribers their positions no longer point anywhere. The id of the
+/// newest item trimmed away is kept too (`max-deleted-entry-id` counts
+/// `XDEL` only, not trimming): resuming from before it is a gap.
 const PUBLISH: &str = r"
 redis.call('SET', KEYS[3], ARGV[4], 'NX')
 local epoch = redis.call('GET', KEYS[3])
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', 'd', ARGV[3])
+local id = redis.call('XADD', KEYS[1], '*', 'd', ARGV[3])
+local cut = false
+local over = redis.call('XLEN', KEYS[1]) - tonumber(ARGV[1])
+if over > 0 then
+  local gone = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', over)
+  cut = gone[#gone][1]
+  redis.call('XTRIM', KEYS[1], 'MAXLEN', ARGV[1])
+end
 if ARGV[2] ~= '' then
   local now = redis.call('TIME')
-  local oldest = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[2])
-  redis.call('XTRIM', KEYS[1], 'MINID', oldest .. '-0')
+  local oldest = (tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[2])) .. '-0'
+  local old = redis.call('XREVRANGE', KEYS[1], '(' .. oldest, '-', 'COUNT', 1)
+  if #old > 0 then
+    cut = old[1][1]
+    redis.call('XTRIM', KEYS[1], 'MINID', oldest)
+  end
+end
+if cut then
+  redis.call('SET', KEYS[4], cut)
 end
 local reached = redis.call('PUBLISH', KEYS[2], epoch .. ' ' .. id .. ' ' .. ARGV[3])
 return {epoch, id, reached}
 ";
 
 /// What a topic kept after a position, read in one step with what tells a
-/// gap: the epoch, the highest id trimmed away, the newest id.
+/// gap: the epoch, the newest id trimmed away, the newest id.
 const REPLAY: &str = r"
 redis.call('SET', KEYS[2], ARGV[3], 'NX')
 local epoch = redis.call('GET', KEYS[2])
-local deleted, last = '0-0', '0-0'
+local deleted = redis.call('GET', KEYS[3]) or '0-0'
+local last = '0-0'
 if redis.call('EXISTS', KEYS[1]) == 1 then
   local info = redis.call('XINFO', 'STREAM', KEYS[1])
   for i = 1, #info, 2 do
-    if info[i] == 'max-deleted-entry-id' then deleted = info[i + 1] end
     if info[i] == 'last-generated-id' then last = info[i + 1] end
   end
 end
@@ -82,7 +98,7 @@ pub struct RedisConfig {
 
 impl RedisConfig {
     /// Every topic keeps `history` (in its stream, trimmed exactly on each
-    /// publish); keys start with `rpc`; connects time out after 2 s;
+    /// publish: an age limit takes effect when the next item comes); keys start with `rpc`; connects time out after 2 s;
     /// reconnects back off from 100 ms to 5 s.
     ///
     /// ```
@@ -101,7 +117,7 @@ impl RedisConfig {
     }
 
     /// The start of every key and channel: `PREFIX:stream:TOPIC`,
-    /// `PREFIX:epoch:TOPIC`, `PREFIX:live:TOPIC`.
+    /// `PREFIX:epoch:TOPIC`, `PREFIX:trimmed:TOPIC`, `PREFIX:live:TOPIC`.
     ///
     /// ```
     /// # use rpc_runtime::subscription::{History, RedisConfig};
@@ -309,6 +325,7 @@ impl Shared {
             .key(self.config.key("stream", topic))
             .key(self.config.key("live", topic))
             .key(self.config.key("epoch", topic))
+            .key(self.config.key("trimmed", topic))
             .arg(self.config.history.len())
             .arg(age)
             .arg(item)
@@ -344,6 +361,7 @@ impl Shared {
             .replay
             .key(self.config.key("stream", topic))
             .key(self.config.key("epoch", topic))
+            .key(self.config.key("trimmed", topic))
             .arg(&since_epoch)
             .arg(&since_id)
             .arg(new_epoch())
