@@ -5,10 +5,12 @@
 //! ```text
 //! cargo run --release -p bench -- all [--runs N] [--secs S]
 //! cargo run --release -p bench -- http|ws|inprocess|memory|clients|subscriptions [--runs N] [--secs S]
+//! cargo run --release -p bench -- deployment [--runs N] [--secs S]
 //! cargo run --release -p bench -- serve 127.0.0.1:PORT
 //! ```
 
 mod clients;
+mod deployment;
 mod inprocess;
 mod load;
 mod measure;
@@ -33,6 +35,7 @@ use crate::servers::{BoxError, Kind};
 const USAGE: &str = "usage:
   bench all|http|ws|inprocess|memory|clients|subscriptions [--runs N] [--secs S] [--warmup S]
   bench transports [--runs N] [--secs S]  (our WebSocket and TCP side by side, our clients)
+  bench deployment [--runs N] [--secs S]  (Redis, 3 spec_server instances, nginx: fan-out, HTTP)
   bench serve 127.0.0.1:PORT      (our server alone, HTTP and WebSocket on one port)";
 
 /// The HTTP configurations, in table order.
@@ -81,19 +84,22 @@ struct Options {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let number = |flag: &str, default: f64| match args.iter().position(|a| a == flag) {
+        Some(at) => args
+            .get(at + 1)
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .unwrap_or(default),
+        None => default,
+    };
     let result = match args.first().map(String::as_str) {
         Some("serve") => serve(&args[1..], Kind::Ours, false),
         Some("count") => inprocess::count(&args[1..]),
         Some("transports") => {
-            let number = |flag: &str, default: f64| match args.iter().position(|a| a == flag) {
-                Some(at) => args
-                    .get(at + 1)
-                    .and_then(|v| v.parse::<f64>().ok())
-                    .filter(|v| v.is_finite() && *v > 0.0)
-                    .unwrap_or(default),
-                None => default,
-            };
             transports::run(number("--secs", 3.0), number("--runs", 3.0) as usize)
+        }
+        Some("deployment") => {
+            deployment::run(number("--secs", 3.0), number("--runs", 3.0) as usize)
         }
         Some("serve-transports") => transports::serve(),
         Some(command) if Kind::from_serve_command(command).is_some() => {

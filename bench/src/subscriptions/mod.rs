@@ -5,7 +5,7 @@
 
 mod rounds;
 mod table;
-mod wire;
+pub(crate) mod wire;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
