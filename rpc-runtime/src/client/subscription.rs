@@ -97,8 +97,12 @@ struct InboxState {
     /// The subscription's id now (a resubscription after a reconnect
     /// gets a new one).
     id: Option<SubscriptionId>,
-    /// The last position received, what a resubscription resumes after.
-    position: Option<String>,
+    /// The last position received, what a resubscription resumes after
+    /// (the items after it that are not read yet stay queued).
+    received: Option<String>,
+    /// The position of the last item the stream yielded (or where it
+    /// started): what its reader saw.
+    seen: Option<String>,
     notes: VecDeque<Note>,
     /// Items dropped here because the stream was not read.
     lost: u64,
@@ -133,8 +137,9 @@ impl Inbox {
         self.lock().id = Some(id);
     }
 
-    pub(crate) fn position(&self) -> Option<String> {
-        self.lock().position.clone()
+    /// The last position received (see [`InboxState::received`]).
+    pub(crate) fn received(&self) -> Option<String> {
+        self.lock().received.clone()
     }
 
     pub(crate) fn is_done(&self) -> bool {
@@ -143,7 +148,7 @@ impl Inbox {
 
     /// Items may have been missed while the client was away.
     pub(crate) fn push_gap(&self) {
-        let since = self.position();
+        let since = self.received();
         self.push(Note::Gap(since));
     }
 
@@ -166,12 +171,17 @@ impl Inbox {
             // subscription is made again on the next connection.
             Note::Error(error) if self.is_durable() && is_connection_closing(&error) => return,
             Note::Marker(position) => {
-                state.position = Some(position);
-                return;
+                state.received = Some(position.clone());
+                if state.notes.is_empty() {
+                    // Nothing before it to read: the reader stands there.
+                    state.seen = Some(position);
+                    return;
+                }
+                Note::Marker(position)
             }
             Note::Item(item, Some(position)) => {
-                state.position = Some(position);
-                Note::Item(item, None)
+                state.received = Some(position.clone());
+                Note::Item(item, Some(position))
             }
             note => note,
         };
@@ -507,10 +517,12 @@ impl<T> Subscription<T> {
         self.inbox.id().unwrap_or(SubscriptionId::Num(0))
     }
 
-    /// The position of the last item received (or where the subscription
-    /// started), when the topic keeps history: what a resubscription
-    /// resumes after (the `since` param, see
-    /// [`Topic::follow`](crate::subscription::Topic::follow)).
+    /// The position of the last item this stream yielded (or where the
+    /// subscription started), when the topic keeps history: what to resume
+    /// after (the `since` param, see
+    /// [`Topic::follow`](crate::subscription::Topic::follow)). A
+    /// reconnecting `WsClient` resumes by itself, after the last item it
+    /// received (those not read yet stay in the stream).
     ///
     /// ```
     /// # use std::sync::Arc;
@@ -550,7 +562,7 @@ impl<T> Subscription<T> {
     /// ```
     #[must_use]
     pub fn position(&self) -> Option<String> {
-        self.inbox.position()
+        self.inbox.lock().seen.clone()
     }
 
     /// Ends it: calls the unsubscribe method and returns its answer
@@ -631,18 +643,30 @@ impl<T: DeserializeOwned> Stream for Subscription<T> {
             let lost = std::mem::take(&mut state.lost);
             return Poll::Ready(Some(Err(SubscriptionError::Lagged(lost))));
         }
+        // Markers behind unread items say where the reader stands once it
+        // has read them: taken in passing, never yielded.
+        while let Some(Note::Marker(_)) = state.notes.front() {
+            if let Some(Note::Marker(position)) = state.notes.pop_front() {
+                state.seen = Some(position);
+            }
+        }
         match state.notes.pop_front() {
-            Some(Note::Item(item, _)) => Poll::Ready(Some(
-                serde_json::from_str(item.get())
-                    .map_err(|e| SubscriptionError::Decode(e.to_string())),
-            )),
+            Some(Note::Item(item, position)) => {
+                if position.is_some() {
+                    state.seen = position;
+                }
+                Poll::Ready(Some(
+                    serde_json::from_str(item.get())
+                        .map_err(|e| SubscriptionError::Decode(e.to_string())),
+                ))
+            }
             Some(Note::Lagged(lost)) => Poll::Ready(Some(Err(SubscriptionError::Lagged(lost)))),
             Some(Note::Gap(since)) => Poll::Ready(Some(Err(SubscriptionError::Gap { since }))),
             Some(Note::Interrupted(reason)) => {
                 Poll::Ready(Some(Err(SubscriptionError::Interrupted(reason))))
             }
             Some(Note::Error(error)) => Poll::Ready(Some(Err(SubscriptionError::Ended(error)))),
-            // Markers never queue (`push` takes their position); look again.
+            // Taken by the loop above.
             Some(Note::Marker(_)) => {
                 cx.waker().wake_by_ref();
                 Poll::Pending

@@ -95,6 +95,10 @@ struct Entry<T> {
     /// Frames waiting for a subscriber that is catching up; `None` while
     /// it is live (items are offered to its sink directly).
     backlog: Option<Arc<Backlog>>,
+    /// The position of the last item queued for it: a live item at or
+    /// before it (its replay read further than the topic had delivered
+    /// live) is not queued again.
+    after: Option<Position>,
 }
 
 /// The frames of one subscriber that is catching up, with the position
@@ -269,6 +273,7 @@ impl<T: Serialize + Send + Sync + 'static> Topic<T> {
         state.entries.push(Entry {
             sink,
             backlog: None,
+            after: None,
         });
     }
 
@@ -571,6 +576,15 @@ impl<T: Serialize + Send + Sync + 'static> Core<T> {
         let mut reached = 0;
         let mut behind = Vec::new();
         state.entries.retain_mut(|entry| {
+            if let (Some(position), Some(after)) = (position, &entry.after) {
+                if position.epoch() == after.epoch() && !position.follows(after) {
+                    // Queued already, from its replay.
+                    return !entry.sink.is_closed();
+                }
+            }
+            if position.is_some() {
+                entry.after = position.cloned();
+            }
             let frame = entry.sink.frame_json(text);
             if let Some(backlog) = &entry.backlog {
                 if entry.sink.is_closed() {
@@ -658,10 +672,11 @@ impl<T: Serialize + Send + Sync + 'static> Core<T> {
                     ..Replay::default()
                 },
             };
-            Self::queue_replay(&sink, &backlog, since.as_ref(), replay, Vec::new());
+            let after = Self::queue_replay(&sink, &backlog, since.as_ref(), replay, Vec::new());
             state.entries.push(Entry {
                 sink: sink.clone(),
                 backlog: Some(Arc::clone(&backlog)),
+                after,
             });
             drop(state);
             self.drain(sink, backlog);
@@ -672,6 +687,7 @@ impl<T: Serialize + Send + Sync + 'static> Core<T> {
         self.lock().entries.push(Entry {
             sink: sink.clone(),
             backlog: Some(Arc::clone(&backlog)),
+            after: None,
         });
         let replay = match broker.replay(name, since.as_ref()).await {
             Ok(replay) => replay,
@@ -689,7 +705,8 @@ impl<T: Serialize + Send + Sync + 'static> Core<T> {
             state.last.clone_from(&replay.head);
         }
         let live = std::mem::take(&mut *backlog.lock());
-        Self::queue_replay(&sink, &backlog, since.as_ref(), replay, live.into());
+        let after = Self::queue_replay(&sink, &backlog, since.as_ref(), replay, live.into());
+        Self::set_after(&mut state, &backlog, after);
         drop(state);
         self.drain(sink, backlog);
     }
@@ -703,7 +720,7 @@ impl<T: Serialize + Send + Sync + 'static> Core<T> {
         since: Option<&Position>,
         replay: Replay,
         live: Vec<(Option<Position>, Frame)>,
-    ) {
+    ) -> Option<Position> {
         if replay.gap {
             backlog.push(sink, None, gap_frame(sink, since));
         }
@@ -726,7 +743,25 @@ impl<T: Serialize + Send + Sync + 'static> Core<T> {
                 _ => true,
             };
             if fresh {
+                if position.is_some() {
+                    reached.clone_from(&position);
+                }
                 backlog.push(sink, position, frame);
+            }
+        }
+        reached
+    }
+
+    /// Sets where the entry catching up through `backlog` stands.
+    fn set_after(state: &mut State<T>, backlog: &Arc<Backlog>, after: Option<Position>) {
+        for entry in &mut state.entries {
+            if entry
+                .backlog
+                .as_ref()
+                .is_some_and(|b| Arc::ptr_eq(b, backlog))
+            {
+                entry.after = after;
+                return;
             }
         }
     }

@@ -116,7 +116,7 @@ impl Resubscriber {
     /// the next one.
     pub async fn resubscribe(&self, peer: &Peer) {
         for durable in self.live() {
-            let params = match durable.inbox.position() {
+            let params = match durable.inbox.received() {
                 Some(position) => durable.params.with_since(&position),
                 None => {
                     durable.inbox.push_gap();
