@@ -127,6 +127,10 @@ async fn subscribe(client: &WsClient, topic: &str, since: Option<&str>) -> Subsc
         .subscribe::<i64>("subscribe_topic", params, "topic", "unsubscribe_topic")
         .await
         .unwrap();
+    if since.is_some() {
+        // What it missed comes first; the stream's position follows it.
+        return items;
+    }
     // The position marker comes right after the reply: wait for it, so
     // that what is published next is after where it starts.
     tokio::time::timeout(WAIT, async {
