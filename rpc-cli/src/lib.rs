@@ -1,4 +1,6 @@
-//! The library behind the `rpc` command: argument reading, the OpenRPC
-//! driven checks, and the transports by URL scheme.
+//! The library behind the `rpc` command: argument reading and the checks
+//! and descriptions driven by a server's OpenRPC document.
 
 pub mod arg;
+pub mod describe;
+pub mod schema;
