@@ -54,6 +54,7 @@
 //! proportion.
 
 mod broker;
+mod fan_out;
 mod history;
 mod hub;
 mod id;
