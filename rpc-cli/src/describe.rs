@@ -306,6 +306,35 @@ mod tests {
         );
     }
 
+    fn data(name: &str) -> Value {
+        let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_ticker_subscription() {
+        let doc = data("ticker.openrpc.json");
+        let lines = method_lines(&doc);
+        assert!(lines.starts_with("subscribe_prices(symbol: string, every_ms: integer) -> SubscriptionId  (subscription → prices)  — Pushes"), "{lines}");
+        assert!(lines.contains("\nunsubscribe_prices(subscription: SubscriptionId) -> boolean  (ends subscribe_prices)"), "{lines}");
+        let text = method_detail(&doc, "subscribe_prices").unwrap();
+        assert!(text.contains("  every_ms: integer, required\n      schema: {\"format\":\"uint64\",\"minimum\":0,\"type\":\"integer\"}\n"), "{text}");
+        assert!(
+            text.contains("\nresult: SubscriptionId\n      The new subscription's id"),
+            "{text}"
+        );
+        assert!(text.contains("items arrive as notifications `prices`: {\"subscription\": id, \"result\": Tick}\n      Tick: {"), "{text}");
+        assert!(
+            text.contains("  ended by `unsubscribe_prices` with the subscription id\n"),
+            "{text}"
+        );
+        let text = method_detail(&data("calculator.openrpc.json"), "calc.divide").unwrap();
+        assert!(
+            text.contains("\nerrors:\n  1001  DivisionByZero\n"),
+            "{text}"
+        );
+    }
+
     fn small() -> Value {
         json!({
             "methods": [

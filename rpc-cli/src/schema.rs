@@ -421,8 +421,10 @@ impl Context<'_> {
 
 /// A bare word as the value `schema` wants: `"42"` becomes `42` for an
 /// integer, `"true"` becomes `true` for a boolean; the alternatives of a
-/// type list or `anyOf`/`oneOf` are tried in order. A schema that says
-/// nothing of the type keeps the string.
+/// type list or `anyOf`/`oneOf` are tried in order, but a string last: it
+/// takes any word, so first would leave the others unreachable (a
+/// `string | integer` id given as `id=42` is the number 42). A schema
+/// that says nothing of the type keeps the string.
 fn convert(doc: &Value, schema: &Value, word: &str, depth: usize) -> Result<Value, String> {
     let schema = resolve(doc, schema);
     if depth > MAX_DEPTH {
@@ -433,14 +435,19 @@ fn convert(doc: &Value, schema: &Value, word: &str, depth: usize) -> Result<Valu
         .or_else(|| schema.get("oneOf"))
         .and_then(Value::as_array);
     if let Some(alternatives) = alternatives {
+        let mut as_string = None;
         for alternative in alternatives {
             if let Ok(value) = convert(doc, alternative, word, depth + 1) {
                 if check(doc, alternative, &value, depth + 1).is_ok() {
-                    return Ok(value);
+                    if !value.is_string() {
+                        return Ok(value);
+                    }
+                    as_string.get_or_insert(value);
                 }
             }
         }
-        return Err(format!("must be {}, got `{word}`", type_name(doc, schema)));
+        return as_string
+            .ok_or_else(|| format!("must be {}, got `{word}`", type_name(doc, schema)));
     }
     if let Some(parts) = schema.get("allOf").and_then(Value::as_array) {
         // The first part that says something of the type decides.
@@ -465,7 +472,8 @@ fn convert(doc: &Value, schema: &Value, word: &str, depth: usize) -> Result<Valu
         }
         return Ok(Value::String(word.to_owned()));
     }
-    for kind in &types {
+    let spelled = types.iter().filter(|kind| **kind != "string");
+    for kind in spelled.chain(types.iter().filter(|kind| **kind == "string")) {
         if let Some(value) = convert_to(kind, word) {
             return Ok(value);
         }
@@ -1035,6 +1043,67 @@ mod tests {
         assert_eq!(
             call(&doc, "notify_hello", &["n=5"]).unwrap(),
             Some(json!({"n": 5}))
+        );
+    }
+
+    fn data(name: &str) -> Value {
+        let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_subscription_and_its_ref_ids() {
+        let doc = data("ticker.openrpc.json");
+        assert_eq!(
+            call(&doc, "subscribe_prices", &["ACME", "500"]).unwrap(),
+            Some(json!(["ACME", 500]))
+        );
+        assert_eq!(
+            call(&doc, "subscribe_prices", &["symbol=ACME", "every_ms=500"]).unwrap(),
+            Some(json!({"symbol": "ACME", "every_ms": 500}))
+        );
+        assert_eq!(
+            message(&doc, "subscribe_prices", &["ACME", "fast"]),
+            "`subscribe_prices`: `every_ms` must be an integer, got `fast`"
+        );
+        assert_eq!(
+            message(&doc, "subscribe_prices", &["symbol=ACME", "every_ms=-1"]),
+            "`subscribe_prices`: `every_ms` must be at least 0, got `-1`"
+        );
+        // `string | integer`: a word spelling a number is the number.
+        assert_eq!(
+            call(&doc, "unsubscribe_prices", &["subscription=42"]).unwrap(),
+            Some(json!({"subscription": 42}))
+        );
+        assert_eq!(
+            call(&doc, "unsubscribe_prices", &["a1b2"]).unwrap(),
+            Some(json!(["a1b2"]))
+        );
+        assert_eq!(
+            message(&doc, "unsubscribe_prices", &["true"]),
+            "`unsubscribe_prices`: `subscription` must be a string or an integer, got boolean `true`"
+        );
+    }
+
+    #[test]
+    fn numbers_and_optional_nulls_of_the_calculator() {
+        let doc = data("calculator.openrpc.json");
+        assert_eq!(
+            call(&doc, "calc.scale", &["x=2.5", "factor=null"]).unwrap(),
+            Some(json!({"x": 2.5, "factor": null}))
+        );
+        assert_eq!(
+            call(&doc, "calc.scale", &["x=2"]).unwrap(),
+            Some(json!({"x": 2}))
+        );
+        assert_eq!(call(&doc, "calc.scale", &["2"]).unwrap(), Some(json!([2])));
+        assert_eq!(
+            message(&doc, "calc.scale", &["x=two"]),
+            "`calc.scale`: `x` must be a number, got `two`"
+        );
+        assert_eq!(
+            message(&doc, "calc.ad", &["1", "2"]),
+            "the server has no method `calc.ad`; did you mean `calc.add`?"
         );
     }
 
