@@ -262,7 +262,9 @@ pub(crate) fn resolve<'a>(doc: &'a Value, mut value: &'a Value) -> &'a Value {
 /// them, a skipped optional param sent as `null`); `either` (or none said)
 /// keeps the form the arguments were given in. Trailing optional params
 /// not given are left out. Methods whose name begins with `rpc.` that the
-/// document does not list (such as `rpc.discover` itself) pass unchecked.
+/// document does not list (such as `rpc.discover` itself) pass unchecked,
+/// and so does everything when `doc` has no `methods` array (it is not an
+/// OpenRPC document).
 ///
 /// ```
 /// use rpc_cli::{arg::parse_all, schema::params_for};
@@ -287,6 +289,11 @@ pub(crate) fn resolve<'a>(doc: &'a Value, mut value: &'a Value) -> &'a Value {
 /// [`SchemaError`] when the method is unknown, a param is unknown,
 /// missing, given twice, or of the wrong type.
 pub fn params_for(doc: &Value, method: &str, args: &[Arg]) -> Result<Option<Value>, SchemaError> {
+    if !doc["methods"].is_array() {
+        // Not an OpenRPC document (some servers answer `rpc.discover` with
+        // something else): nothing to check against.
+        return Ok(crate::arg::params_as_given(args));
+    }
     let found = match find_method(doc, method) {
         Ok(found) => found,
         Err(_) if method.starts_with("rpc.") => return Ok(crate::arg::params_as_given(args)),
@@ -1016,6 +1023,11 @@ mod tests {
         );
         // Reserved names the document does not list pass unchecked.
         assert_eq!(call(&doc, "rpc.discover", &[]).unwrap(), None);
+        // Not an OpenRPC document: the arguments as given.
+        assert_eq!(
+            call(&json!({"version": 1}), "anything", &["x", "2"]).unwrap(),
+            Some(json!(["x", 2]))
+        );
     }
 
     #[test]
