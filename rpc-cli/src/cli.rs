@@ -146,8 +146,9 @@ pub(crate) struct CallArgs {
     pub(crate) url: String,
     /// The method.
     pub(crate) method: String,
-    /// The arguments: JSON values, bare words (strings), key=value, key:=json.
-    #[arg(allow_hyphen_values = true, conflicts_with = "params")]
+    /// The arguments: JSON values, bare words (strings), key=value, key:=json
+    /// (negative numbers are arguments; put other words starting with `-` after `--`).
+    #[arg(allow_negative_numbers = true, conflicts_with = "params")]
     pub(crate) args: Vec<String>,
     /// The params whole, as JSON (an array or an object).
     #[arg(long, value_name = "JSON", value_parser = params_json)]

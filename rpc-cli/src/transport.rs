@@ -278,19 +278,20 @@ async fn zmq_exchange(client: &ZmqClient, ids: &ReplayIds, raw: &str) -> Result<
             if call_ids.is_empty() {
                 return Ok(String::new());
             }
-            let responses: Vec<Value> = answers
+            let responses: Vec<String> = answers
                 .raw()
                 .iter()
                 .zip(call_ids)
                 .map(|(answer, id)| match answer {
-                    Ok(result) => {
-                        let result = serde_json::from_str(result.get()).unwrap_or(Value::Null);
-                        serde_json::json!({"jsonrpc": "2.0", "result": result, "id": id})
-                    }
-                    Err(error) => serde_json::json!({"jsonrpc": "2.0", "error": error, "id": id}),
+                    Ok(result) => response("result", result.get(), &id),
+                    Err(error) => response(
+                        "error",
+                        &serde_json::to_string(error).unwrap_or_else(|_| "null".to_owned()),
+                        &id,
+                    ),
                 })
                 .collect();
-            Ok(Value::Array(responses).to_string())
+            Ok(format!("[{}]", responses.join(",")))
         }
         member => {
             let (method, params, id) = parts(member)?;
@@ -300,16 +301,22 @@ async fn zmq_exchange(client: &ZmqClient, ids: &ReplayIds, raw: &str) -> Result<
             };
             ids.queue(&id);
             match client.request::<Value>(&method, params).await {
-                Ok(result) => Ok(
-                    serde_json::json!({"jsonrpc": "2.0", "result": result, "id": id}).to_string(),
-                ),
-                Err(ClientError::Rpc(error)) => {
-                    Ok(serde_json::json!({"jsonrpc": "2.0", "error": error, "id": id}).to_string())
-                }
+                Ok(result) => Ok(response("result", &result.to_string(), &id)),
+                Err(ClientError::Rpc(error)) => Ok(response(
+                    "error",
+                    &serde_json::to_string(&error).unwrap_or_else(|_| "null".to_owned()),
+                    &id,
+                )),
                 Err(other) => Err(other.into()),
             }
         }
     }
+}
+
+/// A response's text, members in the usual order (jsonrpc, result or
+/// error, id) as our servers write them.
+fn response(member: &str, value: &str, id: &Value) -> String {
+    format!(r#"{{"jsonrpc":"2.0","{member}":{value},"id":{id}}}"#)
 }
 
 /// Method, params and id (none for a notification) of a request object.
