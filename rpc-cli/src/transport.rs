@@ -164,7 +164,12 @@ impl Conn {
     /// none is due: a notification).
     pub(crate) async fn exchange(&self, raw: &str) -> Result<String, Failure> {
         Ok(match self {
-            Conn::Http(client) => client.send(raw).await?,
+            Conn::Http(client) => match client.send(raw).await {
+                // Some servers answer errors with a 4xx/5xx status and a
+                // JSON-RPC error body: the body is the answer.
+                Err(ClientError::HttpStatus { body, .. }) if is_response(&body) => body,
+                other => other?,
+            },
             Conn::Ws(client) => client.send(raw).await?,
             Conn::Stream(client) => client.send(raw).await?,
             Conn::Zmq(client, ids) => zmq_exchange(client, ids, raw).await?,
@@ -199,6 +204,16 @@ impl Conn {
             Conn::Stream(client) => client.close().await,
             Conn::Zmq(client, _) => client.close().await,
         }
+    }
+}
+
+/// Whether `body` is a JSON-RPC response (or a batch of them).
+fn is_response(body: &str) -> bool {
+    let is_one = |v: &Value| v.get("error").is_some() || v.get("result").is_some();
+    match serde_json::from_str::<Value>(body) {
+        Ok(Value::Array(members)) => !members.is_empty() && members.iter().all(is_one),
+        Ok(one) => is_one(&one),
+        Err(_) => false,
     }
 }
 

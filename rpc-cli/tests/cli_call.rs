@@ -187,6 +187,24 @@ async fn exit_3_when_nothing_listens() {
 }
 
 #[tokio::test]
+async fn http_error_statuses() {
+    // A JSON-RPC error under a 500 is still the server's answer: exit 1.
+    let url = support::answering_status(
+        "500 Internal Server Error",
+        r#"{"jsonrpc":"2.0","error":{"code":-32000,"message":"down"},"id":1}"#,
+    )
+    .await;
+    let run = rpc(&["--raw", "call", &url, "x"]).await;
+    assert_code(&run, 1);
+    assert!(run.stderr.contains("-32000"), "{}", run.stderr);
+    // Anything else under a non-2xx status is a transport failure.
+    let url = support::answering_status("503 Service Unavailable", "try later").await;
+    let run = rpc(&["--raw", "call", &url, "x"]).await;
+    assert_code(&run, 3);
+    assert!(run.stderr.contains("503"), "{}", run.stderr);
+}
+
+#[tokio::test]
 async fn exit_4_on_timeout() {
     let servers = Servers::start().await;
     let started = std::time::Instant::now();

@@ -197,6 +197,11 @@ pub async fn no_discover() -> (StreamServerHandle, String) {
 /// An HTTP server answering every POST with `body` (status 200), to see
 /// what `rpc` makes of a reply that is not a JSON-RPC response.
 pub async fn answering(body: &'static str) -> String {
+    answering_status("200 OK", body).await
+}
+
+/// An HTTP server answering every POST with `status` and `body`.
+pub async fn answering_status(status: &'static str, body: &'static str) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -229,7 +234,7 @@ pub async fn answering(body: &'static str) -> String {
                     }
                 }
                 let reply = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                     body.len()
                 );
                 let _ = socket.write_all(reply.as_bytes()).await;
