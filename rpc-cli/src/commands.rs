@@ -9,7 +9,7 @@ use crate::batch::{self, BatchInput};
 use crate::cli::CallArgs;
 use crate::exit::Failure;
 use crate::message::read_response;
-use crate::output::{render, use_colour, Output};
+use crate::output::{emit, render, use_colour, Output};
 use crate::session::Session;
 
 /// Where results go and how they look.
@@ -32,8 +32,8 @@ impl Printer {
     }
 
     /// Prints `value` on stdout.
-    pub(crate) fn print(&self, value: &Value) {
-        println!("{}", render(value, self.output, self.colour));
+    pub(crate) fn print(&self, value: &Value) -> Result<(), Failure> {
+        emit(&render(value, self.output, self.colour))
     }
 }
 
@@ -47,8 +47,7 @@ pub(crate) async fn call(
         .params(&args.method, &args.args, args.params.as_ref())
         .await?;
     let result = session.call(&args.method, params.as_ref()).await?;
-    printer.print(&result);
-    Ok(())
+    printer.print(&result)
 }
 
 /// `rpc notify`.
@@ -64,17 +63,16 @@ pub(crate) async fn notify(session: &mut Session, args: &CallArgs) -> Result<(),
 /// `rpc send`: the answer exactly as received.
 pub(crate) async fn send(session: &Session, json: &str) -> Result<(), Failure> {
     let answer = session.exchange(json).await?;
-    if !answer.is_empty() {
-        println!("{answer}");
+    if answer.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    emit(&answer)
 }
 
 /// `rpc discover`.
 pub(crate) async fn discover(session: &Session, printer: Printer) -> Result<(), Failure> {
     let doc = session.call("rpc.discover", None).await?;
-    printer.print(&doc);
-    Ok(())
+    printer.print(&doc)
 }
 
 /// `rpc methods [NAME]`.
@@ -84,11 +82,10 @@ pub(crate) async fn methods(session: &Session, name: Option<&str>) -> Result<(),
         Some(name) => rpc_cli::describe::method_detail(&doc, name)?,
         None => rpc_cli::describe::method_lines(&doc),
     };
-    print!("{text}");
-    if !text.is_empty() && !text.ends_with('\n') {
-        println!();
+    if text.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    emit(&text)
 }
 
 /// `rpc batch FILE|-`.
@@ -134,7 +131,12 @@ pub(crate) async fn batch(
     }) {
         return Err(Failure::InvalidResponse(bad));
     }
-    printer.print(&responses);
+    if printer.output == Output::Json {
+        // Compact already: as received, members in the server's order.
+        emit(answer.trim())?;
+    } else {
+        printer.print(&responses)?;
+    }
     if errors > 0 {
         return Err(Failure::BatchErrors(errors));
     }
@@ -205,7 +207,11 @@ pub(crate) async fn subscribe(
                     if session.verbose {
                         eprintln!("< {notification} {item}");
                     }
-                    line.print(&item);
+                    if let Err(closed) = line.print(&item) {
+                        // Nobody reads any more: end the subscription cleanly.
+                        let _ = items.unsubscribe().await;
+                        return Err(closed);
+                    }
                 }
                 Some(Err(error)) => eprintln!("rpc: {error}"),
                 None => return Ok(()),

@@ -5,7 +5,7 @@
 //! | 0 | success (a subscription ended by Ctrl-C/SIGTERM included) |
 //! | 1 | the server answered with a JSON-RPC error object (printed as JSON on stderr); for `batch`, any member did |
 //! | 2 | invalid arguments: a usage error, an argument that cannot be read, or params that do not fit the method's OpenRPC schema (nothing was sent) |
-//! | 3 | transport failure: cannot connect, I/O, TLS, a non-2xx HTTP status, the connection closed |
+//! | 3 | transport failure: cannot connect, I/O, TLS, a non-2xx HTTP status, the connection closed (or stdout cannot be written; a closed pipe, as with `\| head`, exits 0) |
 //! | 4 | timeout: no answer within `--timeout` |
 //! | 5 | invalid response: not JSON, or not a JSON-RPC response (wrong id, neither `result` nor `error`) |
 //!
@@ -64,6 +64,10 @@ pub(crate) enum Failure {
     /// The server's error object.
     #[error("the server answered with an error")]
     Rpc(Value),
+    /// stdout cannot be written. A closed pipe (`rpc … | head`) is no
+    /// failure: the reader has what it wanted, exit 0 and no message.
+    #[error("cannot write stdout: {0}")]
+    Stdout(#[source] std::io::Error),
     /// Some batch members were errors (the responses are already printed).
     #[error("{0} of the batch's responses are errors")]
     BatchErrors(usize),
@@ -78,6 +82,8 @@ impl Failure {
             Failure::Timeout(_) => TIMEOUT,
             Failure::InvalidResponse(_) => INVALID_RESPONSE,
             Failure::Rpc(_) | Failure::BatchErrors(_) => RPC_ERROR,
+            Failure::Stdout(error) if error.kind() == std::io::ErrorKind::BrokenPipe => 0,
+            Failure::Stdout(_) => TRANSPORT,
         }
     }
 }
@@ -94,6 +100,8 @@ impl From<ClientError> for Failure {
             | ClientError::Decode(why) => Failure::InvalidResponse(why),
             ClientError::Unsupported(what) => Failure::Usage(format!("unsupported: {what}")),
             ClientError::Encode(error) => Failure::Usage(error.to_string()),
+            // Its own text already says "transport error".
+            ClientError::Transport(source) => Failure::Transport(source.to_string()),
             other => Failure::Transport(other.to_string()),
         }
     }

@@ -56,17 +56,15 @@ fn main() -> ExitCode {
         }
     };
     if let Command::Completions { shell } = cli.command {
-        completions(shell);
-        return ExitCode::SUCCESS;
+        return finish(crate::output::emit(&completions(shell)), &cli.options);
     }
     if let Command::Man = cli.command {
-        return match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(error) => {
-                eprintln!("rpc: {error}");
-                ExitCode::from(exit::TRANSPORT)
-            }
-        };
+        let mut page = Vec::new();
+        let rendered = clap_mangen::Man::new(Cli::command())
+            .render(&mut page)
+            .map_err(Failure::Stdout)
+            .and_then(|()| crate::output::emit(&String::from_utf8_lossy(&page)));
+        return finish(rendered, &cli.options);
     }
     if cli.options.verbose {
         wire_log();
@@ -81,10 +79,15 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::TRANSPORT);
         }
     };
-    match runtime.block_on(run(&cli)) {
+    finish(runtime.block_on(run(&cli)), &cli.options)
+}
+
+/// The exit code of an outcome, the failure reported on stderr.
+fn finish(outcome: Result<(), Failure>, options: &Options) -> ExitCode {
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            report(&failure, &cli.options);
+            report(&failure, options);
             ExitCode::from(failure.code())
         }
     }
@@ -100,6 +103,7 @@ fn report(failure: &Failure, options: &Options) {
             );
             eprintln!("{}", render(object, options.output, colour));
         }
+        Failure::Stdout(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {}
         other => eprintln!("rpc: {other}"),
     }
 }
@@ -174,14 +178,16 @@ fn id_generator(kind: IdKind) -> Arc<dyn IdGenerator> {
     }
 }
 
-/// `rpc completions SHELL`.
-fn completions(shell: Shell) {
+/// `rpc completions SHELL`: the script.
+fn completions(shell: Shell) -> String {
     let shell = match shell {
         Shell::Bash => clap_complete::Shell::Bash,
         Shell::Zsh => clap_complete::Shell::Zsh,
         Shell::Fish => clap_complete::Shell::Fish,
     };
-    clap_complete::generate(shell, &mut Cli::command(), "rpc", &mut std::io::stdout());
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "rpc", &mut script);
+    String::from_utf8_lossy(&script).into_owned()
 }
 
 /// `-v`: the HTTP client's request/response events (status, headers) on

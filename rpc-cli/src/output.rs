@@ -2,8 +2,21 @@
 //! a terminal and never when `NO_COLOR` is set.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 
 use serde_json::Value;
+
+use crate::exit::Failure;
+
+/// Writes `text` on stdout, a newline after it unless it ends with one.
+/// `print!` would panic on a closed pipe (`rpc … | head`).
+pub(crate) fn emit(text: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    let newline = if text.ends_with('\n') { "" } else { "\n" };
+    write!(out, "{text}{newline}")
+        .and_then(|()| out.flush())
+        .map_err(Failure::Stdout)
+}
 
 /// `--output`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -290,3 +290,36 @@ async fn help_documents_the_exit_codes() {
     assert!(short.stdout.contains("Exit codes"), "{}", short.stdout);
     assert_code(&rpc(&["--version"]).await, 0);
 }
+
+#[tokio::test]
+async fn a_closed_pipe_ends_a_subscription_cleanly() {
+    let servers = Servers::start().await;
+    let mut child = tokio::process::Command::new(support::rpc_path())
+        .args(["subscribe", &servers.ws(), "subscribe_count", "1", "10"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await;
+    assert_eq!(first.unwrap().unwrap().as_deref(), Some("1"));
+    // `rpc subscribe … | head -1`: the reader goes away.
+    drop(lines);
+    let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "",
+        "no panic, no message"
+    );
+    ended(&servers, 1).await;
+}
