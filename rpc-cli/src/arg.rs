@@ -44,7 +44,9 @@ pub enum ArgError {
     NoName(String),
     /// Positional and named arguments in one call (JSON-RPC params are
     /// one or the other).
-    #[error("arguments mix positions and names: JSON-RPC params are an array or an object, not both")]
+    #[error(
+        "arguments mix positions and names: JSON-RPC params are an array or an object, not both"
+    )]
     Mixed,
 }
 
@@ -126,7 +128,10 @@ pub fn parse_all(texts: &[String]) -> Result<Vec<Arg>, ArgError> {
         .iter()
         .map(|text| parse(text))
         .collect::<Result<Vec<_>, _>>()?;
-    let named = args.iter().filter(|a| matches!(a, Arg::Named { .. })).count();
+    let named = args
+        .iter()
+        .filter(|a| matches!(a, Arg::Named { .. }))
+        .count();
     if named != 0 && named != args.len() {
         return Err(ArgError::Mixed);
     }
@@ -190,7 +195,10 @@ mod tests {
                 typed: false
             }
         );
-        assert!(matches!(parse("a:={").unwrap_err(), ArgError::NotJson { .. }));
+        assert!(matches!(
+            parse("a:={").unwrap_err(),
+            ArgError::NotJson { .. }
+        ));
         assert_eq!(parse("=x").unwrap_err(), ArgError::NoName("=x".into()));
     }
 }

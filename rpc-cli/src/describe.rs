@@ -67,13 +67,17 @@ pub fn method_lines(doc: &Value) -> String {
 
 /// `name(a: integer, b?: string) -> T`.
 fn signature(doc: &Value, method: &Value) -> String {
-    let params: Vec<String> = params_of(doc, method)
+    let mut params: Vec<String> = params_of(doc, method)
         .iter()
         .map(|param| {
             let optional = if param.required { "" } else { "?" };
             format!("{}{optional}: {}", param.name, type_name(doc, param.schema))
         })
         .collect();
+    if params.is_empty() && method["x-params-unknown"] == Value::Bool(true) {
+        // The server does not know them: anything goes, unchecked.
+        params.push("…".to_owned());
+    }
     let mut line = format!("{}({})", method_name(method), params.join(", "));
     if let Some(result) = method.get("result") {
         let result = resolve(doc, result);
@@ -301,8 +305,14 @@ mod tests {
         assert!(lines.contains(&"get_data() -> [string, integer]                             — Some data: `[\"hello\", 5]`."), "{lines:#?}");
         assert!(lines.contains(&"notify_hello(n: integer)  (notification)                    — Says hello to `n`; a notification."), "{lines:#?}");
         assert!(
-            lines.contains(&"subscribe_topic(topic?: any, since?: any) -> any"),
+            lines.contains(
+                &"subscribe_topic(topic?: any, since?: any) -> any  (subscription → topic)"
+            ),
             "{lines:#?}"
+        );
+        assert!(
+            lines.contains(&"sum(…) -> any"),
+            "params unknown: {lines:#?}"
         );
     }
 

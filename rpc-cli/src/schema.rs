@@ -299,6 +299,10 @@ pub fn params_for(doc: &Value, method: &str, args: &[Arg]) -> Result<Option<Valu
         Err(_) if method.starts_with("rpc.") => return Ok(crate::arg::params_as_given(args)),
         Err(error) => return Err(error),
     };
+    if found["x-params-unknown"] == Value::Bool(true) {
+        // A raw handler the server knows no params of: send them as given.
+        return Ok(crate::arg::params_as_given(args));
+    }
     let params = params_of(doc, found);
     let structure = found["paramStructure"].as_str().unwrap_or("either");
     let context = Context { doc, method };
@@ -939,6 +943,29 @@ pub(crate) fn is_simple(schema: &Value) -> bool {
         "items" => is_simple(value),
         _ => false,
     })
+}
+
+#[cfg(test)]
+mod unknown_params_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn params_of_a_method_marked_unknown_go_as_given() {
+        let doc = serde_json::json!({"methods": [
+            {"name": "sum", "params": [], "x-params-unknown": true},
+            {"name": "none", "params": []}
+        ]});
+        let args = crate::arg::parse_all(&["1".into(), "2".into()]).unwrap();
+        assert_eq!(
+            params_for(&doc, "sum", &args).unwrap(),
+            Some(serde_json::json!([1, 2]))
+        );
+        assert!(
+            params_for(&doc, "none", &args).is_err(),
+            "no params means none"
+        );
+    }
 }
 
 #[cfg(test)]

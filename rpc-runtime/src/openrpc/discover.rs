@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::document::{
-    Components, ContentDescriptor, Info, Method, OpenRpc, Server, OPENRPC_VERSION,
+    Components, ContentDescriptor, Info, Method, OpenRpc, Server, SubscriptionSpec, OPENRPC_VERSION,
 };
 use super::ApiDoc;
 use crate::{RegisterError, Router, RESERVED_PREFIX};
@@ -188,5 +188,16 @@ fn undocumented(info: &crate::MethodInfo) -> Method {
     if !info.notification {
         method = method.with_result(ContentDescriptor::new("result", serde_json::json!({})));
     }
+    if let Some((notification, unsubscribe)) = &info.subscription {
+        method = method.with_subscription(SubscriptionSpec::new(
+            notification.clone(),
+            unsubscribe.clone(),
+            serde_json::json!({}),
+        ));
+    }
+    if let Some(subscribe) = &info.unsubscribe_of {
+        method = method.with_unsubscribe_of(subscribe.clone());
+    }
+    method.params_unknown = info.params.is_empty();
     method
 }

@@ -201,6 +201,14 @@ pub struct Method {
     /// it ends.
     #[serde(rename = "x-unsubscribe-of", skip_serializing_if = "Option::is_none")]
     pub unsubscribe_of: Option<String>,
+    /// Nothing is known of its params (a raw handler registered without
+    /// names): `params` being empty does not mean it takes none, so a
+    /// client should send what it is given, unchecked.
+    #[serde(
+        rename = "x-params-unknown",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub params_unknown: bool,
 }
 
 impl Method {
@@ -213,6 +221,7 @@ impl Method {
             description: None,
             params: Vec::new(),
             param_structure: ParamStructure::Either,
+            params_unknown: false,
             result: None,
             errors: Vec::new(),
             deprecated: false,

@@ -369,6 +369,11 @@ pub struct MethodInfo {
     pub notification: bool,
     /// If this name is an alias, the method it stands for.
     pub alias_of: Option<String>,
+    /// For a subscribe method: the method of its notifications and its
+    /// unsubscribe method.
+    pub subscription: Option<(String, String)>,
+    /// For an unsubscribe method: the subscribe method it ends.
+    pub unsubscribe_of: Option<String>,
 }
 
 impl MethodInfo {

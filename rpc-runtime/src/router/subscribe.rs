@@ -167,9 +167,11 @@ impl Router {
             handler,
             _types: PhantomData,
         }));
-        Ok(self
-            .insert(subscribe, handler, false)?
-            .info
-            .with_params(names))
+        if let Some(method) = self.methods.get_mut(unsubscribe) {
+            method.info.unsubscribe_of = Some(subscribe.to_owned());
+        }
+        let info = &mut self.insert(subscribe, handler, false)?.info;
+        info.subscription = Some((notification.to_owned(), unsubscribe.to_owned()));
+        Ok(info.with_params(names))
     }
 }
