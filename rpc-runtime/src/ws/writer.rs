@@ -34,6 +34,38 @@ pub(crate) enum Outgoing {
 /// How many queued frames are written before one flush.
 const BURST: usize = 256;
 
+/// Below this many frames at hand, the writer waits one scheduler turn
+/// for more before writing.
+const GATHER: usize = 8;
+
+/// Whether waiting a turn for more frames pays: it does under many calls
+/// in flight, and costs a scheduler turn per message when there is one
+/// call at a time. After a wait that gathered nothing, the writer does
+/// not wait for the next [`GATHER_BACKOFF`] bursts.
+#[derive(Default)]
+struct Gather {
+    skip: usize,
+}
+
+/// How many bursts go without waiting after a wait that gathered nothing.
+const GATHER_BACKOFF: usize = 64;
+
+impl Gather {
+    fn wanted(&mut self) -> bool {
+        if self.skip == 0 {
+            return true;
+        }
+        self.skip -= 1;
+        false
+    }
+
+    fn gathered(&mut self, more: bool) {
+        if !more {
+            self.skip = GATHER_BACKOFF;
+        }
+    }
+}
+
 /// How a framing writes the frames of the queue: what each becomes on the
 /// wire (`None`: nothing), and whether the close ends with shutting the
 /// sink down (a byte stream) rather than with a close frame (WebSocket).
@@ -80,9 +112,25 @@ where
 {
     let mut burst = Vec::with_capacity(BURST);
     let mut written = Vec::new();
+    let mut gather = Gather::default();
     loop {
         if queue.recv_many(&mut burst, BURST).await == 0 {
             return Ok(());
+        }
+        if burst.len() < GATHER && gather.wanted() {
+            // Callers woken by one read enqueue one after another, and the
+            // first wakes this task at once (tokio runs a task woken by the
+            // running one next): one turn of the scheduler lets the others
+            // join this write instead of each costing a write of its own.
+            let before = burst.len();
+            tokio::task::yield_now().await;
+            while burst.len() < BURST {
+                match queue.try_recv() {
+                    Ok(frame) => burst.push(frame),
+                    Err(_) => break,
+                }
+            }
+            gather.gathered(burst.len() > before);
         }
         let write = async {
             let mut closing = false;
