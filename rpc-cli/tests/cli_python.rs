@@ -1,9 +1,12 @@
 //! `rpc` against an independent server: Python's `json-rpc` package on
 //! werkzeug (`tests/interop/jsonrpc_werkzeug_server.py`), from the interop
-//! virtual environment that `bash .ci/run` (or the `tests` crate's interop
-//! tests) makes under `target/tmp/interop-venv`.
+//! virtual environment under `target/tmp/interop-venv`, made on first use
+//! by the same code the `tests` crate's interop tests use.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../tests/tests/support/interop_python.rs"]
+mod interop_python;
 mod support;
 
 use std::path::Path;
@@ -20,16 +23,12 @@ struct Python {
 }
 
 async fn python_server() -> Python {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    let python = Path::new(root).join("target/tmp/interop-venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run `bash .ci/run` (or `python3 -m venv target/tmp/interop-venv && \
-         target/tmp/interop-venv/bin/pip install -r tests/interop/requirements.txt`)",
-        python.display()
-    );
-    let script = Path::new(root).join("tests/interop/jsonrpc_werkzeug_server.py");
-    let mut child = tokio::process::Command::new(&python)
+    // Made (or checked) on first use; a failure panics with the reason.
+    let python = tokio::task::spawn_blocking(interop_python::python)
+        .await
+        .unwrap();
+    let script = Path::new(interop_python::INTEROP_DIR).join("jsonrpc_werkzeug_server.py");
+    let mut child = tokio::process::Command::new(python)
         .arg(&script)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -14,7 +14,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// Where the Python scripts and the requirements live.
-pub(crate) const INTEROP_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/interop");
+/// (Through the workspace root, so that another package's tests can use
+/// this module too: `rpc-cli`'s do.)
+pub(crate) const INTEROP_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/interop");
 
 /// Making the environment downloads a few packages: generous, but bounded.
 const VENV_LIMIT: Duration = Duration::from_secs(120);
