@@ -15,6 +15,7 @@ use std::time::Duration;
 /// assert!(!config.method_map);
 /// assert_eq!(config.health.unwrap().readiness, "/ready");
 /// assert!(config.drain_delay.is_zero());
+/// assert_eq!(config.explorer, None);
 /// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -73,6 +74,10 @@ pub struct ServerConfig {
     /// the failing probe and stop sending (a probe period or two). Default
     /// zero.
     pub drain_delay: Duration,
+    /// Where the API explorer page is served (`GET`/`HEAD`), and then also
+    /// for a browser's `GET /` (`Accept: text/html`); before the layers,
+    /// like the health endpoints. `None` (the default) turns it off.
+    pub explorer: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -93,6 +98,7 @@ impl Default for ServerConfig {
             openrpc: crate::openrpc::OpenRpcConfig::default(),
             health: Some(super::HealthPaths::default()),
             drain_delay: Duration::ZERO,
+            explorer: None,
         }
     }
 }

@@ -29,6 +29,7 @@ use tracing::Instrument as _;
 use super::body::RpcBody;
 use super::config::ServerConfig;
 use super::connection::{OpenConnection, Phase};
+use super::explorer::Explorer;
 use super::health::{Health, Readiness};
 use super::{discovery, method_map, ws};
 use crate::{Context, Refusal, RequestHead, Router};
@@ -61,6 +62,8 @@ pub(crate) struct HttpState {
     pub(crate) sockets_open: AtomicUsize,
     /// The health endpoints; `None` when they are off.
     pub(crate) health: Option<Health>,
+    /// The explorer page; `None` when it is off.
+    explorer: Option<Explorer>,
     /// The readiness of a mounted [`RpcService`](super::RpcService); a
     /// standalone server's connections answer with their handle's instead.
     pub(crate) readiness: Readiness,
@@ -86,6 +89,7 @@ impl HttpState {
         });
         let parse_error = error_body(&Refusal::NotUtf8);
         let health = config.health.as_ref().map(Health::new);
+        let explorer = config.explorer.as_deref().map(Explorer::new);
         Self {
             router: Arc::new(router),
             config,
@@ -96,6 +100,7 @@ impl HttpState {
             sockets,
             sockets_open: AtomicUsize::new(0),
             health,
+            explorer,
             readiness: Readiness::default(),
             too_large,
             parse_error,
@@ -123,7 +128,7 @@ where
     B: Body,
     B::Error: Into<BoxError>,
 {
-    if let Some(answer) = health_answer(state, &request, origin) {
+    if let Some(answer) = early_answer(state, &request, origin) {
         return answer;
     }
     let span = tracing::debug_span!(target: TARGET, "http.request",
@@ -159,10 +164,10 @@ where
     response
 }
 
-/// The answer of the health endpoints, when `request` is for one of them;
-/// with the readiness of the server connection it came on, or the mounted
-/// service's.
-pub(crate) fn health_answer<B>(
+/// The answers given before the layers and the JSON-RPC pipeline: the
+/// health endpoints' (with the readiness of the server connection the
+/// request came on, or the mounted service's), then the explorer page's.
+pub(crate) fn early_answer<B>(
     state: &HttpState,
     request: &Request<B>,
     origin: Origin<'_>,
@@ -171,7 +176,14 @@ pub(crate) fn health_answer<B>(
         Some(connection) => &connection.readiness,
         None => &state.readiness,
     };
-    state.health.as_ref()?.answer(request, readiness)
+    if let Some(answer) = state
+        .health
+        .as_ref()
+        .and_then(|health| health.answer(request, readiness))
+    {
+        return Some(answer);
+    }
+    state.explorer.as_ref()?.answer(request)
 }
 
 #[cold]

@@ -93,7 +93,7 @@ impl hyper::service::Service<Request<Incoming>> for LayeredConnection {
             peer: Some(self.open.peer),
             connection: Some(&self.open),
         };
-        if let Some(answer) = super::http::health_answer(&self.open.state, &request, origin) {
+        if let Some(answer) = super::http::early_answer(&self.open.state, &request, origin) {
             let answer =
                 answer.map(|body| UnsyncBoxBody::new(body.map_err(|never| match never {})));
             return Either::Left(ready(Ok(answer)));

@@ -10,6 +10,7 @@
 //! | another method on a health path                           | `405`, `Allow: GET, HEAD` |
 //! | `POST`, `application/json` (any params) or `application/json-rpc` | `200` and the JSON reply, JSON-RPC errors included |
 //! | the same, but nothing to reply (notification, all-notification batch) | `204`, empty body |
+//! | `GET`/`HEAD` on the [explorer](ServerBuilder::explorer)'s path, or `GET /` with `Accept: text/html` (not `application/json`), explorer on | `200`, the explorer page (`text/html`) |
 //! | `GET` with `Accept: application/json`, discovery on (default) | `200`, the OpenRPC document (as `rpc.discover` returns it) |
 //! | another `GET` with the method map on                      | `200`, `{"methods":[{"name":..,"params":[..]},..]}` |
 //! | `OPTIONS` with [`cors`](ServerBuilder::cors) set          | `200`, tower-http's preflight answer |
@@ -139,6 +140,7 @@ mod config;
 mod connection;
 mod cors;
 mod discovery;
+mod explorer;
 mod first_bytes;
 mod health;
 mod http;
@@ -506,6 +508,37 @@ impl<L> ServerBuilder<L> {
     /// ```
     pub fn drain_delay(mut self, delay: Duration) -> Self {
         self.config.drain_delay = delay;
+        self
+    }
+
+    /// Serves the API explorer at `path` (a leading `/` added when
+    /// missing), and for a browser's `GET /` (an `Accept` naming
+    /// `text/html` and not `application/json`): one self-contained page,
+    /// compiled into the server, that lists the methods of `rpc.discover`,
+    /// renders a form per method from its schemas and calls them over HTTP
+    /// or WebSocket, subscriptions included. Default off.
+    ///
+    /// The page is answered before the [layers](Self::layer), like the
+    /// health endpoints (a browser's navigation carries no `Authorization`
+    /// header); the calls it makes meet the layers as any call does, with
+    /// the headers the user sets in the page.
+    ///
+    /// ```
+    /// use rpc_runtime::{server::Server, Router};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let handle = Server::builder()
+    ///     .explorer("/explorer")
+    ///     .build(Router::new())
+    ///     .bind("127.0.0.1:0")
+    ///     .await?;
+    /// println!("open http://{}/explorer", handle.local_addr());
+    /// # handle.shutdown(std::time::Duration::from_secs(1)).await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn explorer(mut self, path: &str) -> Self {
+        self.config.explorer = Some(path.to_owned());
         self
     }
 
