@@ -48,6 +48,9 @@
 //! `--drain-delay MS` keeps serving with `/ready` at 503 that long after
 //! the stop signal.
 //!
+//! `--explorer` serves the API explorer page at `/explorer` (and for a
+//! browser's `GET /`): open it to browse and call every method.
+//!
 //! Ctrl-C or SIGTERM shuts it down gracefully: calls in flight finish,
 //! WebSocket connections get a close frame, stream connections see the end
 //! of the stream. With `--stdio`, the end of stdin stops it too.
@@ -317,6 +320,10 @@ struct Args {
     /// sending first.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     drain_delay: u64,
+    /// Serve the API explorer page at /explorer (and for a browser's
+    /// `GET /`).
+    #[arg(long)]
+    explorer: bool,
 }
 
 /// An endpoint address with an optional `?framing=NAME` suffix.
@@ -383,9 +390,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     // One router behind every endpoint (with `rpc.discover`): a value
     // published over HTTP reaches a subscriber on TCP.
-    let server = Server::builder()
-        .drain_delay(Duration::from_millis(args.drain_delay))
-        .build(router(&received, topics)?);
+    let mut builder = Server::builder().drain_delay(Duration::from_millis(args.drain_delay));
+    if args.explorer {
+        builder = builder.explorer("/explorer");
+    }
+    let server = builder.build(router(&received, topics)?);
     let router = Arc::new(server.router().clone());
 
     let http_addr = match (&args.addr, args.stdio) {
@@ -405,6 +414,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             args.stdio,
             &format!("HTTP POST http://{local}/ and WebSocket ws://{local}/"),
         )?;
+        if args.explorer {
+            announce(args.stdio, &format!("explorer http://{local}/explorer"))?;
+        }
         http = Some(handle);
     }
 
