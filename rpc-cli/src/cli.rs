@@ -130,6 +130,21 @@ pub(crate) enum Command {
         #[arg(long, value_name = "METHOD")]
         unsubscribe: Option<String>,
     },
+    /// Writes a typed client generated from the server's OpenRPC document
+    /// (rpc.discover), or from --file: `DIR/client.ts` for typescript.
+    Codegen {
+        /// The language.
+        language: Language,
+        /// The directory to write into (created when missing).
+        #[arg(long, value_name = "DIR")]
+        out: std::path::PathBuf,
+        /// Read the OpenRPC document from this file instead of a server.
+        #[arg(long, value_name = "FILE", conflicts_with = "url")]
+        file: Option<std::path::PathBuf>,
+        /// The server.
+        #[arg(required_unless_present = "file")]
+        url: Option<String>,
+    },
     /// Prints a shell completion script.
     Completions {
         /// The shell.
@@ -153,6 +168,13 @@ pub(crate) struct CallArgs {
     /// The params whole, as JSON (an array or an object).
     #[arg(long, value_name = "JSON", value_parser = params_json)]
     pub(crate) params: Option<serde_json::Value>,
+}
+
+/// `rpc codegen LANGUAGE`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Language {
+    /// One TypeScript module (no runtime dependencies).
+    Typescript,
 }
 
 /// `rpc completions SHELL`.

@@ -1,6 +1,7 @@
 //! What each subcommand does.
 
 use std::io::{IsTerminal as _, Read as _};
+use std::path::Path;
 
 use futures_util::StreamExt as _;
 use serde_json::Value;
@@ -254,4 +255,32 @@ async fn subscription_spec(
         (Some(notification), Some(unsubscribe)) => Ok((notification, unsubscribe)),
         _ => Err(missing()),
     }
+}
+
+/// `rpc codegen typescript URL --out DIR`: the server's document.
+pub(crate) async fn codegen(session: &Session, out: &Path) -> Result<(), Failure> {
+    let doc = session.call("rpc.discover", None).await?;
+    write_client(&doc, out)
+}
+
+/// `rpc codegen typescript --file DOC --out DIR`: no server involved.
+pub(crate) fn codegen_file(file: &Path, out: &Path) -> Result<(), Failure> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|error| Failure::Usage(format!("cannot read {}: {error}", file.display())))?;
+    let doc: Value = serde_json::from_str(&text)
+        .map_err(|error| Failure::Usage(format!("{}: not JSON: {error}", file.display())))?;
+    write_client(&doc, out)
+}
+
+/// Writes `DIR/client.ts` and prints its path.
+fn write_client(doc: &Value, out: &Path) -> Result<(), Failure> {
+    let module = rpc_cli::codegen::typescript(doc)
+        .map_err(|error| Failure::Usage(format!("cannot generate a client: {error}")))?;
+    let cannot = |error: std::io::Error| {
+        Failure::Usage(format!("cannot write into {}: {error}", out.display()))
+    };
+    std::fs::create_dir_all(out).map_err(cannot)?;
+    let path = out.join("client.ts");
+    std::fs::write(&path, module).map_err(cannot)?;
+    emit(&path.display().to_string())
 }

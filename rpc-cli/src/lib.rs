@@ -2,5 +2,6 @@
 //! and descriptions driven by a server's OpenRPC document.
 
 pub mod arg;
+pub mod codegen;
 pub mod describe;
 pub mod schema;

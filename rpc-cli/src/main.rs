@@ -66,6 +66,14 @@ fn main() -> ExitCode {
             .and_then(|()| crate::output::emit(&String::from_utf8_lossy(&page)));
         return finish(rendered, &cli.options);
     }
+    if let Command::Codegen {
+        file: Some(file),
+        out,
+        ..
+    } = &cli.command
+    {
+        return finish(commands::codegen_file(file, out), &cli.options);
+    }
     if cli.options.verbose {
         wire_log();
     }
@@ -119,7 +127,10 @@ async fn run(cli: &Cli) -> Result<(), Failure> {
         | Command::Send { url, .. }
         | Command::Discover { url }
         | Command::Methods { url, .. } => url,
-        Command::Completions { .. } | Command::Man => return Ok(()),
+        Command::Codegen { url: Some(url), .. } => url,
+        Command::Codegen { url: None, .. } | Command::Completions { .. } | Command::Man => {
+            return Ok(())
+        }
     };
     let target = Target::parse(url)?;
     if matches!(cli.command, Command::Subscribe { .. }) && !target.can_push() {
@@ -163,6 +174,7 @@ async fn run(cli: &Cli) -> Result<(), Failure> {
             let names = (notification.as_deref(), unsubscribe.as_deref());
             commands::subscribe(&mut session, call, names, printer).await
         }
+        Command::Codegen { out, .. } => commands::codegen(&session, out).await,
         Command::Completions { .. } | Command::Man => Ok(()),
     };
     session.conn.close().await;

@@ -1,0 +1,805 @@
+//! OpenRPC to one TypeScript module: the runtime (`runtime.ts`, the same in
+//! every module), then a type per schema, an error type per method, the
+//! `Methods` map the runtime types calls with, and a `Client` class with a
+//! function per method.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value};
+
+use super::CodegenError;
+
+/// The hand-written part, embedded as is.
+const RUNTIME: &str = include_str!("runtime.ts");
+
+/// Names the runtime or the generated part declares, and globals the
+/// runtime uses: a schema by one of these names is renamed (`Map_`), since
+/// a module-level `type Map` would shadow the global the runtime needs.
+const TAKEN: &[&str] = &[
+    "ErrorObject",
+    "StandardError",
+    "RpcError",
+    "TransportError",
+    "RpcResult",
+    "Params",
+    "MethodSpec",
+    "Id",
+    "Request",
+    "Response",
+    "RpcTransport",
+    "Sink",
+    "HttpTransport",
+    "WebSocketLike",
+    "WebSocketTransport",
+    "Subscription",
+    "BatchEntry",
+    "BatchResults",
+    "RpcClient",
+    "Client",
+    "Methods",
+    "SUBSCRIPTIONS",
+    "httpClient",
+    "webSocketClient",
+    "route",
+    "trim",
+    "settleResponse",
+    "sequence",
+    "Array",
+    "AsyncIterable",
+    "AsyncIterator",
+    "Error",
+    "IteratorResult",
+    "JSON",
+    "Map",
+    "Promise",
+    "Record",
+    "String",
+    "Symbol",
+    "WebSocket",
+    "fetch",
+    "globalThis",
+    "undefined",
+];
+
+/// Words TypeScript does not accept as a parameter or type name.
+const RESERVED: &[&str] = &[
+    "any",
+    "arguments",
+    "boolean",
+    "break",
+    "case",
+    "catch",
+    "class",
+    "const",
+    "continue",
+    "debugger",
+    "default",
+    "delete",
+    "do",
+    "else",
+    "enum",
+    "eval",
+    "export",
+    "extends",
+    "false",
+    "finally",
+    "for",
+    "function",
+    "if",
+    "implements",
+    "import",
+    "in",
+    "instanceof",
+    "interface",
+    "let",
+    "never",
+    "new",
+    "null",
+    "number",
+    "object",
+    "package",
+    "private",
+    "protected",
+    "public",
+    "return",
+    "static",
+    "string",
+    "super",
+    "switch",
+    "symbol",
+    "this",
+    "throw",
+    "true",
+    "try",
+    "typeof",
+    "unknown",
+    "var",
+    "void",
+    "while",
+    "with",
+    "yield",
+];
+
+/// Members of `RpcClient` a method function must not replace.
+const CLIENT_MEMBERS: &[&str] = &[
+    "batch",
+    "call",
+    "close",
+    "constructor",
+    "notification",
+    "notify",
+    "request",
+    "settle",
+    "subscribe",
+    "subscriptions",
+    "transport",
+];
+
+/// The TypeScript module for an OpenRPC document: the runtime, a type per
+/// `components.schemas` entry, and a `Client` with a typed function per
+/// method.
+///
+/// ```
+/// let doc = serde_json::json!({
+///     "openrpc": "1.3.2",
+///     "info": {"title": "Calc", "version": "1.0.0"},
+///     "methods": [{
+///         "name": "subtract",
+///         "params": [
+///             {"name": "minuend", "schema": {"type": "integer"}, "required": true},
+///             {"name": "subtrahend", "schema": {"type": "integer"}, "required": true}
+///         ],
+///         "paramStructure": "either",
+///         "result": {"name": "result", "schema": {"type": "integer"}},
+///         "errors": [{"code": 1000, "message": "Overflow"}]
+///     }],
+///     "components": {"schemas": {
+///         "Colour": {"type": "string", "enum": ["red", "green"]}
+///     }}
+/// });
+/// let module = rpc_cli::codegen::typescript(&doc)?;
+/// assert!(module.contains(r#"export type Colour = "red" | "green";"#));
+/// assert!(module.contains("subtract(minuend: number, subtrahend: number): Promise<number>"));
+/// assert!(module.contains("export type SubtractError =\n  | ErrorObject<1000> // Overflow\n  | StandardError;"));
+/// # Ok::<(), rpc_cli::codegen::CodegenError>(())
+/// ```
+///
+/// # Errors
+///
+/// [`CodegenError`] when `doc` has no `methods` array or a method has no
+/// name.
+pub fn typescript(doc: &Value) -> Result<String, CodegenError> {
+    let doc = doc
+        .as_object()
+        .ok_or(CodegenError::NotOpenRpc("the document is not an object"))?;
+    let methods = doc
+        .get("methods")
+        .and_then(Value::as_array)
+        .ok_or(CodegenError::NotOpenRpc("no `methods` array"))?;
+    let empty = Map::new();
+    let schemas = doc
+        .get("components")
+        .and_then(|c| c.get("schemas"))
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let mut names = Names::default();
+    let types: HashMap<String, String> = schemas
+        .keys()
+        .map(|key| (key.clone(), names.claim(&type_ident(key))))
+        .collect();
+    let gen = Gen { types: &types };
+
+    let mut out = String::from(RUNTIME);
+    let title = doc
+        .get("info")
+        .and_then(|i| i.get("title"))
+        .and_then(Value::as_str)
+        .unwrap_or("JSON-RPC API");
+    let _ = writeln!(
+        out,
+        "\n// Generated by `rpc codegen typescript` from the OpenRPC document of {}.\n",
+        comment_text(title)
+    );
+    if !schemas.is_empty() {
+        out.push_str("// ---- Types: one per schema. ----\n\n");
+    }
+    for (key, schema) in schemas {
+        doc_comment(&mut out, "", &[schema.get("description")]);
+        let _ = writeln!(
+            out,
+            "export type {} = {};\n",
+            types[key],
+            gen.ty(schema, "")
+        );
+    }
+
+    let specs = methods
+        .iter()
+        .enumerate()
+        .map(|(index, method)| MethodInfo::read(index, method, &gen, &mut names))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    out.push_str("// ---- Errors: the application errors each method declares, then the standard ones. ----\n\n");
+    for spec in &specs {
+        let _ = writeln!(
+            out,
+            "/** The errors `{}` may answer. */",
+            comment_text(&spec.name)
+        );
+        if spec.errors.is_empty() {
+            let _ = writeln!(out, "export type {} = StandardError;\n", spec.error_type);
+            continue;
+        }
+        let _ = writeln!(out, "export type {} =", spec.error_type);
+        for (variant, comment) in &spec.errors {
+            let _ = writeln!(out, "  | {variant} // {comment}");
+        }
+        out.push_str("  | StandardError;\n\n");
+    }
+
+    out.push_str(
+        "// ---- Methods: what `call`, `request`, `subscribe` and batches check against. ----\n\n",
+    );
+    out.push_str("/** Each method's params, result, error and (subscriptions) item. */\nexport interface Methods {\n");
+    for spec in &specs {
+        let _ = writeln!(
+            out,
+            "  {}: {{ params: {}; result: {}; error: {}; item: {} }};",
+            quoted(&spec.name),
+            spec.params_type,
+            spec.result,
+            spec.error_type,
+            spec.item.as_deref().unwrap_or("never")
+        );
+    }
+    out.push_str("}\n\n");
+
+    out.push_str("/** The notification and unsubscribe method of each subscription. */\nconst SUBSCRIPTIONS = {\n");
+    for spec in &specs {
+        if let Some((notification, unsubscribe)) = &spec.subscription {
+            let _ = writeln!(
+                out,
+                "  {}: {{ notification: {}, unsubscribe: {} }},",
+                quoted(&spec.name),
+                quoted(notification),
+                quoted(unsubscribe)
+            );
+        }
+    }
+    out.push_str("};\n\n");
+
+    let _ = writeln!(
+        out,
+        "/** A typed client for {}: one function per method. */",
+        comment_text(title)
+    );
+    out.push_str("export class Client extends RpcClient<Methods> {\n");
+    out.push_str(
+        "  constructor(transport: RpcTransport) {\n    super(transport, SUBSCRIPTIONS);\n  }\n",
+    );
+    let mut members: BTreeSet<String> = CLIENT_MEMBERS.iter().map(|m| (*m).to_owned()).collect();
+    for spec in &specs {
+        let mut member = value_ident(&spec.name);
+        while !members.insert(member.clone()) {
+            member.push('_');
+        }
+        out.push('\n');
+        doc_comment(
+            &mut out,
+            "  ",
+            &[spec.docs[0].as_ref(), spec.docs[1].as_ref()],
+        );
+        out.push_str(&spec.function(&member));
+    }
+    out.push_str("}\n\n");
+    out.push_str(
+        "/** A client over HTTP (`fetch`): calls, notifications, batches. */\n\
+         export function httpClient(url: string, options?: { headers?: Record<string, string>; fetch?: typeof fetch }): Client {\n  \
+         return new Client(new HttpTransport(url, options));\n}\n\n\
+         /** A client over one WebSocket (all of the above, and subscriptions); in\n \
+         * Node.js pass a constructor, e.g. `import WebSocket from \"ws\"`. */\n\
+         export function webSocketClient(url: string, WebSocketImpl?: new (url: string) => WebSocketLike): Client {\n  \
+         return new Client(new WebSocketTransport(url, WebSocketImpl));\n}\n",
+    );
+    Ok(out)
+}
+
+/// Type names handed out so far, so no two clash.
+#[derive(Default)]
+struct Names {
+    used: BTreeSet<String>,
+}
+
+impl Names {
+    fn claim(&mut self, wanted: &str) -> String {
+        let mut name = wanted.to_owned();
+        while TAKEN.contains(&name.as_str()) || !self.used.insert(name.clone()) {
+            name.push('_');
+        }
+        name
+    }
+}
+
+/// Schema to type, `$ref`s by the names given to `components.schemas`.
+struct Gen<'a> {
+    types: &'a HashMap<String, String>,
+}
+
+impl Gen<'_> {
+    /// The type of `schema`; `indent` is where an object's members start.
+    fn ty(&self, schema: &Value, indent: &str) -> String {
+        let Some(object) = schema.as_object() else {
+            // `true` or anything unreadable allows every value.
+            return if schema == &Value::Bool(false) {
+                "never"
+            } else {
+                "unknown"
+            }
+            .to_owned();
+        };
+        let mut parts = Vec::new();
+        if let Some(reference) = object.get("$ref").and_then(Value::as_str) {
+            let key = reference.rsplit('/').next().unwrap_or(reference);
+            parts.push(
+                self.types
+                    .get(key)
+                    .cloned()
+                    .unwrap_or_else(|| "unknown".to_owned()),
+            );
+        } else if let Some(value) = object.get("const") {
+            parts.push(literal(value));
+        } else if let Some(values) = object.get("enum").and_then(Value::as_array) {
+            parts.push(union(values.iter().map(literal).collect()));
+        } else if let Some(kinds) = object.get("type") {
+            let kinds: Vec<&str> = match kinds {
+                Value::Array(kinds) => kinds.iter().filter_map(Value::as_str).collect(),
+                Value::String(kind) => vec![kind.as_str()],
+                _ => Vec::new(),
+            };
+            parts.push(union(
+                kinds
+                    .iter()
+                    .map(|kind| self.of_kind(kind, object, indent))
+                    .collect(),
+            ));
+        } else if object.contains_key("properties") || object.contains_key("additionalProperties") {
+            parts.push(self.object(object, indent));
+        } else if object.contains_key("items") || object.contains_key("prefixItems") {
+            parts.push(self.array(object, indent));
+        }
+        for key in ["oneOf", "anyOf"] {
+            if let Some(members) = object.get(key).and_then(Value::as_array) {
+                parts.push(union(members.iter().map(|m| self.ty(m, indent)).collect()));
+            }
+        }
+        if let Some(members) = object.get("allOf").and_then(Value::as_array) {
+            parts.extend(members.iter().map(|m| self.ty(m, indent)));
+        }
+        let mut ty = match parts.len() {
+            0 => "unknown".to_owned(),
+            1 => parts.remove(0),
+            _ => parts
+                .iter()
+                .map(|part| format!("({part})"))
+                .collect::<Vec<_>>()
+                .join(" & "),
+        };
+        if object.get("nullable") == Some(&Value::Bool(true)) {
+            ty = union(vec![ty, "null".to_owned()]);
+        }
+        ty
+    }
+
+    fn of_kind(&self, kind: &str, object: &Map<String, Value>, indent: &str) -> String {
+        match kind {
+            "string" => "string".to_owned(),
+            "integer" | "number" => "number".to_owned(),
+            "boolean" => "boolean".to_owned(),
+            "null" => "null".to_owned(),
+            "array" => self.array(object, indent),
+            "object" => self.object(object, indent),
+            _ => "unknown".to_owned(),
+        }
+    }
+
+    /// `Array<T>`, or a tuple for `prefixItems` / an `items` array.
+    fn array(&self, object: &Map<String, Value>, indent: &str) -> String {
+        let tuple = object
+            .get("prefixItems")
+            .or_else(|| object.get("items").filter(|items| items.is_array()))
+            .and_then(Value::as_array);
+        if let Some(members) = tuple {
+            let members: Vec<String> = members.iter().map(|m| self.ty(m, indent)).collect();
+            return format!("[{}]", members.join(", "));
+        }
+        match object.get("items") {
+            Some(items) => format!("Array<{}>", self.ty(items, indent)),
+            None => "Array<unknown>".to_owned(),
+        }
+    }
+
+    /// `{ name: T; optional?: U }`, with `additionalProperties` as an index
+    /// signature (intersected, so it need not cover the named members).
+    fn object(&self, object: &Map<String, Value>, indent: &str) -> String {
+        let inner = format!("{indent}  ");
+        let required: BTreeSet<&str> = object
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|names| names.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let mut named = String::new();
+        if let Some(properties) = object.get("properties").and_then(Value::as_object) {
+            for (name, schema) in properties {
+                doc_comment(&mut named, &inner, &[schema.get("description")]);
+                let optional = if required.contains(name.as_str()) {
+                    ""
+                } else {
+                    "?"
+                };
+                let _ = writeln!(
+                    named,
+                    "{inner}{}{optional}: {};",
+                    property_key(name),
+                    self.ty(schema, &inner)
+                );
+            }
+        }
+        let rest = match object.get("additionalProperties") {
+            Some(Value::Bool(false)) => None,
+            Some(Value::Bool(true)) => Some("unknown".to_owned()),
+            Some(schema) => Some(self.ty(schema, indent)),
+            None if named.is_empty() => Some("unknown".to_owned()),
+            None => None,
+        };
+        let named = (!named.is_empty()).then(|| format!("{{\n{named}{indent}}}"));
+        let rest = rest.map(|ty| format!("{{ [key: string]: {ty} }}"));
+        match (named, rest) {
+            (Some(named), Some(rest)) => format!("{named} & {rest}"),
+            (Some(named), None) => named,
+            (None, Some(rest)) => rest,
+            (None, None) => "Record<string, never>".to_owned(),
+        }
+    }
+}
+
+/// One method, read from the document.
+struct MethodInfo {
+    name: String,
+    /// Summary and description.
+    docs: [Option<Value>; 2],
+    /// `(name, type, optional)` in order; `None` when `x-params-unknown`.
+    params: Option<Vec<(String, String, bool)>>,
+    structure: String,
+    params_type: String,
+    result: String,
+    error_type: String,
+    /// `ErrorObject<CODE, DATA>` and the message, per declared error.
+    errors: Vec<(String, String)>,
+    notification: bool,
+    subscription: Option<(String, String)>,
+    item: Option<String>,
+}
+
+impl MethodInfo {
+    fn read(
+        index: usize,
+        method: &Value,
+        gen: &Gen<'_>,
+        names: &mut Names,
+    ) -> Result<Self, CodegenError> {
+        let bad = |why: &str| CodegenError::BadMethod {
+            index,
+            why: why.to_owned(),
+        };
+        let name = method
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("no `name`"))?
+            .to_owned();
+        let unknown = method.get("x-params-unknown") == Some(&Value::Bool(true));
+        let params = if unknown {
+            None
+        } else {
+            let list = match method.get("params") {
+                None => Vec::new(),
+                Some(Value::Array(list)) => list.clone(),
+                Some(_) => return Err(bad("`params` is not an array")),
+            };
+            let mut read = Vec::with_capacity(list.len());
+            for param in &list {
+                let param_name = param
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| bad("a param has no `name`"))?;
+                let required = param.get("required") == Some(&Value::Bool(true));
+                let ty = gen.ty(param.get("schema").unwrap_or(&Value::Bool(true)), "  ");
+                read.push((param_name.to_owned(), ty, !required));
+            }
+            // Only trailing params can be left out by position.
+            let mut trailing = true;
+            for param in read.iter_mut().rev() {
+                trailing &= param.2;
+                param.2 = trailing;
+            }
+            Some(read)
+        };
+        let structure = method
+            .get("paramStructure")
+            .and_then(Value::as_str)
+            .unwrap_or("either")
+            .to_owned();
+        let params_type = match &params {
+            None => "Params".to_owned(),
+            Some(list) => {
+                let tuple = tuple_type(list);
+                let named = named_type(list, &method["params"]);
+                match structure.as_str() {
+                    "by-position" => tuple,
+                    "by-name" => named,
+                    _ => format!("{tuple} | {named}"),
+                }
+            }
+        };
+        let notification = method.get("x-notification") == Some(&Value::Bool(true));
+        let result = match method.get("result") {
+            Some(result) if !notification => {
+                gen.ty(result.get("schema").unwrap_or(&Value::Bool(true)), "")
+            }
+            _ => "undefined".to_owned(),
+        };
+        let mut errors = Vec::new();
+        for error in method
+            .get("errors")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let code = error
+                .get("code")
+                .and_then(Value::as_i64)
+                .ok_or_else(|| bad("an error has no integer `code`"))?;
+            let message = error.get("message").and_then(Value::as_str).unwrap_or("");
+            let variant = match error.get("data") {
+                Some(data) => format!("ErrorObject<{code}, {}>", gen.ty(data, "")),
+                None => format!("ErrorObject<{code}>"),
+            };
+            errors.push((variant, comment_text(message)));
+        }
+        let subscription = method.get("x-subscription").and_then(|spec| {
+            let get = |key: &str| spec.get(key).and_then(Value::as_str).map(str::to_owned);
+            Some((get("notification")?, get("unsubscribe")?))
+        });
+        let item = subscription.as_ref().map(|_| {
+            gen.ty(
+                method["x-subscription"]
+                    .get("item")
+                    .unwrap_or(&Value::Bool(true)),
+                "",
+            )
+        });
+        Ok(Self {
+            error_type: names.claim(&format!("{}Error", pascal(&name))),
+            docs: [
+                method.get("summary").cloned(),
+                method.get("description").cloned(),
+            ],
+            name,
+            params,
+            structure,
+            params_type,
+            result,
+            errors,
+            notification,
+            subscription,
+            item,
+        })
+    }
+
+    /// The `Client` member: positional arguments (one object for
+    /// `by-name`), delegating to the runtime.
+    fn function(&self, member: &str) -> String {
+        let (args, params) = match &self.params {
+            None => ("...params: unknown[]".to_owned(), "params".to_owned()),
+            Some(list) if self.structure == "by-name" => {
+                let optional = if list.iter().all(|p| p.2) { "?" } else { "" };
+                let ty = named_type(list, &Value::Null);
+                let value = if optional.is_empty() {
+                    "params"
+                } else {
+                    "params ?? {}"
+                };
+                (format!("params{optional}: {ty}"), value.to_owned())
+            }
+            Some(list) => {
+                let args: Vec<String> = list
+                    .iter()
+                    .map(|(name, ty, optional)| {
+                        let ident = value_ident(name);
+                        let optional = if *optional { "?" } else { "" };
+                        format!("{ident}{optional}: {ty}")
+                    })
+                    .collect();
+                let values: Vec<String> = list.iter().map(|p| value_ident(&p.0)).collect();
+                (args.join(", "), format!("[{}]", values.join(", ")))
+            }
+        };
+        let quoted_name = quoted(&self.name);
+        let (returns, body) = if self.notification {
+            (
+                "Promise<void>".to_owned(),
+                format!("this.notify({quoted_name}, {params})"),
+            )
+        } else if let Some(item) = &self.item {
+            (
+                format!("Promise<Subscription<{item}>>"),
+                format!("this.subscribe({quoted_name}, {params})"),
+            )
+        } else {
+            (
+                format!("Promise<{}>", self.result),
+                format!("this.call({quoted_name}, {params})"),
+            )
+        };
+        format!("  {member}({args}): {returns} {{\n    return {body};\n  }}\n")
+    }
+}
+
+/// `[a: A, b?: B]`: labelled, optional only at the end.
+fn tuple_type(list: &[(String, String, bool)]) -> String {
+    let members: Vec<String> = list
+        .iter()
+        .map(|(name, ty, optional)| {
+            let optional = if *optional { "?" } else { "" };
+            format!("{}{optional}: {ty}", value_ident(name))
+        })
+        .collect();
+    format!("[{}]", members.join(", "))
+}
+
+/// `{ a: A; b?: B }`: optional where the param is not required (`params`
+/// is the document's list; without it, `list`'s own optionality).
+fn named_type(list: &[(String, String, bool)], params: &Value) -> String {
+    if list.is_empty() {
+        return "Record<string, never>".to_owned();
+    }
+    let members: Vec<String> = list
+        .iter()
+        .enumerate()
+        .map(|(i, (name, ty, trailing_optional))| {
+            let required = match params.get(i) {
+                Some(param) => param.get("required") == Some(&Value::Bool(true)),
+                None => !trailing_optional,
+            };
+            let optional = if required { "" } else { "?" };
+            format!("{}{optional}: {ty}", property_key(name))
+        })
+        .collect();
+    format!("{{ {} }}", members.join("; "))
+}
+
+/// A union without repeats; `unknown` absorbs the rest.
+fn union(members: Vec<String>) -> String {
+    let mut seen = Vec::new();
+    for member in members {
+        if member == "unknown" {
+            return member;
+        }
+        if !seen.contains(&member) {
+            seen.push(member);
+        }
+    }
+    match seen.len() {
+        0 => "never".to_owned(),
+        _ => seen.join(" | "),
+    }
+}
+
+/// A JSON value as a TypeScript literal type.
+fn literal(value: &Value) -> String {
+    match value {
+        Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Null => value.to_string(),
+        _ => "unknown".to_owned(),
+    }
+}
+
+/// A string literal (JSON's escapes are TypeScript's).
+fn quoted(text: &str) -> String {
+    Value::String(text.to_owned()).to_string()
+}
+
+/// An object key: bare when it is an identifier, quoted otherwise.
+fn property_key(name: &str) -> String {
+    if is_ident(name) {
+        name.to_owned()
+    } else {
+        quoted(name)
+    }
+}
+
+fn is_ident(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+}
+
+/// A name usable as a variable or member: other characters become `_`,
+/// reserved words get a trailing `_`.
+fn value_ident(name: &str) -> String {
+    let mut ident: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '$' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if ident.is_empty() || ident.starts_with(|c: char| c.is_ascii_digit()) {
+        ident.insert(0, '_');
+    }
+    if RESERVED.contains(&ident.as_str()) {
+        ident.push('_');
+    }
+    ident
+}
+
+/// A type name for a schema key (`Option_String`, `Map_`).
+fn type_ident(key: &str) -> String {
+    value_ident(key)
+}
+
+/// `calc.divide` -> `CalcDivide`, `subscribe_count` -> `SubscribeCount`.
+fn pascal(name: &str) -> String {
+    let words: String = name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_ascii_uppercase().to_string() + chars.as_str()
+            })
+        })
+        .collect();
+    let words = words.trim_start_matches(|c: char| c.is_ascii_digit());
+    if words.is_empty() {
+        "Method".to_owned()
+    } else {
+        words.to_owned()
+    }
+}
+
+/// Text safe inside a comment: no `*/`, one line.
+fn comment_text(text: &str) -> String {
+    text.replace("*/", "*\\/").replace(['\n', '\r'], " ")
+}
+
+/// A `/** … */` of the given texts (summary, description), if any.
+fn doc_comment(out: &mut String, indent: &str, texts: &[Option<&Value>]) {
+    let lines: Vec<String> = texts
+        .iter()
+        .flatten()
+        .filter_map(|text| text.as_str().map(str::to_owned))
+        .flat_map(|text| {
+            text.lines()
+                .map(|line| line.replace("*/", "*\\/"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    match lines.as_slice() {
+        [] => {}
+        [one] => {
+            let _ = writeln!(out, "{indent}/** {one} */");
+        }
+        many => {
+            let _ = writeln!(out, "{indent}/**");
+            for line in many {
+                let _ = writeln!(out, "{indent} * {line}");
+            }
+            let _ = writeln!(out, "{indent} */");
+        }
+    }
+}
