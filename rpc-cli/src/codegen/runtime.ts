@@ -140,7 +140,7 @@ export interface WebSocketLike {
 export class WebSocketTransport implements RpcTransport {
   private readonly socket: WebSocketLike;
   private readonly opened: Promise<void>;
-  private readonly pending = new Map<Id, (response: Response) => void>();
+  private readonly pending = new Map<Id, { resolve: (response: Response) => void; reject: (error: Error) => void }>();
   private readonly sinks = new Map<string, Sink>();
   // Items that came before their subscription was routed (kept a little).
   private readonly early: Response[] = [];
@@ -170,7 +170,7 @@ export class WebSocketTransport implements RpcTransport {
       m.id === undefined ? [] : [m.id],
     );
     const answers = ids.map(
-      (id) => new Promise<Response>((resolve) => this.pending.set(id, resolve)),
+      (id) => new Promise<Response>((resolve, reject) => this.pending.set(id, { resolve, reject })),
     );
     this.socket.send(JSON.stringify(message));
     if (ids.length === 0) return undefined;
@@ -211,18 +211,21 @@ export class WebSocketTransport implements RpcTransport {
       return;
     }
     const id = message.id;
-    const resolve = id === undefined || id === null ? undefined : this.pending.get(id);
-    if (id !== undefined && id !== null && resolve) {
+    const waiting = id === undefined || id === null ? undefined : this.pending.get(id);
+    if (id !== undefined && id !== null && waiting) {
       this.pending.delete(id);
-      resolve(message);
+      waiting.resolve(message);
+    } else if ((id === undefined || id === null) && message.error !== undefined) {
+      // The server could not read a message at all (a parse error, or an
+      // invalid batch): every call waiting gets that error.
+      for (const waiting of this.pending.values()) waiting.resolve(message);
+      this.pending.clear();
     }
   }
   private shut(why: string): void {
     if (this.closed !== undefined) return;
     this.closed = why;
-    for (const resolve of this.pending.values()) {
-      resolve({ error: { code: 0, message: why }, id: null, jsonrpc: "2.0", method: "\0closed" });
-    }
+    for (const waiting of this.pending.values()) waiting.reject(new TransportError(why));
     this.pending.clear();
     for (const sink of this.sinks.values()) sink.end();
     this.sinks.clear();
@@ -314,7 +317,6 @@ function trim(params: Params): Params {
 
 function settleResponse(response: Response | undefined): RpcResult<unknown, ErrorObject> {
   if (response === undefined) throw new TransportError("no answer to a call");
-  if (response.method === "\0closed") throw new TransportError(response.error?.message ?? "closed");
   if (response.error !== undefined) return { ok: false, error: response.error };
   if (!("result" in response)) {
     throw new TransportError(`not a JSON-RPC response: ${JSON.stringify(response)}`);
@@ -378,13 +380,11 @@ export class RpcClient<M extends { [K in keyof M]: MethodSpec }> {
     const answer = await this.transport.send(message);
     const responses = answer === undefined ? [] : Array.isArray(answer) ? answer : [answer];
     const byId = new Map(responses.map((response) => [response.id, response]));
-    if (responses.length === 1 && responses[0].method === "\0closed") settleResponse(responses[0]);
-    if (responses.length === 1 && responses[0].id === null && ids.some((id) => id !== undefined)) {
-      // The server could not read the batch at all: one error for every member.
-      return ids.map((id) => (id === undefined ? { ok: true, result: undefined } : settleResponse(responses[0]))) as BatchResults<T>;
-    }
+    // An answer without an id (the server could not read the batch at
+    // all) is every member's outcome.
+    const whole = responses.find((response) => response.id === null || response.id === undefined);
     return ids.map((id) =>
-      id === undefined ? { ok: true, result: undefined } : settleResponse(byId.get(id)),
+      id === undefined ? { ok: true, result: undefined } : settleResponse(byId.get(id) ?? whole),
     ) as BatchResults<T>;
   }
 

@@ -92,6 +92,8 @@ async function main() {
     let next = await iterator.next();
     while (!next.done) next = await iterator.next();
     assert.equal(next.done, true);
+    // Calls after the close fail as transport errors, not as error replies.
+    await assert.rejects(ws.subtract(1, 2), (error) => error.name === "TransportError");
   });
   console.log("all passed");
 }
