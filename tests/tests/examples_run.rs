@@ -378,6 +378,76 @@ async fn spec_server_answers_the_specification_on_one_port_and_stops_on_sigterm(
     stop_and_check(child, stdout).await;
 }
 
+/// `explorer` prints its page's URL, serves the page there and for a
+/// browser's `GET /`, serves the quickstart's API beside it, and stops
+/// gracefully on Ctrl-C; `spec_server --explorer` announces and serves the
+/// page too.
+#[cfg(unix)]
+#[tokio::test]
+async fn explorer_serves_its_page_beside_the_quickstarts_api() {
+    build_examples().await;
+    let mut child = run("explorer", &["127.0.0.1:0"]);
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+    let url = announced(&mut stdout, "explorer http://").await;
+    let addr: SocketAddr = url
+        .strip_suffix("/explorer")
+        .unwrap_or_else(|| panic!("not the page's URL: {url:?}"))
+        .parse()
+        .unwrap();
+    let mut http = H1::connect(addr).await;
+    for (path, accept) in [("/explorer", "*/*"), ("/", "text/html")] {
+        let request = http::Request::get(path)
+            .header("host", "localhost")
+            .header("accept", accept)
+            .body(http_body_util::Full::new(bytes::Bytes::new()))
+            .unwrap();
+        let reply = http.send(request).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}");
+        assert_eq!(reply.content_type(), Some("text/html; charset=utf-8"));
+        assert!(reply.text().contains("rpc.discover"), "{path}");
+    }
+    let reply = http
+        .call(r#"{"jsonrpc":"2.0","method":"calc.add","params":[2,3],"id":1}"#)
+        .await;
+    assert_eq!(reply.json()["result"], 5);
+    let reply = http
+        .call(r#"{"jsonrpc":"2.0","method":"rpc.discover","id":2}"#)
+        .await;
+    assert_eq!(reply.json()["result"]["info"]["title"], "Calculator");
+
+    let pid = child.id().expect("still running").to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -INT {pid}");
+    let status = tokio::time::timeout(RUN_TIMEOUT, child.wait())
+        .await
+        .expect("explorer stopped after Ctrl-C")
+        .unwrap();
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).await.unwrap();
+    assert!(status.success(), "exit status {status}; stdout:\n{rest}");
+    assert!(rest.contains("server stopped: Graceful"), "{rest}");
+
+    let mut child = run("spec_server", &["127.0.0.1:0", "--explorer"]);
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+    let addr = announced_address(&mut stdout).await;
+    announced(&mut stdout, "HTTP POST ").await;
+    assert_eq!(
+        announced(&mut stdout, "explorer ").await,
+        format!("http://{addr}/explorer")
+    );
+    let mut http = H1::connect(addr).await;
+    let request = http::Request::get("/explorer")
+        .header("host", "localhost")
+        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .unwrap();
+    assert_eq!(http.send(request).await.status, StatusCode::OK);
+    drop(http);
+    stop_and_check(child, stdout).await;
+}
+
 /// Reads the example's next line and returns what follows `prefix`.
 async fn announced(stdout: &mut Lines, prefix: &str) -> String {
     let mut line = String::new();

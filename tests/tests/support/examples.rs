@@ -13,7 +13,7 @@ const MANIFEST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml");
 
 /// The first build of the examples may compile much of the workspace.
 const BUILD_TIMEOUT: Duration = Duration::from_secs(900);
-pub(crate) const EXAMPLES: [&str; 8] = [
+pub(crate) const EXAMPLES: [&str; 9] = [
     "vault_door",
     "chat",
     "spec_server",
@@ -22,6 +22,7 @@ pub(crate) const EXAMPLES: [&str; 8] = [
     "ticker",
     "lsp_like",
     "zmq",
+    "explorer",
 ];
 
 /// `cargo ARGS --manifest-path .. -p examples`, in the test's profile.
