@@ -17,6 +17,9 @@
 //! # Ok::<(), rpc_cli::codegen::CodegenError>(())
 //! ```
 
+mod methods;
+mod names;
+mod types;
 mod typescript;
 
 pub use typescript::typescript;
