@@ -69,6 +69,8 @@ interface Response {
 
 /** Sends messages; `listen` routes a subscription's notifications. */
 export interface RpcTransport {
+  /** Whether the server can push on it (subscriptions need that). */
+  readonly pushes: boolean;
   /** A fresh request id. */
   nextId(): Id;
   /** Sends a request, a notification or a batch; resolves with the
@@ -91,6 +93,7 @@ let sequence = 0;
 
 /** HTTP POST via `fetch`: calls, notifications and batches (no subscriptions). */
 export class HttpTransport implements RpcTransport {
+  readonly pushes = false;
   constructor(
     readonly url: string,
     readonly options: { headers?: Record<string, string>; fetch?: typeof fetch } = {},
@@ -138,6 +141,7 @@ export interface WebSocketLike {
 
 /** One WebSocket, calls multiplexed by id, subscriptions routed by id. */
 export class WebSocketTransport implements RpcTransport {
+  readonly pushes = true;
   private readonly socket: WebSocketLike;
   private readonly opened: Promise<void>;
   private readonly pending = new Map<Id, { resolve: (response: Response) => void; reject: (error: Error) => void }>();
@@ -395,6 +399,10 @@ export class RpcClient<M extends { [K in keyof M]: MethodSpec }> {
   ): Promise<Subscription<M[K]["item"]>> {
     const names = this.subscriptions[method];
     if (names === undefined) throw new TransportError(`${method} is not a subscription`);
+    // Checked first: over HTTP the server would start one nobody can end.
+    if (!this.transport.pushes) {
+      throw new TransportError("subscriptions need a WebSocket: use WebSocketTransport");
+    }
     const id = await this.call(method, params);
     const subscription = new Subscription<M[K]["item"]>(id, () =>
       this.transport.send({ jsonrpc: "2.0", method: names.unsubscribe, params: [id], id: this.transport.nextId() }),
