@@ -4,6 +4,10 @@
 //! running `spec_server` over HTTP and WebSocket.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../tests/tests/support/interop_node.rs"]
+mod interop_node;
+
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -17,17 +21,15 @@ use tokio::io::{AsyncBufReadExt as _, BufReader};
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 const SCRIPTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/typescript");
 
-/// The pinned `typescript` and `ws`, installed by `.ci/run` (`npm ci` of
-/// tests/interop/node into target/tmp/interop-node). Missing is a failure.
+/// The pinned `typescript` and `ws` (tests/interop/node's lock file),
+/// installed under target/tmp/interop-node on first use by the same code
+/// the `tests` crate's interop tests use; a failure panics with the reason.
 fn node_modules() -> PathBuf {
-    let modules =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tmp/interop-node/node_modules");
+    let modules = interop_node::node_modules().to_path_buf();
     for package in ["typescript/bin/tsc", "ws/package.json"] {
         assert!(
             modules.join(package).exists(),
-            "{} is missing: install the pinned npm packages with `bash .ci/run`, or with \
-             `mkdir -p target/tmp/interop-node && cp tests/interop/node/package*.json \
-             target/tmp/interop-node/ && (cd target/tmp/interop-node && npm ci)` (Node.js 18+ and npm on PATH)",
+            "{} is missing after `npm ci` of tests/interop/node",
             modules.join(package).display()
         );
     }

@@ -15,7 +15,9 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Where the scripts, `package.json` and `package-lock.json` live.
-pub(crate) const NODE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/interop/node");
+/// (Through the workspace root, so that another package's tests can use
+/// this module too: `rpc-cli`'s do.)
+pub(crate) const NODE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/interop/node");
 
 /// `npm ci` downloads one small package: generous, but bounded.
 const NPM_LIMIT: Duration = Duration::from_secs(300);
