@@ -1,5 +1,5 @@
-//! The distribution's packages the deployment tests run for real
-//! (`redis-server`, `nginx`; a test declares this module once for
+//! The distribution's packages the deployment and browser tests run for
+//! real (`redis-server`, `nginx`, `chromium`; a test declares this module once for
 //! `support/redis.rs` and `support/nginx.rs`): installed on first use when missing, as the
 //! README's test command promises (`apt-get update` once, then `apt-get
 //! install -y`; as root, or through `sudo -n`). When that cannot be done
@@ -22,14 +22,14 @@ const PACKAGES: [(&str, &[&str]); 2] = [
 ];
 
 /// The command that installs them, for the messages.
-pub(crate) const INSTALL: &str = "apt-get update && apt-get install -y redis-server nginx";
+pub(crate) const INSTALL: &str = "apt-get update && apt-get install -y redis-server nginx chromium";
 
 /// Installs whichever of the packages is missing, once per test binary;
 /// panics with the reason (and [`INSTALL`]) when it cannot.
 pub(crate) fn ensure() {
     static READY: OnceLock<Result<(), String>> = OnceLock::new();
     if let Err(why) = READY.get_or_init(install_missing) {
-        panic!("the deployment tests need redis-server and nginx: {why}; install them with `{INSTALL}`");
+        panic!("these tests need redis-server, nginx and chromium: {why}; install them with `{INSTALL}`");
     }
 }
 
