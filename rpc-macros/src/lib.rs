@@ -47,7 +47,7 @@ use proc_macro::TokenStream;
 /// and `#[param(rename = "..", doc = "..", variadic)]` (or `///` comments)
 /// on arguments.
 ///
-#[doc = include_str!("../../docs/defining-an-api.md")]
+#[doc = include_str!("../defining-an-api.md")]
 ///
 /// A mistake is one compile error, at the token at fault:
 ///
