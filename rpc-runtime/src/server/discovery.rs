@@ -42,6 +42,12 @@ pub(super) fn install(_router: &mut Router, _config: &ServerConfig) -> Option<By
 /// Whether an `Accept` header lists `application/json` (any case, any
 /// parameters, with a non-zero `q`).
 pub(super) fn wants_json(headers: &HeaderMap) -> bool {
+    accepts(headers, "application/json")
+}
+
+/// Whether an `Accept` header lists `media_type` (any case, any
+/// parameters, with a non-zero `q`).
+pub(super) fn accepts(headers: &HeaderMap, media_type: &str) -> bool {
     headers
         .get_all(http::header::ACCEPT)
         .iter()
@@ -50,7 +56,7 @@ pub(super) fn wants_json(headers: &HeaderMap) -> bool {
         .any(|range| {
             let mut parts = range.split(';');
             let essence = parts.next().unwrap_or("").trim();
-            essence.eq_ignore_ascii_case("application/json")
+            essence.eq_ignore_ascii_case(media_type)
                 && !parts.any(|param| {
                     let mut kv = param.splitn(2, '=');
                     kv.next()

@@ -15,8 +15,8 @@
 
 use bytes::Bytes;
 use http::header::{
-    HeaderValue, ACCEPT, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE,
-    ETAG, IF_NONE_MATCH, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+    HeaderValue, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG,
+    IF_NONE_MATCH, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
 };
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 
@@ -118,24 +118,7 @@ impl Explorer {
 /// Whether an `Accept` header lists `text/html` (with a non-zero `q`) and
 /// not `application/json`, which asks for the OpenRPC document.
 fn wants_html(headers: &HeaderMap) -> bool {
-    !discovery::wants_json(headers)
-        && headers
-            .get_all(ACCEPT)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
-            .any(|range| {
-                let mut parts = range.split(';');
-                let essence = parts.next().unwrap_or("").trim();
-                essence.eq_ignore_ascii_case("text/html")
-                    && !parts.any(|param| {
-                        param
-                            .trim()
-                            .strip_prefix("q=")
-                            .and_then(|q| q.trim().parse::<f32>().ok())
-                            .is_some_and(|q| q <= 0.0)
-                    })
-            })
+    !discovery::wants_json(headers) && discovery::accepts(headers, "text/html")
 }
 
 /// FNV-1a, 64 bits: a page's `ETag` that stays the same from one run to the
@@ -150,6 +133,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use http::header::ACCEPT;
 
     fn status(explorer: &Explorer, method: Method, path: &str, accept: Option<&str>) -> u16 {
         let mut request = Request::builder().method(method).uri(path);
