@@ -77,8 +77,8 @@ pub use config::RouterConfig;
 pub use context::{Context, ContextBuilder, RequestHead};
 pub use error::{InternalError, MethodError, RpcError};
 pub use router::{
-    into_output, Answer, BoxFuture, Inbound, MethodInfo, MethodOutput, NotificationSink, Refusal,
-    RegisterError, ResponseSink, Router, RESERVED_PREFIX,
+    Answer, BoxFuture, Inbound, MethodInfo, MethodOutput, NotificationSink, Refusal, RegisterError,
+    ResponseSink, Router, RESERVED_PREFIX,
 };
 
 #[cfg(feature = "macros")]

@@ -20,6 +20,9 @@ use serde_json::value::RawValue;
 use crate::protocol::ErrorObjectOwned;
 
 /// Which form a request's params take.
+///
+/// Exhaustive on purpose: the specification (section 4.2) allows params to
+/// be absent, an array or an object, and nothing else.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParamsKind {
     /// No `params` member.

@@ -78,6 +78,9 @@ pub mod codes {
 /// `data` is kept as raw JSON, so it round-trips exactly and is only decoded
 /// when somebody asks for it with [`ErrorObject::data_as`].
 ///
+/// Its fields stay public and exhaustive: the specification (section 5.1)
+/// fixes the members of an error object to these three.
+///
 /// ```
 /// use rpc_runtime::protocol::{codes, ErrorObject};
 /// let err = ErrorObject::new(4001, "vault is locked").with_data(&["door 7"]).unwrap();

@@ -5,6 +5,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 /// What kind of JSON value an [`Id`] is.
+///
+/// Exhaustive on purpose: the JSON-RPC 2.0 specification (section 4)
+/// allows exactly these three, so a `match` on all of them is complete
+/// and stays so.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum IdKind {
     /// `null`.

@@ -5,7 +5,20 @@ use super::{ErrorObject, ErrorObjectOwned, Id, Version};
 use crate::params::Params;
 
 /// How strictly [`parse_message`] reads a message.
+///
+/// Non-exhaustive (more options may come): start from
+/// [`ParseOptions::default()`] (or a router's
+/// [`parse_options`](crate::Router::parse_options)) and set fields.
+///
+/// ```
+/// use rpc_runtime::protocol::{parse_message, MessageError, ParseOptions};
+/// let mut options = ParseOptions::default();
+/// options.max_batch_len = 1;
+/// let two = r#"[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","method":"b"}]"#;
+/// assert_eq!(parse_message(two, options).unwrap_err(), MessageError::BatchTooLong { limit: 1 });
+/// ```
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct ParseOptions {
     /// Accept JSON-RPC 1.0 requests (no `jsonrpc` member, or `"1.0"`).
     pub jsonrpc1_compat: bool,
@@ -23,7 +36,11 @@ impl Default for ParseOptions {
 }
 
 /// A valid request or notification, borrowing from the message text.
+///
+/// Non-exhaustive: the parser makes it, and a request may come to carry
+/// more than these members.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Request<'a> {
     /// The protocol version it was sent with.
     pub version: Version,
@@ -44,7 +61,11 @@ impl Request<'_> {
 }
 
 /// A member that is not a valid request; it is answered with `-32600`.
+///
+/// Non-exhaustive: the parser makes it, and may say more about the member
+/// later.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct InvalidEntry<'a> {
     /// The id to answer with: the request's id when it had a valid one,
     /// otherwise `null`.
@@ -62,7 +83,11 @@ impl InvalidEntry<'_> {
 }
 
 /// One member of a message: a request, or something that is not one.
+///
+/// Non-exhaustive: a kind of member may be added (responses were, for
+/// bidirectional connections), so a `match` needs a `_` arm.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum Entry<'a> {
     /// A valid request or notification.
     Request(Request<'a>),
@@ -91,7 +116,11 @@ impl<'a> Entry<'a> {
 }
 
 /// A parsed message: one entry, or a batch of them.
+///
+/// Non-exhaustive, so that a form of message a later revision or an
+/// extension brings can be added without breaking a `match`.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum Message<'a> {
     /// A single object.
     Single(Entry<'a>),

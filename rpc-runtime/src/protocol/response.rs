@@ -7,7 +7,11 @@ use super::raw::{self, RawItem, RawMessage, RawObject};
 use super::{ErrorObject, Id, Version};
 
 /// A response to a call: its id and either a result or an error.
+///
+/// Non-exhaustive: [`parse_response`] makes it, and a response may come to
+/// carry more than these members.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Response<'a> {
     /// The protocol version it was written in.
     pub version: Version,
@@ -18,7 +22,11 @@ pub struct Response<'a> {
 }
 
 /// What a response carries.
+///
+/// Non-exhaustive, so a `match` needs a `_` arm: another protocol version
+/// may carry something else.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum ResponsePayload<'a> {
     /// The call succeeded with this result (raw JSON).
     Result(&'a RawValue),

@@ -9,7 +9,10 @@
 /// use rpc_runtime::protocol::Version;
 /// assert_ne!(Version::V1, Version::V2);
 /// ```
+///
+/// Non-exhaustive: another version (1.1, a future 2.x) may be added.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Version {
     /// JSON-RPC 1.0: no `jsonrpc` member; responses carry both `result` and `error`.
     V1,

@@ -15,6 +15,9 @@ use crate::Context;
 /// let first = BatchPosition { index: 0, len: 3 };
 /// assert!(first.index < first.len);
 /// ```
+///
+/// Its fields stay public and exhaustive: a place in a batch is an index
+/// and a length, nothing more.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BatchPosition {
     /// The member's index in the batch, from 0.

@@ -17,6 +17,9 @@ use crate::Context;
 /// `Now(None)` and a future resolving to `None` mean nothing is to be sent
 /// (a notification, a batch of notifications, responses to this side's
 /// calls).
+///
+/// Exhaustive on purpose: a transport handles both cases, and an answer is
+/// either ready or not.
 #[must_use = "the answer must be sent, or the future awaited"]
 pub enum Answer<'a> {
     /// The message is fully handled: this is the reply, if any.

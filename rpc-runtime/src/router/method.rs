@@ -318,7 +318,9 @@ pub(crate) enum Handler {
 ///
 /// # Errors
 /// The handler's error, or an internal error when the result does not serialize.
-pub fn into_output<T: Serialize, E: Into<MethodError>>(result: Result<T, E>) -> MethodOutput {
+pub(crate) fn into_output<T: Serialize, E: Into<MethodError>>(
+    result: Result<T, E>,
+) -> MethodOutput {
     match result {
         Ok(value) => serde_json::to_string(&value).map_err(serialize_failed),
         Err(error) => Err(error.into()),
@@ -359,7 +361,22 @@ fn serialize_failed(error: serde_json::Error) -> MethodError {
 
 /// What is known about a registered method: its name, its parameters' JSON
 /// names (for the method map and documentation) and its aliases.
+///
+/// Non-exhaustive: the router makes it when a method is registered (and
+/// hands it out to be completed with [`with_params`](Self::with_params) and
+/// [`with_notification`](Self::with_notification)); more may be recorded
+/// about a method later.
+///
+/// ```
+/// use rpc_runtime::{protocol::ErrorObjectOwned, Router};
+/// let mut router = Router::new();
+/// router.register_sync("ping", |_, _| Ok::<_, ErrorObjectOwned>("pong")).unwrap()
+///     .with_params(&["payload"]);
+/// let info = router.methods()[0];
+/// assert_eq!((info.name.as_str(), info.params.as_slice()), ("ping", &["payload".to_owned()][..]));
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MethodInfo {
     /// The name it is called by.
     pub name: String,

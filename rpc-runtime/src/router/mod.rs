@@ -26,7 +26,7 @@ mod subscribe;
 
 pub use call::{BatchPosition, Call};
 pub use entry::{Answer, Inbound, NotificationSink, ResponseSink};
-pub use method::{into_output, BoxFuture, MethodInfo, MethodOutput};
+pub use method::{BoxFuture, MethodInfo, MethodOutput};
 pub use refusal::Refusal;
 pub use service::{CallFuture, CallService, Next};
 
@@ -41,7 +41,7 @@ use crate::error::MethodError;
 use crate::params::{FromParams, Params};
 use crate::{Context, RouterConfig};
 pub(crate) use method::write_json;
-use method::{ArgsMethod, Handler, Method};
+use method::{into_output, ArgsMethod, Handler, Method};
 use service::{Layers, Nested};
 
 /// The prefix the specification reserves for its own methods.

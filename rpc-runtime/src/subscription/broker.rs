@@ -61,16 +61,31 @@ impl BrokerError {
 ///
 /// ```
 /// use rpc_runtime::subscription::{Position, Published};
-/// let published = Published { position: Position::new("e", 1, 0), instances: 3 };
+/// let published = Published::new(Position::new("e", 1, 0), 3);
 /// assert_eq!(published.instances, 3);
 /// ```
+///
+/// Non-exhaustive (a broker may come to report more): a [`Broker`]
+/// implementation makes one with [`Published::new`].
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Published {
     /// Where the item stands in the topic's history.
     pub position: Position,
     /// How many instances (broker connections following the topic) it
     /// reached.
     pub instances: usize,
+}
+
+impl Published {
+    /// An item published at `position`, reaching `instances` instances.
+    #[must_use]
+    pub fn new(position: Position, instances: usize) -> Self {
+        Self {
+            position,
+            instances,
+        }
+    }
 }
 
 /// A topic's side of a broker: where the broker hands the live items of

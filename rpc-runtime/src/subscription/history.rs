@@ -86,10 +86,15 @@ impl History {
 ///
 /// ```
 /// use rpc_runtime::subscription::{Position, Replay};
-/// let replay = Replay { gap: false, items: Vec::new(), head: Some(Position::new("e", 0, 0)) };
+/// let replay = Replay::new(false, Vec::new(), Some(Position::new("e", 0, 0)));
 /// assert!(replay.items.is_empty());
 /// ```
+///
+/// Non-exhaustive (a replay may come to say more): a
+/// [`Broker`](super::Broker) implementation makes one with
+/// [`Replay::new`].
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct Replay {
     /// Items after the position asked for were dropped from the history
     /// (or it is of another epoch): the subscriber missed some for good.
@@ -100,6 +105,14 @@ pub struct Replay {
     /// The newest position of the topic when the replay was read: where a
     /// subscription that replayed nothing stands.
     pub head: Option<Position>,
+}
+
+impl Replay {
+    /// A replay of `items`, after a `gap` or not, with the topic's `head`.
+    #[must_use]
+    pub fn new(gap: bool, items: Vec<(Position, Arc<str>)>, head: Option<Position>) -> Self {
+        Self { gap, items, head }
+    }
 }
 
 /// The in-process history: a ring of the last items.

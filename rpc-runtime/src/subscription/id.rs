@@ -19,6 +19,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// assert_eq!(back, SubscriptionId::string("abc"));
 /// assert_eq!((back.to_json(), SubscriptionId::number(7).to_json()), (r#""abc""#.to_owned(), "7".to_owned()));
 /// ```
+///
+/// Exhaustive on purpose: like a request id, a subscription id is a JSON
+/// string or number, and a `match` on both is complete.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub enum SubscriptionId {
     /// A string id.

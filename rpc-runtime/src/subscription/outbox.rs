@@ -17,7 +17,11 @@ use std::sync::Arc;
 /// let frame = Frame::Item { prefix: Arc::from(r#"{"params":{"subscription":1,"result":"#), item: Arc::from("7") };
 /// assert_eq!(frame.into_text(), r#"{"params":{"subscription":1,"result":7}}"#);
 /// ```
+///
+/// Non-exhaustive: another shape of frame may be added; read one with
+/// [`into_text`](Frame::into_text).
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum Frame {
     /// A whole frame.
     Text(String),
@@ -125,6 +129,9 @@ pub trait Outbox: Send + Sync + 'static {
 /// let full = Pushed::Full(Frame::Text("{}".to_owned()));
 /// assert!(matches!(full, Pushed::Full(Frame::Text(text)) if text == "{}"));
 /// ```
+///
+/// Exhaustive on purpose, like a bounded channel's `try_send` error: a
+/// queue that refuses a frame is either full or gone.
 #[derive(Debug)]
 pub enum Pushed {
     /// No room now; the frame is handed back.

@@ -267,6 +267,19 @@ impl Peer {
     }
 
     /// Whether two handles are to the same connection.
+    ///
+    /// `Peer` has no `PartialEq` (two handles are equal as handles only
+    /// through this), and a server that keeps the peers it serves (a chat
+    /// room's members, say) needs it to find the one whose connection
+    /// ended.
+    ///
+    /// ```
+    /// use rpc_runtime::ws::{Connection, WsConfig};
+    /// let one = Connection::server(WsConfig::default());
+    /// let other = Connection::server(WsConfig::default());
+    /// assert!(one.peer().same_connection(&one.peer()));
+    /// assert!(!one.peer().same_connection(&other.peer()));
+    /// ```
     #[must_use]
     pub fn same_connection(&self, other: &Peer) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)

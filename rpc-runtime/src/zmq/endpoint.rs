@@ -45,6 +45,7 @@ pub enum ZmqEndpoint {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("invalid ZeroMQ endpoint {endpoint:?}: {reason}")]
+#[non_exhaustive]
 pub struct EndpointError {
     /// The endpoint as given.
     pub endpoint: String,

@@ -11,13 +11,28 @@ use super::SocketType;
 /// use rpc_runtime::zmq::{SocketType, ZmqPeer};
 /// use rpc_runtime::Context;
 /// let ctx = Context::new();
-/// ctx.insert(ZmqPeer { socket_type: SocketType::Dealer, routing_id: Some(b"worker-1".to_vec()) });
+/// ctx.insert(ZmqPeer::new(SocketType::Dealer, Some(b"worker-1".to_vec())));
 /// assert_eq!(ctx.get::<ZmqPeer>().unwrap().socket_type, SocketType::Dealer);
 /// ```
+///
+/// Non-exhaustive: more of what the peer announced may be recorded (its
+/// handshake's other properties); a test makes one with [`ZmqPeer::new`].
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ZmqPeer {
     /// The socket type the peer announced (REQ or DEALER, or ROUTER).
     pub socket_type: SocketType,
     /// The routing id it announced (`ZMQ_ROUTING_ID`), if any.
     pub routing_id: Option<Vec<u8>>,
+}
+
+impl ZmqPeer {
+    /// A peer that announced `socket_type` and `routing_id`.
+    #[must_use]
+    pub fn new(socket_type: SocketType, routing_id: Option<Vec<u8>>) -> Self {
+        Self {
+            socket_type,
+            routing_id,
+        }
+    }
 }

@@ -147,15 +147,30 @@ pub enum Received {
 ///
 /// ```
 /// use rpc_runtime::zmq::{wire::Handshake, SocketType};
-/// let peer = Handshake { peer_type: SocketType::Req, identity: None };
+/// let peer = Handshake::new(SocketType::Req, None);
 /// assert_eq!(peer.peer_type.name(), "REQ");
 /// ```
+///
+/// Non-exhaustive: a handshake may come to record more of the peer's
+/// properties; make one with [`Handshake::new`].
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Handshake {
     /// The socket type it announced.
     pub peer_type: SocketType,
     /// The routing id it announced (`ZMQ_ROUTING_ID`), if any.
     pub identity: Option<Vec<u8>>,
+}
+
+impl Handshake {
+    /// What a peer of `peer_type` announcing `identity` sent.
+    #[must_use]
+    pub fn new(peer_type: SocketType, identity: Option<Vec<u8>>) -> Self {
+        Self {
+            peer_type,
+            identity,
+        }
+    }
 }
 
 /// Reads frames from one side of a ZMTP connection, within a size limit.
