@@ -95,9 +95,10 @@ impl From<ClientError> for Failure {
             ClientError::Rpc(object) => {
                 Failure::Rpc(serde_json::to_value(&object).unwrap_or(Value::Null))
             }
-            ClientError::Unparsable(why)
-            | ClientError::InvalidResponse(why)
-            | ClientError::Decode(why) => Failure::InvalidResponse(why),
+            ClientError::Unparsable(why) | ClientError::Decode(why) => {
+                Failure::InvalidResponse(why.to_string())
+            }
+            ClientError::InvalidResponse(why) => Failure::InvalidResponse(why.to_string()),
             ClientError::Unsupported(what) => Failure::Usage(format!("unsupported: {what}")),
             ClientError::Encode(error) => Failure::Usage(error.to_string()),
             // Its own text already says "transport error".

@@ -24,6 +24,13 @@ async fn call_against(answer: Answer) -> ClientError {
 async fn garbage_is_unparsable() {
     let err = call_against(Answer::canned(200, "application/json", "}{ not json")).await;
     assert!(matches!(err, ClientError::Unparsable(_)), "{err:?}");
+    // The parser's own error is the cause, for reporters that walk the chain.
+    let source = std::error::Error::source(&err).expect("a source");
+    assert!(source.is::<serde_json::Error>(), "{source:?}");
+    assert!(
+        err.to_string().starts_with("unparsable response: "),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -67,7 +74,7 @@ async fn an_id_mismatch_is_an_invalid_response() {
     let body = r#"{"jsonrpc":"2.0","result":1,"id":999}"#;
     let err = call_against(Answer::canned(200, "application/json", body)).await;
     assert!(
-        matches!(&err, ClientError::InvalidResponse(m) if m.contains("999")),
+        matches!(&err, ClientError::InvalidResponse(m) if m.reason().contains("999")),
         "{err:?}"
     );
 }
@@ -105,7 +112,7 @@ async fn a_missing_jsonrpc_member_is_an_invalid_response() {
 async fn no_content_to_a_call_is_an_invalid_response() {
     let err = call_against(Answer::canned(204, "application/json", "")).await;
     assert!(
-        matches!(&err, ClientError::InvalidResponse(m) if m.contains("no response")),
+        matches!(&err, ClientError::InvalidResponse(m) if m.reason().contains("no response")),
         "{err:?}"
     );
 }

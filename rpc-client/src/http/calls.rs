@@ -5,7 +5,7 @@
 use http::HeaderMap;
 use rpc_runtime::client::{
     decode_batch_response, decode_response, write_batch_request, BatchRequest, BatchResponse,
-    ClientError,
+    ClientError, InvalidResponse,
 };
 use rpc_runtime::params::EncodedParams;
 use rpc_runtime::protocol::{write_notification, write_request};
@@ -30,9 +30,9 @@ impl Shared {
             return Err(status_error(reply.status, reply.body));
         }
         if reply.body.trim().is_empty() {
-            return Err(ClientError::InvalidResponse(
-                "no response to a call".to_owned(),
-            ));
+            return Err(ClientError::InvalidResponse(InvalidResponse::new(
+                "no response to a call",
+            )));
         }
         decode_response(&reply.body, &id)
     }
@@ -90,9 +90,9 @@ impl Shared {
             return decode_batch_response("[]", &[]);
         }
         if reply.body.trim().is_empty() {
-            return Err(ClientError::InvalidResponse(
-                "no response to a batch with calls".to_owned(),
-            ));
+            return Err(ClientError::InvalidResponse(InvalidResponse::new(
+                "no response to a batch with calls",
+            )));
         }
         decode_batch_response(&reply.body, &ids)
     }

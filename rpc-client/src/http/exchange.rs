@@ -75,9 +75,12 @@ impl Shared {
                 status: head.status.as_u16(),
                 body: lossy.into_owned(),
             }),
-            Err(e) => Err(ClientError::Unparsable(format!(
-                "response body is not UTF-8: {e}"
-            ))),
+            // Not UTF-8 cannot be JSON: the parser's error type says so.
+            Err(e) => Err(ClientError::Unparsable(
+                <serde_json::Error as serde::de::Error>::custom(format!(
+                    "response body is not UTF-8: {e}"
+                )),
+            )),
         }
     }
 

@@ -1,6 +1,6 @@
 //! What a layer sees coming back: [`ClientResponse`].
 
-use rpc_runtime::client::{BatchResponse, ClientError};
+use rpc_runtime::client::{BatchResponse, ClientError, InvalidResponse};
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
@@ -32,7 +32,7 @@ impl ClientResponse {
     pub(crate) fn into_result<R: DeserializeOwned>(self) -> Result<R, ClientError> {
         match self {
             ClientResponse::Result(raw) => {
-                serde_json::from_str(raw.get()).map_err(|e| ClientError::Decode(e.to_string()))
+                serde_json::from_str(raw.get()).map_err(|e| ClientError::Decode(e))
             }
             other => Err(mismatch("a call", &other)),
         }
@@ -62,5 +62,7 @@ fn mismatch(request: &str, response: &ClientResponse) -> ClientError {
         ClientResponse::Notified => "a notification's acknowledgement",
         ClientResponse::Batch(_) => "a batch response",
     };
-    ClientError::InvalidResponse(format!("a client layer answered {request} with {got}"))
+    ClientError::InvalidResponse(InvalidResponse::new(format!(
+        "a client layer answered {request} with {got}"
+    )))
 }

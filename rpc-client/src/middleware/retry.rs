@@ -204,7 +204,8 @@ impl<S: ClientService> ClientService for Retry<S> {
 /// assert!(is_retryable(&ClientError::HttpStatus { status: 503, body: String::new() }));
 /// assert!(is_retryable(&ClientError::HttpStatus { status: 429, body: String::new() }));
 /// assert!(!is_retryable(&ClientError::HttpStatus { status: 404, body: String::new() }));
-/// assert!(!is_retryable(&ClientError::Decode("not a number".into())));
+/// let not_a_number = serde_json::from_str::<u64>("\"x\"").unwrap_err();
+/// assert!(!is_retryable(&ClientError::Decode(not_a_number)));
 /// ```
 #[must_use]
 pub fn is_retryable(error: &ClientError) -> bool {

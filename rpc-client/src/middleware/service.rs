@@ -81,11 +81,12 @@ impl<S: ClientService> DynService for S {
 /// ```
 /// use rpc_client::middleware::{BoxClientService, ClientRequest, ClientResponse, ClientService};
 /// use rpc_client::ClientError;
+/// use rpc_runtime::client::{CloseReason, ConnectionError};
 ///
 /// struct Offline;
 /// impl ClientService for Offline {
 ///     async fn call(&self, _: ClientRequest) -> Result<ClientResponse, ClientError> {
-///         Err(ClientError::Closed("offline".to_owned()))
+///         Err(ClientError::Closed(CloseReason::Error(ConnectionError::new("offline"))))
 ///     }
 /// }
 /// let service = BoxClientService::new(Offline);

@@ -118,18 +118,16 @@ impl Shared {
                 }
                 match &*states.borrow_and_update() {
                     ConnectionState::Disconnected(reason) => {
-                        return Err(ClientError::Closed(reason.to_string()))
+                        return Err(ClientError::Closed(reason.clone()))
                     }
-                    ConnectionState::Closed => {
-                        return Err(ClientError::Closed("the client was closed".to_owned()))
-                    }
+                    ConnectionState::Closed => return Err(ClientError::Closed(CloseReason::Local)),
                     _ => {}
                 }
                 tokio::select! {
                     changed = peers.changed() => changed,
                     changed = states.changed() => changed,
                 }
-                .map_err(|_| ClientError::Closed("the client was closed".to_owned()))?;
+                .map_err(|_| ClientError::Closed(CloseReason::Local))?;
             }
         };
         match self.config.request_timeout {

@@ -313,7 +313,7 @@ impl ZmqClient {
         let reply = req.exchange(&self.inner.settings, &body).await?;
         if reply.trim().is_empty() {
             return Err(ClientError::InvalidResponse(
-                "an empty reply to a call".to_owned(),
+                rpc_runtime::client::InvalidResponse::new("an empty reply to a call"),
             ));
         }
         decode_response(&reply, &id)

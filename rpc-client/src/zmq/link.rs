@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rpc_runtime::client::ClientError;
+use rpc_runtime::client::{ClientError, InvalidResponse};
 use rpc_runtime::zmq::{connect, split_envelope, SocketType, ZmqEndpoint, ZmtpConnection};
 
 use crate::id::IdGenerator;
@@ -54,11 +54,16 @@ impl Settings {
 pub(super) fn reply_body(frames: Vec<Vec<u8>>) -> Result<String, ClientError> {
     let (_, mut bodies) = split_envelope(frames);
     if bodies.len() > 1 {
-        return Err(ClientError::InvalidResponse(format!(
+        return Err(ClientError::InvalidResponse(InvalidResponse::new(format!(
             "a reply of {} body frames; expected one",
             bodies.len()
-        )));
+        ))));
     }
     String::from_utf8(bodies.pop().unwrap_or_default())
-        .map_err(|_| ClientError::Unparsable("the reply is not UTF-8".to_owned()))
+        // Not UTF-8 cannot be JSON: the parser's error type says so.
+        .map_err(|e| {
+            ClientError::Unparsable(<serde_json::Error as serde::de::Error>::custom(format!(
+                "the reply is not UTF-8: {e}"
+            )))
+        })
 }

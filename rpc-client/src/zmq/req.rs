@@ -3,7 +3,7 @@
 //! opens a new one (ZeroMQ's "Lazy Pirate" pattern), since a REQ socket
 //! that missed a reply cannot go on.
 
-use rpc_runtime::client::ClientError;
+use rpc_runtime::client::{ClientError, CloseReason, InvalidResponse};
 use rpc_runtime::zmq::wire::{encode_message, encode_pong, Received};
 use rpc_runtime::zmq::{SocketType, ZmtpConnection};
 use tokio::io::AsyncWriteExt as _;
@@ -86,15 +86,11 @@ async fn round_trip(
                 ))
             }
             Some(_) => {
-                return Err(ClientError::InvalidResponse(
-                    "a reply of too many frames".to_owned(),
-                ))
+                return Err(ClientError::InvalidResponse(InvalidResponse::new(
+                    "a reply of too many frames",
+                )))
             }
-            None => {
-                return Err(ClientError::Closed(
-                    "the server closed the connection".to_owned(),
-                ))
-            }
+            None => return Err(ClientError::Closed(CloseReason::EndOfStream)),
         }
     }
 }

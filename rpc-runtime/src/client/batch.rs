@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
-use super::ClientError;
+use super::{ClientError, InvalidResponse};
 use crate::params::EncodedParams;
 use crate::protocol::ErrorObjectOwned;
 
@@ -274,13 +274,11 @@ impl BatchResponse {
     /// The `index`th call's result, decoded as `R`.
     pub(crate) fn decode_at<R: DeserializeOwned>(&self, index: usize) -> Result<R, ClientError> {
         match self.results.get(index) {
-            Some(Ok(raw)) => {
-                serde_json::from_str(raw.get()).map_err(|e| ClientError::Decode(e.to_string()))
-            }
+            Some(Ok(raw)) => serde_json::from_str(raw.get()).map_err(|e| ClientError::Decode(e)),
             Some(Err(object)) => Err(ClientError::Rpc(object.clone())),
-            None => Err(ClientError::InvalidResponse(format!(
+            None => Err(ClientError::InvalidResponse(InvalidResponse::new(format!(
                 "no result for batch call {index}"
-            ))),
+            )))),
         }
     }
 

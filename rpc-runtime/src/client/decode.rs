@@ -4,7 +4,7 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
 use super::batch::BatchRequest;
-use super::{BatchResponse, ClientError};
+use super::{BatchResponse, ClientError, InvalidResponse};
 use crate::protocol::{parse_response, parse_responses, write_request, Id, ResponsePayload};
 
 /// Decodes the response to one call: checks it answers `id`, then decodes
@@ -31,13 +31,13 @@ pub fn decode_response<R: DeserializeOwned>(text: &str, id: &Id<'_>) -> Result<R
             Err(ClientError::Rpc(error.into_owned()))
         }
         _ if response.id.match_key() != id.match_key() => {
-            Err(ClientError::InvalidResponse(format!(
+            Err(ClientError::InvalidResponse(InvalidResponse::new(format!(
                 "response id {} does not match request id {}",
                 response.id, id
-            )))
+            ))))
         }
         ResponsePayload::Result(raw) => {
-            serde_json::from_str(raw.get()).map_err(|e| ClientError::Decode(e.to_string()))
+            serde_json::from_str(raw.get()).map_err(|e| ClientError::Decode(e))
         }
         ResponsePayload::Error(error) => Err(ClientError::Rpc(error.into_owned())),
     }
@@ -85,16 +85,16 @@ pub fn decode_batch_response(text: &str, ids: &[Id<'_>]) -> Result<BatchResponse
             {
                 return Err(ClientError::Rpc(error.clone().into_owned()));
             }
-            return Err(ClientError::InvalidResponse(format!(
+            return Err(ClientError::InvalidResponse(InvalidResponse::new(format!(
                 "response id {} matches no call in the batch",
                 response.id
-            )));
+            ))));
         };
         if results[slot].is_some() {
-            return Err(ClientError::InvalidResponse(format!(
+            return Err(ClientError::InvalidResponse(InvalidResponse::new(format!(
                 "two responses for id {}",
                 response.id
-            )));
+            ))));
         }
         results[slot] = Some(match response.payload {
             ResponsePayload::Result(raw) => Ok(raw.to_owned()),
@@ -105,7 +105,11 @@ pub fn decode_batch_response(text: &str, ids: &[Id<'_>]) -> Result<BatchResponse
         .into_iter()
         .zip(ids)
         .map(|(r, id)| {
-            r.ok_or_else(|| ClientError::InvalidResponse(format!("no response for id {id}")))
+            r.ok_or_else(|| {
+                ClientError::InvalidResponse(InvalidResponse::new(format!(
+                    "no response for id {id}"
+                )))
+            })
         })
         .collect::<Result<_, _>>()?;
     Ok(BatchResponse { results })

@@ -1,8 +1,9 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
+use super::CloseReason;
 use crate::params::EncodeError;
-use crate::protocol::{ErrorObjectOwned, ResponseError};
+use crate::protocol::{ErrorObjectOwned, InvalidResponse, ResponseError};
 use crate::RpcError;
 
 /// A boxed error from a transport's dependency (I/O, TLS, HTTP).
@@ -14,6 +15,23 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// responses, and the server's JSON-RPC error are told apart. `E` is the
 /// method's declared application error: an error object the server sent for
 /// it arrives as [`ClientError::Application`], typed.
+///
+/// A failure's cause is its [`source`](std::error::Error::source): the
+/// `serde_json` error of a response that is not JSON or a result of another
+/// type, what is wrong with an invalid response, why a connection closed.
+///
+/// ```
+/// use std::error::Error as _;
+/// use rpc_runtime::client::{decode_response, ClientError, CloseReason, InvalidResponse};
+/// use rpc_runtime::protocol::Id;
+/// let error = decode_response::<u64>(r#"{"jsonrpc":"2.0","result":"x","id":1}"#, &Id::number(1)).unwrap_err();
+/// assert!(error.to_string().starts_with("unexpected result: invalid type: string"));
+/// assert!(error.source().unwrap().is::<serde_json::Error>());
+/// let error = decode_response::<u64>(r#"{"jsonrpc":"2.0","result":1,"id":2}"#, &Id::number(1)).unwrap_err();
+/// assert!(error.source().unwrap().is::<InvalidResponse>());
+/// let error: ClientError = ClientError::Closed(CloseReason::Local);
+/// assert_eq!(error.to_string(), "connection closed: closed by this side");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClientError<E = Infallible> {
@@ -31,13 +49,13 @@ pub enum ClientError<E = Infallible> {
         /// The response body, as text.
         body: String,
     },
-    /// The response body is not JSON.
+    /// The response body is not JSON (or not UTF-8 text).
     #[error("unparsable response: {0}")]
-    Unparsable(String),
+    Unparsable(#[source] serde_json::Error),
     /// The response is JSON but not a valid JSON-RPC response (missing
     /// `jsonrpc`, both or neither of `result` and `error`, wrong id).
     #[error("invalid response: {0}")]
-    InvalidResponse(String),
+    InvalidResponse(#[source] InvalidResponse),
     /// The server answered with a JSON-RPC error object.
     #[error("server error: {0}")]
     Rpc(ErrorObjectOwned),
@@ -46,13 +64,13 @@ pub enum ClientError<E = Infallible> {
     Application(E),
     /// The result is not of the type the caller expected.
     #[error("unexpected result: {0}")]
-    Decode(String),
+    Decode(#[source] serde_json::Error),
     /// The params could not be encoded.
     #[error(transparent)]
     Encode(#[from] EncodeError),
     /// The connection is closed (or was closed while the call was pending).
     #[error("connection closed: {0}")]
-    Closed(String),
+    Closed(#[source] CloseReason),
     /// The transport cannot do what was asked (a subscription over HTTP).
     #[error("unsupported: {0}")]
     Unsupported(&'static str),
@@ -96,7 +114,7 @@ impl From<ResponseError> for ClientError {
     fn from(error: ResponseError) -> Self {
         match error {
             ResponseError::Unparsable(e) => ClientError::Unparsable(e),
-            ResponseError::Invalid(e) => ClientError::InvalidResponse(e.into_owned()),
+            ResponseError::Invalid(e) => ClientError::InvalidResponse(e),
         }
     }
 }

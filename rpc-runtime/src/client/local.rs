@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 
 use super::{
     decode_batch_response, decode_response, write_batch_request, BatchRequest, BatchResponse,
-    Caller, ClientError,
+    Caller, ClientError, InvalidResponse,
 };
 use crate::params::EncodedParams;
 use crate::protocol::{write_notification, write_request, Id};
@@ -73,9 +73,9 @@ impl Caller for LocalCaller {
         write_request(&mut request, method, params.as_json(), Some(&id));
         match self.router.handle(&request, &self.ctx).await {
             Some(response) => decode_response(&response, &id),
-            None => Err(ClientError::InvalidResponse(
-                "no response to a call".to_owned(),
-            )),
+            None => Err(ClientError::InvalidResponse(InvalidResponse::new(
+                "no response to a call",
+            ))),
         }
     }
 
@@ -84,9 +84,9 @@ impl Caller for LocalCaller {
         write_notification(&mut request, method, params.as_json());
         match self.router.handle(&request, &self.ctx).await {
             None => Ok(()),
-            Some(response) => Err(ClientError::InvalidResponse(format!(
+            Some(response) => Err(ClientError::InvalidResponse(InvalidResponse::new(format!(
                 "a notification was answered: {response}"
-            ))),
+            )))),
         }
     }
 
@@ -102,9 +102,9 @@ impl Caller for LocalCaller {
             None if ids.is_empty() => Ok(BatchResponse {
                 results: Vec::new(),
             }),
-            None => Err(ClientError::InvalidResponse(
-                "no response to a batch with calls".to_owned(),
-            )),
+            None => Err(ClientError::InvalidResponse(InvalidResponse::new(
+                "no response to a batch with calls",
+            ))),
         }
     }
 }

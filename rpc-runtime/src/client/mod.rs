@@ -8,13 +8,16 @@
 
 mod batch;
 mod caller;
+mod close;
 mod decode;
 mod error;
 mod local;
 mod subscription;
 
+pub use crate::protocol::InvalidResponse;
 pub use batch::{BatchCall, BatchHandle, BatchRequest, BatchResponse, BatchSlot};
 pub use caller::Caller;
+pub use close::{CloseReason, ConnectionError};
 pub use decode::{decode_batch_response, decode_response, write_batch_request};
 pub use error::{BoxError, ClientError};
 pub use local::LocalCaller;

@@ -443,13 +443,13 @@ pub(crate) trait Unsubscribe: Send + Sync + 'static {
 /// unsubscribe call is sent on the runtime, nobody waits for its answer).
 ///
 /// ```no_run
-/// # async fn run(peer: rpc_runtime::ws::Peer) -> Result<(), rpc_runtime::client::ClientError> {
+/// # async fn run(peer: rpc_runtime::ws::Peer) -> Result<(), Box<dyn std::error::Error>> {
 /// use futures_util::StreamExt as _;
 /// use rpc_runtime::params::EncodedParams;
 /// let params = EncodedParams::from_value(&(1, 100))?;
 /// let mut counts = peer.subscribe::<i64>("subscribe_count", params, "count", "unsubscribe_count").await?;
 /// while let Some(item) = counts.next().await {
-///     println!("{}", item.map_err(|e| rpc_runtime::client::ClientError::Decode(e.to_string()))?);
+///     println!("{}", item?);
 /// }
 /// # Ok(()) }
 /// ```

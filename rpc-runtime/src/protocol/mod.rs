@@ -21,6 +21,6 @@ pub use request::{
 };
 pub use response::{
     parse_response, parse_responses, write_error_response, write_notification, write_request,
-    write_success_response, Response, ResponseError, ResponsePayload,
+    write_success_response, InvalidResponse, Response, ResponseError, ResponsePayload,
 };
 pub use version::Version;

@@ -55,7 +55,7 @@ pub(crate) enum RawMessage<'a, T> {
 /// Why the text is not a message at all.
 pub(crate) enum RawError {
     /// Not JSON.
-    Syntax(String),
+    Syntax(serde_json::Error),
     /// An array longer than the limit.
     TooLong,
 }
@@ -85,7 +85,7 @@ pub(crate) fn parse<'de, T>(
         if too_long.get() {
             RawError::TooLong
         } else {
-            RawError::Syntax(e.to_string())
+            RawError::Syntax(e)
         }
     })
 }

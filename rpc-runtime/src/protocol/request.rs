@@ -189,7 +189,7 @@ pub fn parse_message(text: &str, opts: ParseOptions) -> Result<Message<'_>, Mess
         }),
     };
     let parsed = raw::parse(text, opts.max_batch_len, member).map_err(|e| match e {
-        raw::RawError::Syntax(msg) => MessageError::Parse(msg),
+        raw::RawError::Syntax(error) => MessageError::Parse(error.to_string()),
         raw::RawError::TooLong => MessageError::BatchTooLong {
             limit: opts.max_batch_len,
         },

@@ -35,15 +35,60 @@ pub enum ResponsePayload<'a> {
 }
 
 /// Why a peer's answer is not a valid response.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+///
+/// ```
+/// use std::error::Error as _;
+/// use rpc_runtime::protocol::{parse_response, ResponseError};
+/// let error = parse_response(r#"{"jsonrpc":"2.0","id":1}"#).unwrap_err();
+/// assert_eq!(error.to_string(), r#"invalid response: a response must have "result" or "error""#);
+/// let error = parse_response("<html>").unwrap_err();
+/// assert!(matches!(error, ResponseError::Unparsable(_)));
+/// assert!(error.source().unwrap().is::<serde_json::Error>());
+/// ```
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ResponseError {
     /// The text is not JSON.
     #[error("unparsable response: {0}")]
-    Unparsable(String),
+    Unparsable(#[source] serde_json::Error),
     /// The text is JSON but not a valid JSON-RPC response.
     #[error("invalid response: {0}")]
-    Invalid(Cow<'static, str>),
+    Invalid(#[source] InvalidResponse),
+}
+
+/// What is wrong with an answer that is JSON but not a valid JSON-RPC
+/// response, or not the one that was expected (a wrong id, a missing
+/// member of a batch, no body at all).
+///
+/// Opaque, so that more about the fault can be told later; its text says
+/// what is wrong.
+///
+/// ```
+/// use rpc_runtime::protocol::InvalidResponse;
+/// let error = InvalidResponse::new("no response for id 7");
+/// assert_eq!(error.to_string(), "no response for id 7");
+/// assert_eq!(error.reason(), "no response for id 7");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct InvalidResponse {
+    reason: Cow<'static, str>,
+}
+
+impl InvalidResponse {
+    /// A fault described by `reason` (what is wrong, in a few words).
+    #[must_use]
+    pub fn new(reason: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            reason: reason.into(),
+        }
+    }
+
+    /// What is wrong with the response.
+    #[must_use]
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
 }
 
 /// Parses and validates one response object.
@@ -86,12 +131,12 @@ pub fn parse_responses(text: &str) -> Result<Vec<Response<'_>>, ResponseError> {
 }
 
 fn invalid(why: &'static str) -> ResponseError {
-    ResponseError::Invalid(Cow::Borrowed(why))
+    ResponseError::Invalid(InvalidResponse::new(why))
 }
 
 pub(crate) fn from_raw<'a>(obj: &RawObject<'a>) -> Result<Response<'a>, ResponseError> {
     if let Some(member) = obj.duplicate {
-        return Err(ResponseError::Invalid(Cow::Owned(format!(
+        return Err(ResponseError::Invalid(InvalidResponse::new(format!(
             "duplicate member \"{member}\""
         ))));
     }
@@ -120,7 +165,9 @@ pub(crate) fn from_raw<'a>(obj: &RawObject<'a>) -> Result<Response<'a>, Response
         (Some(result), None) => ResponsePayload::Result(result),
         (None, Some(error)) => ResponsePayload::Error(
             serde_json::from_str::<ErrorObject<'a>>(error.get()).map_err(|e| {
-                ResponseError::Invalid(Cow::Owned(format!("malformed \"error\" member: {e}")))
+                ResponseError::Invalid(InvalidResponse::new(format!(
+                    "malformed \"error\" member: {e}"
+                )))
             })?,
         ),
         (Some(_), Some(_)) => {
@@ -268,7 +315,9 @@ mod tests {
         ];
         for (text, why) in cases {
             match parse_response(text) {
-                Err(ResponseError::Invalid(msg)) => assert!(msg.contains(why), "{text}: {msg}"),
+                Err(ResponseError::Invalid(msg)) => {
+                    assert!(msg.reason().contains(why), "{text}: {msg}");
+                }
                 other => panic!("{text}: {other:?}"),
             }
         }

@@ -9,7 +9,7 @@ use tokio_util::codec::{FramedRead, FramedWrite};
 
 use super::codec::{Codec, Frame, FrameError};
 use super::{Framing, StreamConfig};
-use crate::ws::{CloseReason, Connection, Encoding, Event, Outgoing, Side};
+use crate::ws::{CloseReason, Connection, ConnectionError, Encoding, Event, Outgoing, Side};
 use crate::{Context, Refusal, Router};
 
 impl Connection {
@@ -184,7 +184,7 @@ fn event(frame: Result<Frame, FrameError>) -> Event {
             detail: format!("the limit is {limit} bytes"),
         },
         Err(FrameError::BadHeader(why)) => Event::Fatal {
-            reason: CloseReason::Error(format!("bad framing: {why}")),
+            reason: CloseReason::Error(ConnectionError::new(format!("bad framing: {why}"))),
             reply: Some(Refusal::BadFraming(why).response()),
             code: 1002,
             text: "bad framing",
@@ -200,7 +200,10 @@ fn event(frame: Result<Frame, FrameError>) -> Event {
             tracing::debug!(target: "rpc_runtime::stream", "the stream ended partway through a message: dropped");
             Event::Other
         }
-        Err(error @ FrameError::Io(_)) => Event::Lost(error.to_string()),
+        Err(error @ FrameError::Io(_)) => Event::Lost(ConnectionError::with_source(
+            "reading the stream failed",
+            error,
+        )),
     }
 }
 

@@ -18,7 +18,7 @@ use super::inbound::{dispatch, outgoing, reply_later, send_reply};
 use super::incoming::{ws_event, Event};
 use super::peer::{IdSource, Shared};
 use super::writer::{write_loop, ws_encoding, Encoding, Outgoing};
-use super::{CloseReason, Peer, Side, WsConfig};
+use super::{CloseReason, ConnectionError, Peer, Side, WsConfig};
 use crate::{Answer, Context, ContextBuilder, Refusal, Router};
 use futures_util::future::Either;
 use tokio::sync::mpsc::error::TrySendError;
@@ -202,12 +202,12 @@ impl Connection {
     where
         E: Stream<Item = Event> + Unpin,
         K: Sink<M> + Unpin + Send + 'static,
-        K::Error: std::fmt::Display,
+        K::Error: std::error::Error + Send + Sync + 'static,
         M: Send + 'static,
         F: Future<Output = ()>,
     {
         let Some(queue) = self.queue.take() else {
-            return CloseReason::Error("the connection was already run".to_owned());
+            return CloseReason::Error(ConnectionError::new("the connection was already run"));
         };
         #[cfg(feature = "metrics")]
         let _gauge =
@@ -245,14 +245,14 @@ impl Drop for Connection {
         if self.shared.state.borrow().is_none() {
             finish(
                 &self.shared,
-                CloseReason::Error("the connection was dropped".to_owned()),
+                CloseReason::Error(ConnectionError::new("the connection was dropped")),
             );
         }
     }
 }
 
 fn finish(shared: &Shared, reason: CloseReason) {
-    shared.pending.close(&reason.to_string());
+    shared.pending.close(&reason);
     shared.subscriptions.close();
     shared.subscribed.close();
     super::event!(shared.side, %reason, "connection closed");
@@ -280,7 +280,7 @@ async fn drive<E, F>(
     shared: &Shared,
     config: &WsConfig,
     mut stream: E,
-    (mut writer, ends_with_writer): (tokio::task::JoinHandle<Result<(), String>>, bool),
+    (mut writer, ends_with_writer): (tokio::task::JoinHandle<Result<(), ConnectionError>>, bool),
     router: &Router,
     ctx: &Context,
     shutdown: F,
@@ -431,7 +431,7 @@ where
                     None => {
                         break match phase {
                             Phase::Closing { reason, .. } => reason,
-                            _ => CloseReason::Error("the peer went away without a close frame".to_owned()),
+                            _ => CloseReason::Error(ConnectionError::new("the peer went away without a close frame")),
                         };
                     }
                 }
@@ -448,7 +448,7 @@ where
                 let error = match result {
                     Ok(Ok(())) => None,
                     Ok(Err(error)) => Some(error),
-                    Err(join) => Some(join.to_string()),
+                    Err(join) => Some(ConnectionError::with_source("the writer task failed", join)),
                 };
                 match (&phase, error) {
                     // The stream is ended: nothing to wait for.
@@ -456,7 +456,7 @@ where
                     // The close frame is out; wait for the peer's.
                     (Phase::Closing { .. }, _) => {}
                     (_, Some(error)) => break CloseReason::Error(error),
-                    (_, None) => break CloseReason::Error("the writer stopped".to_owned()),
+                    (_, None) => break CloseReason::Error(ConnectionError::new("the writer stopped")),
                 }
             }
             _ = ticker.tick() => {
@@ -518,7 +518,7 @@ async fn closing_now(
 
 fn phase_reason(phase: Phase) -> CloseReason {
     match phase {
-        Phase::Open => CloseReason::Error("closed".to_owned()),
+        Phase::Open => CloseReason::Error(ConnectionError::new("closed")),
         Phase::Draining { reason, .. } | Phase::Closing { reason, .. } => reason,
     }
 }
@@ -526,7 +526,7 @@ fn phase_reason(phase: Phase) -> CloseReason {
 /// Lets the writer send what is queued (a close frame) before the socket is
 /// dropped, for at most the write timeout.
 async fn await_writer(
-    writer: &mut tokio::task::JoinHandle<Result<(), String>>,
+    writer: &mut tokio::task::JoinHandle<Result<(), ConnectionError>>,
     done: bool,
     config: &WsConfig,
     reason: CloseReason,

@@ -4,7 +4,7 @@
 use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
-use super::CloseReason;
+use super::{CloseReason, ConnectionError};
 use crate::Refusal;
 
 /// One thing read from the peer.
@@ -35,7 +35,7 @@ pub(crate) enum Event {
         detail: String,
     },
     /// The socket failed.
-    Lost(String),
+    Lost(ConnectionError),
 }
 
 /// A WebSocket frame (or error) as an event.
@@ -48,7 +48,10 @@ pub(crate) fn ws_event(frame: Result<Message, WsError>) -> Event {
         Ok(Message::Binary(bytes)) => match Utf8Bytes::try_from(bytes) {
             Ok(text) => Event::Message { text, binary: true },
             Err(error) => Event::Fatal {
-                reason: CloseReason::Error("a binary frame that is not UTF-8".to_owned()),
+                reason: CloseReason::Error(ConnectionError::with_source(
+                    "a binary frame that is not UTF-8",
+                    error.clone(),
+                )),
                 reply: None,
                 code: 1007,
                 text: "binary frame is not UTF-8",
@@ -82,7 +85,10 @@ pub(crate) fn ws_event(frame: Result<Message, WsError>) -> Event {
         // RFC 6455 §8.1: a text message that is not UTF-8 fails the
         // connection with 1007.
         Err(WsError::Utf8(error)) => Event::Fatal {
-            reason: CloseReason::Error("a text frame that is not UTF-8".to_owned()),
+            reason: CloseReason::Error(ConnectionError::with_source(
+                "a text frame that is not UTF-8",
+                error.clone(),
+            )),
             reply: None,
             code: 1007,
             text: "text frame is not UTF-8",
@@ -95,7 +101,10 @@ pub(crate) fn ws_event(frame: Result<Message, WsError>) -> Event {
         // fails the connection with 1002.
         Err(WsError::Protocol(error)) if error != ProtocolError::ResetWithoutClosingHandshake => {
             Event::Fatal {
-                reason: CloseReason::Error(format!("protocol error: {error}")),
+                reason: CloseReason::Error(ConnectionError::with_source(
+                    "protocol error",
+                    error.clone(),
+                )),
                 reply: None,
                 code: 1002,
                 text: "protocol error",
@@ -104,6 +113,6 @@ pub(crate) fn ws_event(frame: Result<Message, WsError>) -> Event {
                 detail: error.to_string(),
             }
         }
-        Err(error) => Event::Lost(error.to_string()),
+        Err(error) => Event::Lost(ConnectionError::with_source("the WebSocket failed", error)),
     }
 }

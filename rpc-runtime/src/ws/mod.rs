@@ -45,7 +45,6 @@
 //! Wire logging: every frame sent and received is a `trace` event under
 //! target `rpc_runtime::ws` (server side) or `rpc_client::ws` (client side).
 
-mod close;
 mod config;
 mod connection;
 mod durable;
@@ -55,7 +54,9 @@ mod peer;
 mod pending;
 mod writer;
 
-pub use close::CloseReason;
+// Defined beside `ClientError`, whose `Closed` variant carries a
+// `CloseReason` on every transport; here too, where connections end.
+pub use crate::client::{CloseReason, ConnectionError};
 pub use config::WsConfig;
 pub use connection::Connection;
 pub use durable::Resubscriber;

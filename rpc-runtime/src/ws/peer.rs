@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, oneshot, watch, Notify};
 
 use super::pending::{Key, Pending, Reply};
 use super::writer::Outgoing;
-use super::{CloseReason, Side};
+use super::{CloseReason, ConnectionError, Side};
 use crate::client::{
     write_batch_request, BatchRequest, BatchResponse, Caller, ClientError, Inbox, Subscribed,
     Subscription, Unsubscribe,
@@ -104,8 +104,9 @@ impl Shared {
 
     fn closed_error(&self) -> ClientError {
         ClientError::Closed(match &*self.state.borrow() {
-            Some(reason) => reason.to_string(),
-            None => "the connection is closing".to_owned(),
+            Some(reason) => reason.clone(),
+            // The driver is still finishing: why it ends is not known yet.
+            None => CloseReason::Error(ConnectionError::new("the connection is closing")),
         })
     }
 
@@ -256,7 +257,9 @@ impl Peer {
             Err(_) => None,
         };
         // `None` only if the driver vanished without saying why.
-        reason.unwrap_or_else(|| CloseReason::Error("the connection driver stopped".to_owned()))
+        reason.unwrap_or_else(|| {
+            CloseReason::Error(ConnectionError::new("the connection driver stopped"))
+        })
     }
 
     /// Asks the connection to close gracefully: it stops taking new calls,

@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
-use crate::client::ClientError;
+use crate::client::{ClientError, CloseReason};
 use crate::protocol::{
     write_error_response, write_success_response, ErrorObjectOwned, Id, IdKind, Response,
     ResponsePayload, Version,
@@ -36,12 +36,10 @@ impl Reply {
         match self {
             Reply::Result { frame, range } => {
                 let text = frame.as_str().get(range).unwrap_or("null");
-                serde_json::from_str(text).map_err(|e| ClientError::Decode(e.to_string()))
+                serde_json::from_str(text).map_err(|e| ClientError::Decode(e))
             }
             Reply::Error(error) => Err(ClientError::Rpc(error)),
-            Reply::Raw(text) => {
-                serde_json::from_str(&text).map_err(|e| ClientError::Decode(e.to_string()))
-            }
+            Reply::Raw(text) => serde_json::from_str(&text).map_err(|e| ClientError::Decode(e)),
         }
     }
 
@@ -103,7 +101,7 @@ struct Table {
     /// than taken for the refusal of a batch.
     unread_raw: usize,
     /// Why the connection ended; once set, no call is registered.
-    closed: Option<String>,
+    closed: Option<CloseReason>,
     /// The next single call's place in the order.
     next_single: u64,
 }
@@ -341,16 +339,16 @@ impl Pending {
     }
 
     /// Fails every waiting call at once and refuses new ones.
-    pub(crate) fn close(&self, why: &str) {
+    pub(crate) fn close(&self, why: &CloseReason) {
         let waiting = {
             let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
             if table.closed.is_none() {
-                table.closed = Some(why.to_owned());
+                table.closed = Some(why.clone());
             }
             std::mem::take(&mut table.waiting)
         };
         for (_, Slot { waiter, .. }) in waiting {
-            let _ = waiter.send(Err(ClientError::Closed(why.to_owned())));
+            let _ = waiter.send(Err(ClientError::Closed(why.clone())));
         }
     }
 }
@@ -388,8 +386,11 @@ mod tests {
         assert!(!pending.deliver(&response, &frame), "delivered once only");
         let value: Vec<i32> = a.await.unwrap().unwrap().decode().unwrap();
         assert_eq!(value, [1, 2]);
-        pending.close("gone");
-        assert!(matches!(b.await.unwrap(), Err(ClientError::Closed(why)) if why == "gone"));
+        pending.close(&CloseReason::EndOfStream);
+        assert!(matches!(
+            b.await.unwrap(),
+            Err(ClientError::Closed(CloseReason::EndOfStream))
+        ));
         assert!(matches!(
             pending.register(key(3)),
             Err(ClientError::Closed(_))
@@ -418,7 +419,7 @@ mod tests {
         assert!(pending.deliver(&parse_response(&frame).unwrap(), &frame));
         let error = single.await.unwrap().unwrap_err();
         assert_eq!(error.rpc_error().unwrap().code, -32600);
-        pending.close("end");
+        pending.close(&CloseReason::Local);
         assert!(matches!(later.await.unwrap(), Err(ClientError::Closed(_))));
         let mut answered = answered.into_iter();
         assert!(answered.next().unwrap().await.unwrap().is_ok());

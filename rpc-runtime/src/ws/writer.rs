@@ -9,7 +9,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
 
-use super::Side;
+use super::{ConnectionError, Side};
 use crate::subscription::Frame;
 
 /// A frame waiting to be written.
@@ -105,10 +105,10 @@ pub(crate) async fn write_loop<K, M>(
     write_timeout: Duration,
     side: Side,
     encoding: Encoding<M>,
-) -> Result<(), String>
+) -> Result<(), ConnectionError>
 where
     K: Sink<M> + Unpin,
-    K::Error: std::fmt::Display,
+    K::Error: std::error::Error + Send + Sync + 'static,
 {
     let mut burst = Vec::with_capacity(BURST);
     let mut written = Vec::new();
@@ -184,8 +184,12 @@ where
         match outcome {
             Ok(Ok(false)) => {}
             Ok(Ok(true)) => return Ok(()),
-            Ok(Err(error)) => return Err(error.to_string()),
-            Err(_) => return Err(format!("a write took longer than {write_timeout:?}")),
+            Ok(Err(error)) => return Err(ConnectionError::with_source("a write failed", error)),
+            Err(_) => {
+                return Err(ConnectionError::new(format!(
+                    "a write took longer than {write_timeout:?}"
+                )))
+            }
         }
     }
 }

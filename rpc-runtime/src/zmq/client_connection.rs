@@ -22,7 +22,7 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 use super::wire::{encode_message, encode_pong, FrameReader, Received};
 use super::{split_envelope, BoxRead, BoxWrite, SocketType, ZmtpConnection};
 use crate::stream::StreamConfig;
-use crate::ws::{CloseReason, Connection, Encoding, Event, Outgoing, Side};
+use crate::ws::{CloseReason, Connection, ConnectionError, Encoding, Event, Outgoing, Side};
 use crate::{Context, Router};
 
 const LOG_TARGET: &str = "rpc_client::zmq";
@@ -165,7 +165,10 @@ fn events(reader: FrameReader<BoxRead>, writer: SharedWriter) -> impl Stream<Ite
                 Event::Other
             }
             Ok(None) => return Some((Event::Finished, None)),
-            Err(error) => return Some((Event::Lost(error.to_string()), None)),
+            Err(error) => {
+                let lost = ConnectionError::with_source("reading the socket failed", error);
+                return Some((Event::Lost(lost), None));
+            }
         };
         Some((event, Some((reader, writer))))
     })
@@ -199,7 +202,7 @@ fn body_event(frames: Vec<Vec<u8>>) -> Event {
 
 fn too_large() -> Event {
     Event::Fatal {
-        reason: CloseReason::Error("a reply exceeded the size limit".to_owned()),
+        reason: CloseReason::Error(ConnectionError::new("a reply exceeded the size limit")),
         reply: None,
         code: 1009,
         text: "message too big",
