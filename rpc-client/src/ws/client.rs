@@ -447,7 +447,9 @@ async fn supervise(shared: Arc<Shared>, mut connection: Connection, mut socket: 
             tokio::spawn(async move { resubscriber.resubscribe(&peer).await });
         }
         first = false;
-        let reason = connection.run(socket, shared.router.clone(), ctx).await;
+        // The socket is tungstenite's (its handshake did TLS and the upgrade).
+        let router = shared.router.clone();
+        let reason = rpc_runtime::ws::__tungstenite::run(connection, socket, router, ctx).await;
         if shared.stopping.load(Ordering::SeqCst) {
             shared.resubscriber.end();
             shared.set(ConnectionState::Closed, None);

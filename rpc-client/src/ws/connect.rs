@@ -36,7 +36,7 @@ pub(crate) async fn open(
     };
     let handshake = tokio_tungstenite::connect_async_tls_with_config(
         request,
-        Some(config.tungstenite_config()),
+        Some(rpc_runtime::ws::__tungstenite::tungstenite_config(config)),
         true,
         connector,
     );

@@ -198,7 +198,7 @@ where
 {
     let mut draining = phase.clone();
     let mut closing = phase;
-    let run = driver.run_until(socket, Arc::clone(&state.router), ctx, async move {
+    let run = driver.run_socket_until(socket, Arc::clone(&state.router), ctx, async move {
         wait_for(&mut draining, |phase| phase != Phase::Serving).await;
     });
     let reason = tokio::select! {

@@ -135,11 +135,13 @@ impl WsConfig {
         self
     }
 
-    /// The `tungstenite` settings that enforce these limits; pass them to
-    /// the handshake (`accept_hdr_async_with_config`,
-    /// `WebSocketStream::from_raw_socket`, `connect_async_with_config`).
+    /// The `tungstenite` settings that enforce these limits, for the
+    /// handshake (`WebSocketStream::from_raw_socket`,
+    /// `connect_async_with_config`). Not public: tungstenite's types stay
+    /// out of this API (`rpc-client` reaches it through
+    /// [`__tungstenite`](super::__tungstenite)).
     #[must_use]
-    pub fn tungstenite_config(&self) -> WebSocketConfig {
+    pub(crate) fn tungstenite_config(&self) -> WebSocketConfig {
         WebSocketConfig::default()
             .max_message_size(Some(self.max_message_size))
             .max_frame_size(Some(self.max_message_size))

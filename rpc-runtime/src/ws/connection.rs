@@ -12,6 +12,7 @@ use futures_util::{Sink, Stream};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::WebSocketStream;
 
 use super::inbound::{dispatch, outgoing, reply_later, send_reply};
@@ -27,7 +28,8 @@ use tokio::sync::mpsc::error::TrySendError;
 /// client: either side may call the other.
 ///
 /// Make it, take its [`Peer`] handle into the [`Context`] the connection's
-/// calls will see, then [`run`](Self::run) it on the socket:
+/// calls will see, then [`run`](Self::run) it on the socket (the byte
+/// stream after the HTTP upgrade; the WebSocket framing is this driver's):
 ///
 /// ```
 /// use std::sync::Arc;
@@ -35,7 +37,6 @@ use tokio::sync::mpsc::error::TrySendError;
 /// use rpc_runtime::params::EncodedParams;
 /// use rpc_runtime::ws::{Connection, Peer, WsConfig};
 /// use rpc_runtime::{protocol::ErrorObjectOwned, Context, Router};
-/// use tokio_tungstenite::{tungstenite::protocol::Role, WebSocketStream};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// let (a, b) = tokio::io::duplex(64 * 1024);
@@ -46,14 +47,12 @@ use tokio::sync::mpsc::error::TrySendError;
 /// router.register_sync("hello", |_, _| Ok::<_, ErrorObjectOwned>("world")).unwrap();
 /// let server = Connection::server(config.clone());
 /// let ctx = Context::builder().transport("ws").peer(server.peer()).build();
-/// let socket = WebSocketStream::from_raw_socket(a, Role::Server, Some(config.tungstenite_config())).await;
-/// tokio::spawn(server.run(socket, Arc::new(router), ctx));
+/// tokio::spawn(server.run(a, Arc::new(router), ctx));
 ///
 /// // The calling side serves nothing, and calls through its `Peer`.
 /// let client = Connection::client(config.clone());
 /// let peer: Peer = client.peer();
-/// let socket = WebSocketStream::from_raw_socket(b, Role::Client, Some(config.tungstenite_config())).await;
-/// tokio::spawn(client.run(socket, Arc::new(Router::new()), Context::new()));
+/// tokio::spawn(client.run(b, Arc::new(Router::new()), Context::new()));
 ///
 /// let reply: String = peer.call("hello", EncodedParams::none()).await.unwrap();
 /// assert_eq!(reply, "world");
@@ -147,18 +146,17 @@ impl Connection {
 
     /// Runs the connection until it ends; returns why.
     ///
-    /// `router` holds the methods this side serves (it may be empty), and
-    /// every call runs with `ctx`.
-    pub async fn run<S>(
-        self,
-        socket: WebSocketStream<S>,
-        router: Arc<Router>,
-        ctx: Context,
-    ) -> CloseReason
+    /// `io` is the connection once the HTTP upgrade handshake is done (a
+    /// `hyper::upgrade::Upgraded` through `TokioIo`, say): this driver
+    /// speaks the WebSocket framing on it, with this connection's
+    /// [`WsConfig`] limits, as the server or the client end it was made
+    /// for. `router` holds the methods this side serves (it may be empty),
+    /// and every call runs with `ctx`.
+    pub async fn run<S>(self, io: S, router: Arc<Router>, ctx: Context) -> CloseReason
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        self.run_until(socket, router, ctx, std::future::pending())
+        self.run_until(io, router, ctx, std::future::pending())
             .await
     }
 
@@ -166,6 +164,28 @@ impl Connection {
     /// closes gracefully: it stops taking calls, finishes those in flight,
     /// and sends a close frame with code 1001 (going away).
     pub async fn run_until<S, F>(
+        self,
+        io: S,
+        router: Arc<Router>,
+        ctx: Context,
+        shutdown: F,
+    ) -> CloseReason
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        F: Future<Output = ()>,
+    {
+        let role = match self.shared.side {
+            Side::Server | Side::StreamServer(_) => Role::Server,
+            Side::Client | Side::StreamClient(_) | Side::ZmqClient => Role::Client,
+        };
+        let config = self.config.tungstenite_config();
+        let socket = WebSocketStream::from_raw_socket(io, role, Some(config)).await;
+        self.run_socket_until(socket, router, ctx, shutdown).await
+    }
+
+    /// [`run_until`](Self::run_until) on a socket whose handshake was
+    /// tungstenite's (the server's upgrade, `rpc-client`'s connect).
+    pub(crate) async fn run_socket_until<S, F>(
         self,
         socket: WebSocketStream<S>,
         router: Arc<Router>,

@@ -45,6 +45,9 @@
 //! Wire logging: every frame sent and received is a `trace` event under
 //! target `rpc_runtime::ws` (server side) or `rpc_client::ws` (client side).
 
+#[doc(hidden)]
+#[path = "glue.rs"]
+pub mod __tungstenite;
 mod config;
 mod connection;
 mod durable;

@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use rpc_runtime::ws::{CloseReason, Connection, Peer, WsConfig};
+use rpc_runtime::ws::{__tungstenite, CloseReason, Connection, Peer, WsConfig};
 use rpc_runtime::{Context, RequestHead, Router};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
@@ -185,7 +185,7 @@ impl Serve {
         let Ok(socket) = tokio_tungstenite::accept_hdr_async_with_config(
             stream,
             capture,
-            Some(self.config.tungstenite_config()),
+            Some(__tungstenite::tungstenite_config(&self.config)),
         )
         .await
         else {
@@ -202,7 +202,8 @@ impl Serve {
         let stop = async move {
             let _ = shutdown.wait_for(|stop| *stop).await;
         };
-        let reason = connection.run_until(socket, self.router, ctx, stop).await;
+        // The handshake was tungstenite's (to read the request head).
+        let reason = __tungstenite::run_until(connection, socket, self.router, ctx, stop).await;
         let _ = self.closes.send(reason);
     }
 }
