@@ -66,6 +66,8 @@ struct Inner {
     state: RwLock<Extensions>,
     peer: Option<Box<dyn Any + Send + Sync>>,
     subscriptions: Option<Subscriptions>,
+    #[cfg(feature = "tls")]
+    tls: Option<Arc<crate::server::TlsInfo>>,
 }
 
 /// What a handler knows about the connection a call came in on.
@@ -109,6 +111,8 @@ impl Context {
             transport: "in-process",
             peer: None,
             subscriptions: None,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 
@@ -145,6 +149,39 @@ impl Context {
     #[must_use]
     pub fn extensions(&self) -> Option<&http::Extensions> {
         self.0.head.as_ref().map(|head| &head.extensions)
+    }
+
+    /// The TLS session the call arrived on (feature `tls`): the client's
+    /// verified certificate chain when the server asks for one (mutual
+    /// TLS), the ALPN protocol, the SNI name. `None` on a plain connection
+    /// and in-process. On a WebSocket it is the connection's, for every
+    /// call for as long as the socket is open; on HTTP, the connection's
+    /// the request came on.
+    ///
+    /// ```
+    /// use rpc_runtime::{protocol::ErrorObjectOwned, server::TlsInfo, Context, Router};
+    ///
+    /// let mut router = Router::new();
+    /// router.register_sync("whoami", |_params, ctx| {
+    ///     // With mutual TLS the verifier has already checked the chain:
+    ///     // the end-entity certificate says who the caller is.
+    ///     let client = ctx.tls().and_then(TlsInfo::peer_certificate);
+    ///     match client {
+    ///         Some(der) => Ok(format!("certificate of {} bytes", der.len())),
+    ///         None => Err(ErrorObjectOwned::new(-32001, "a client certificate is required")),
+    ///     }
+    /// }).unwrap();
+    ///
+    /// let session = TlsInfo::new().with_peer_certificates(vec![vec![0x30; 4]]);
+    /// let ctx = Context::builder().tls(session).build();
+    /// assert_eq!(ctx.tls().and_then(TlsInfo::peer_certificate).map(<[u8]>::len), Some(4));
+    /// assert!(Context::new().tls().is_none());
+    /// # let _ = router;
+    /// ```
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn tls(&self) -> Option<&crate::server::TlsInfo> {
+        self.0.tls.as_deref()
     }
 
     /// The transport's name: `"http"`, `"ws"`, `"tcp"`, `"unix"` or
@@ -244,9 +281,24 @@ pub struct ContextBuilder {
     transport: &'static str,
     peer: Option<Box<dyn Any + Send + Sync>>,
     subscriptions: Option<Subscriptions>,
+    #[cfg(feature = "tls")]
+    tls: Option<Arc<crate::server::TlsInfo>>,
 }
 
 impl ContextBuilder {
+    /// The TLS session of the connection (see [`Context::tls`]).
+    #[cfg(feature = "tls")]
+    pub fn tls(self, session: crate::server::TlsInfo) -> Self {
+        self.shared_tls(Arc::new(session))
+    }
+
+    /// The TLS session, shared with the connection's other contexts.
+    #[cfg(feature = "tls")]
+    pub(crate) fn shared_tls(mut self, session: Arc<crate::server::TlsInfo>) -> Self {
+        self.tls = Some(session);
+        self
+    }
+
     /// The remote address.
     pub fn peer_addr(mut self, addr: SocketAddr) -> Self {
         self.peer_addr = Some(addr);
@@ -303,6 +355,8 @@ impl ContextBuilder {
             state: RwLock::default(),
             peer: self.peer,
             subscriptions: self.subscriptions,
+            #[cfg(feature = "tls")]
+            tls: self.tls,
         }))
     }
 }

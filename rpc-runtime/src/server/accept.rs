@@ -25,6 +25,9 @@ pub(crate) struct Counters {
     pub(crate) accepted: AtomicUsize,
     pub(crate) active: AtomicUsize,
     pub(crate) refused: AtomicUsize,
+    /// TLS handshakes that failed or timed out.
+    #[cfg(feature = "tls")]
+    pub(crate) tls_failed: AtomicUsize,
 }
 
 /// What the handles asked of the accept loop.
@@ -104,11 +107,13 @@ pub(crate) async fn run(
                         phase: phase.subscribe(),
                         counters: Arc::clone(&counters),
                         readiness: Arc::clone(&readiness),
+                        #[cfg(feature = "tls")]
+                        tls: None,
                         _permit: permit,
                     };
                     tokio::spawn(connection::serve(
                         stream,
-                        Arc::new(open),
+                        open,
                         Arc::clone(&builder),
                         layered.clone(),
                     ));

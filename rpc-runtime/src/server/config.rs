@@ -78,6 +78,18 @@ pub struct ServerConfig {
     /// for a browser's `GET /` (`Accept: text/html`); before the layers,
     /// like the health endpoints. `None` (the default) turns it off.
     pub explorer: Option<String>,
+    /// Serve HTTPS and WSS instead of plain HTTP and WebSocket, with this
+    /// certificate (see [`ServerBuilder::tls`](super::ServerBuilder::tls)).
+    /// `None` (the default): plain. A [mounted](super::Server::service)
+    /// service ignores it: its stack owns the connections.
+    #[cfg(feature = "tls")]
+    pub tls: Option<super::TlsConfig>,
+    /// How long a client may take to finish the TLS handshake, counted from
+    /// the accept, and never longer than
+    /// [`header_read_timeout`](Self::header_read_timeout); the connection is
+    /// closed when it takes longer. Default 10 s.
+    #[cfg(feature = "tls")]
+    pub tls_handshake_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -99,6 +111,10 @@ impl Default for ServerConfig {
             health: Some(super::HealthPaths::default()),
             drain_delay: Duration::ZERO,
             explorer: None,
+            #[cfg(feature = "tls")]
+            tls: None,
+            #[cfg(feature = "tls")]
+            tls_handshake_timeout: Duration::from_secs(10),
         }
     }
 }

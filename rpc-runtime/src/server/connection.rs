@@ -1,6 +1,7 @@
 //! One accepted TCP connection: HTTP/1.1 (keep-alive) or HTTP/2 (prior
-//! knowledge), sniffed on the same port, served until it ends or the
-//! shutdown phases close it.
+//! knowledge, or by ALPN over TLS), sniffed on the same port, served until
+//! it ends or the shutdown phases close it. With TLS on, the handshake runs
+//! first, on the connection's own task and in its slot.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -11,8 +12,10 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulConnection;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::{watch, OwnedSemaphorePermit};
+use tokio::time::Instant;
 
 use super::accept::Counters;
 use super::config::ServerConfig;
@@ -48,6 +51,9 @@ pub(crate) struct OpenConnection {
     pub(crate) counters: Arc<Counters>,
     /// What the readiness endpoint answers: the handle's, shared.
     pub(crate) readiness: Arc<Readiness>,
+    /// What the TLS handshake settled; `None` on a plain connection.
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<Arc<super::TlsInfo>>,
     pub(crate) _permit: OwnedSemaphorePermit,
 }
 
@@ -79,13 +85,16 @@ pub(crate) fn builder(config: &ServerConfig) -> auto::Builder<TokioExecutor> {
 }
 
 /// Serves `stream` to its end, following the shutdown phases; through the
-/// server's layers when it has some.
+/// server's layers when it has some; over TLS when the server has a TLS
+/// configuration.
 pub(crate) async fn serve(
     stream: TcpStream,
-    open: Arc<OpenConnection>,
+    open: OpenConnection,
     builder: Arc<auto::Builder<TokioExecutor>>,
     layered: Option<Layered>,
 ) {
+    // The header timeout counts from here: a slow handshake eats into it.
+    let accepted = Instant::now();
     let peer = open.peer;
     #[cfg(feature = "metrics")]
     let _gauge = crate::middleware::OpenConnectionGauge::open("http");
@@ -93,7 +102,45 @@ pub(crate) async fn serve(
     if let Err(error) = stream.set_nodelay(true) {
         tracing::debug!(target: TARGET, %peer, %error, "could not set TCP_NODELAY");
     }
-    let io = FirstBytesDeadline::new(stream, open.state.config.header_read_timeout);
+    let header_deadline = open
+        .state
+        .config
+        .header_read_timeout
+        .and_then(|timeout| accepted.checked_add(timeout));
+    #[cfg(feature = "tls")]
+    if let Some(tls) = open.state.config.tls.clone() {
+        let mut open = open;
+        let deadline = super::tls::handshake::deadline(
+            accepted,
+            open.state.config.tls_handshake_timeout,
+            open.state.config.header_read_timeout,
+        );
+        let mut phase = open.phase.clone();
+        let counters = Arc::clone(&open.counters);
+        let Some((stream, info)) =
+            super::tls::handshake::accept(stream, &tls, deadline, &mut phase, peer, &counters)
+                .await
+        else {
+            return;
+        };
+        open.tls = Some(Arc::new(info));
+        let io = FirstBytesDeadline::until(stream, header_deadline);
+        return serve_io(io, Arc::new(open), builder, layered).await;
+    }
+    let io = FirstBytesDeadline::until(stream, header_deadline);
+    serve_io(io, Arc::new(open), builder, layered).await;
+}
+
+/// Serves HTTP on `io` (plain or decrypted) to its end.
+async fn serve_io<I>(
+    io: I,
+    open: Arc<OpenConnection>,
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    layered: Option<Layered>,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let peer = open.peer;
     let mut phase = open.phase.clone();
     if let Some(service) = layered {
         let service = LayeredConnection { service, open };

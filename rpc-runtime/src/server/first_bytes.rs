@@ -11,10 +11,11 @@ use std::future::Future as _;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+#[cfg(test)]
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::time::Sleep;
+use tokio::time::{Instant, Sleep};
 
 /// How many bytes the protocol sniff needs: the HTTP/2 preface's length.
 const SNIFF_LEN: usize = 24;
@@ -29,10 +30,17 @@ pub(crate) struct FirstBytesDeadline<T> {
 
 impl<T> FirstBytesDeadline<T> {
     /// Wraps `inner`; `None` sets no deadline.
+    #[cfg(test)]
     pub(crate) fn new(inner: T, timeout: Option<Duration>) -> Self {
+        Self::until(inner, timeout.and_then(|t| Instant::now().checked_add(t)))
+    }
+
+    /// Wraps `inner`, the first bytes due by `deadline` (counted from the
+    /// accept, so a TLS handshake's time is part of it); `None` sets none.
+    pub(crate) fn until(inner: T, deadline: Option<Instant>) -> Self {
         Self {
             inner,
-            deadline: timeout.map(|t| Box::pin(tokio::time::sleep(t))),
+            deadline: deadline.map(|at| Box::pin(tokio::time::sleep_until(at))),
             remaining: SNIFF_LEN,
         }
     }

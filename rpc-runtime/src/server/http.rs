@@ -118,6 +118,15 @@ pub(crate) struct Origin<'a> {
     pub(crate) connection: Option<&'a Arc<OpenConnection>>,
 }
 
+impl Origin<'_> {
+    /// The TLS session of the server connection, when it has one.
+    #[cfg(feature = "tls")]
+    pub(crate) fn tls(&self) -> Option<Arc<super::TlsInfo>> {
+        self.connection
+            .and_then(|connection| connection.tls.clone())
+    }
+}
+
 /// Answers one request.
 pub(crate) async fn handle<B>(
     state: &Arc<HttpState>,
@@ -253,6 +262,10 @@ where
         });
     if let Some(peer) = origin.peer {
         context = context.peer_addr(peer);
+    }
+    #[cfg(feature = "tls")]
+    if let Some(tls) = origin.tls() {
+        context = context.shared_tls(tls);
     }
     match state.router.handle(text, &context.build()).await {
         Some(reply) => json(StatusCode::OK, Bytes::from(reply)),

@@ -150,6 +150,8 @@ pub(crate) mod listener;
 mod method_map;
 mod service;
 mod signal;
+#[cfg(feature = "tls")]
+mod tls;
 mod ws;
 
 use std::future::Future;
@@ -170,6 +172,8 @@ pub use config::ServerConfig;
 pub use cors::Cors;
 pub use health::HealthPaths;
 pub use service::RpcService;
+#[cfg(feature = "tls")]
+pub use tls::{TlsConfig, TlsError, TlsInfo};
 
 use self::accept::{Control, Counters, Stop};
 use self::health::Readiness;
@@ -256,6 +260,8 @@ impl Server {
                 counters,
                 readiness,
                 drain_delay: self.state.config.drain_delay,
+                #[cfg(feature = "tls")]
+                tls: self.state.config.tls.clone(),
             }),
         })
     }
@@ -542,6 +548,80 @@ impl<L> ServerBuilder<L> {
         self
     }
 
+    /// Serves HTTPS and WSS on the port instead of HTTP and WebSocket
+    /// (feature `tls`), with a [`rustls::ServerConfig`] built with the
+    /// crypto provider of your choice, or a [`TlsConfig`] to keep a clone
+    /// of for [reloads](TlsConfig::reload). HTTP/1.1 and HTTP/2 are both
+    /// served, agreed on by ALPN (`h2` and `http/1.1` are offered when the
+    /// config names no protocol); WebSocket upgrades ride HTTP/1.1.
+    ///
+    /// The handshake runs on the connection's own task, in its slot under
+    /// [`max_connections`](Self::max_connections), within
+    /// [`tls_handshake_timeout`](Self::tls_handshake_timeout) and the
+    /// [`header_read_timeout`](Self::header_read_timeout) (counted from the
+    /// accept). A failed handshake (a client certificate the verifier
+    /// refuses, plaintext on the port, a timeout) closes that connection,
+    /// is logged at debug under `rpc_runtime::tls` and counted by
+    /// [`ServerHandle::tls_handshakes_failed`]; nothing else is affected.
+    ///
+    /// For mutual TLS, build the config with a client-certificate verifier
+    /// (`rustls::server::WebPkiClientVerifier`); handlers read the verified
+    /// chain from [`Context::tls`](crate::Context::tls).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::sync::Arc;
+    /// use rpc_runtime::{server::Server, Router};
+    /// use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    /// use rustls::server::WebPkiClientVerifier;
+    ///
+    /// let provider = Arc::new(rustls::crypto::ring::default_provider());
+    /// // The CA whose certificates clients must present (here made on the spot).
+    /// let ca_key = rcgen::KeyPair::generate()?;
+    /// let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+    /// ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    /// let ca = ca_params.self_signed(&ca_key)?;
+    /// let mut client_roots = rustls::RootCertStore::empty();
+    /// client_roots.add(ca.der().clone())?;
+    /// let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(client_roots), provider.clone())
+    ///     .build()?;
+    ///
+    /// let issued = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])?;
+    /// let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(issued.signing_key.serialize_der()));
+    /// let config = rustls::ServerConfig::builder_with_provider(provider)
+    ///     .with_safe_default_protocol_versions()?
+    ///     .with_client_cert_verifier(verifier)
+    ///     .with_single_cert(vec![issued.cert.der().clone()], key)?;
+    ///
+    /// let handle = Server::builder().tls(config).build(Router::new()).bind("127.0.0.1:0").await?;
+    /// println!("serving https://localhost:{}", handle.local_addr().port());
+    /// # handle.shutdown(std::time::Duration::from_secs(1)).await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, config: impl Into<TlsConfig>) -> Self {
+        self.config.tls = Some(config.into());
+        self
+    }
+
+    /// How long a client may take to finish the TLS handshake (default
+    /// 10 s, and never longer than the
+    /// [`header_read_timeout`](Self::header_read_timeout)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rpc_runtime::{server::Server, Router};
+    /// let server = Server::builder().tls_handshake_timeout(Duration::from_secs(3)).build(Router::new());
+    /// assert_eq!(server.config().tls_handshake_timeout, Duration::from_secs(3));
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls_handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.config.tls_handshake_timeout = timeout;
+        self
+    }
+
     /// Replaces every setting at once (the layers stay).
     pub fn config(mut self, config: ServerConfig) -> Self {
         self.config = config;
@@ -607,6 +687,9 @@ struct HandleInner {
     /// What this listener's readiness endpoint answers.
     readiness: Arc<Readiness>,
     drain_delay: Duration,
+    /// Shared with the accept loop: a reload here is what it reads next.
+    #[cfg(feature = "tls")]
+    tls: Option<TlsConfig>,
 }
 
 impl ServerHandle {
@@ -879,6 +962,57 @@ impl ServerHandle {
     #[must_use]
     pub fn connections_active(&self) -> usize {
         self.inner.counters.active.load(Ordering::Relaxed)
+    }
+
+    /// Replaces the TLS configuration (a renewed certificate, a new client
+    /// CA) for the connections accepted from now on, without a restart:
+    /// open connections, WebSockets included, keep the session they have.
+    /// The same as [`TlsConfig::reload`] on the config the server was built
+    /// with, so every listener of that server gets it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::sync::Arc;
+    /// use rpc_runtime::{server::Server, Router};
+    /// use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    ///
+    /// fn config() -> Result<rustls::ServerConfig, Box<dyn std::error::Error>> {
+    ///     let issued = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])?;
+    ///     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(issued.signing_key.serialize_der()));
+    ///     Ok(rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+    ///         .with_safe_default_protocol_versions()?
+    ///         .with_no_client_auth()
+    ///         .with_single_cert(vec![issued.cert.der().clone()], key)?)
+    /// }
+    ///
+    /// let handle = Server::builder().tls(config()?).build(Router::new()).bind("127.0.0.1:0").await?;
+    /// // The certificate was renewed on disk: load it, then
+    /// handle.reload_tls(config()?)?;
+    ///
+    /// let plain = Server::builder().build(Router::new()).bind("127.0.0.1:0").await?;
+    /// assert!(plain.reload_tls(config()?).is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`TlsError::NotEnabled`] when the server was built without
+    /// [`tls`](ServerBuilder::tls).
+    #[cfg(feature = "tls")]
+    pub fn reload_tls(&self, config: impl Into<Arc<rustls::ServerConfig>>) -> Result<(), TlsError> {
+        let tls = self.inner.tls.as_ref().ok_or(TlsError::NotEnabled)?;
+        tls.reload(config);
+        Ok(())
+    }
+
+    /// How many TLS handshakes failed or timed out since the server
+    /// started: clients refused by the certificate verifier, plaintext on
+    /// the TLS port, clients too slow to finish.
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn tls_handshakes_failed(&self) -> usize {
+        self.inner.counters.tls_failed.load(Ordering::Relaxed)
     }
 
     /// How many connections were closed on arrival because

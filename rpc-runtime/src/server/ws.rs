@@ -31,7 +31,7 @@ use super::body::RpcBody;
 use super::connection::{OpenConnection, Phase};
 use super::http::{reject, HttpState, Origin};
 use crate::ws::{CloseReason, Connection};
-use crate::{Context, Refusal, RequestHead};
+use crate::{Context, ContextBuilder, Refusal, RequestHead};
 
 const TARGET: &str = "rpc_runtime::ws";
 
@@ -107,6 +107,15 @@ pub(crate) async fn upgrade<B>(
     let head = detached_head(request);
     let state = Arc::clone(state);
     let peer = origin.peer;
+    let mut context = Context::builder().request_head(head);
+    if let Some(peer) = peer {
+        context = context.peer_addr(peer);
+    }
+    #[cfg(feature = "tls")]
+    if let Some(tls) = origin.tls() {
+        // The session is the connection's: every call on the socket sees it.
+        context = context.shared_tls(tls);
+    }
     tokio::spawn(async move {
         let upgraded = match on_upgrade.await {
             Ok(upgraded) => upgraded,
@@ -118,7 +127,7 @@ pub(crate) async fn upgrade<B>(
         // Boxed so the task holds only what the open socket needs, not
         // room for the handshake's state beside it: an idle connection's
         // memory is mostly this future.
-        Box::pin(run_socket(upgraded, state, head, peer, phase, hold)).await;
+        Box::pin(run_socket(upgraded, state, context, peer, phase, hold)).await;
     });
     let mut response = Response::new(RpcBody::empty());
     *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
@@ -158,7 +167,7 @@ fn detached_head<B>(mut request: Request<B>) -> RequestHead {
 async fn run_socket(
     upgraded: hyper::upgrade::Upgraded,
     state: Arc<HttpState>,
-    head: RequestHead,
+    context: ContextBuilder,
     peer: Option<std::net::SocketAddr>,
     phase: watch::Receiver<Phase>,
     hold: Hold,
@@ -171,10 +180,6 @@ async fn run_socket(
     )
     .await;
     let driver = Connection::server(config);
-    let mut context = Context::builder().request_head(head);
-    if let Some(peer) = peer {
-        context = context.peer_addr(peer);
-    }
     let ctx = driver.context(context);
     tracing::debug!(target: TARGET, ?peer, "WebSocket connection opened");
     let reason = serve(driver, socket, &state, ctx, phase, hold).await;
