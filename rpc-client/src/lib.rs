@@ -74,6 +74,43 @@
 //! # }
 //! ```
 //!
+//! # Features
+//!
+//! Each transport and TLS choice is a Cargo feature, so a build carries
+//! only what it uses. [`StreamClient`] (newline-delimited or
+//! `Content-Length` JSON over TCP, a Unix socket, a child's stdio) needs
+//! none of them.
+//!
+//! | feature | adds | default |
+//! | --- | --- | --- |
+//! | `http` | [`HttpClient`]: pooled HTTP/1.1 and HTTP/2 (hyper), proxies from `HTTP(S)_PROXY` / `NO_PROXY` or [`proxy`](HttpClientBuilder::proxy), gzip and br responses (flate2, brotli) | on |
+//! | `ws` | [`WsClient`]: WebSocket (tokio-tungstenite) on rpc-runtime's connection driver | on |
+//! | `tls` | `https://` and `wss://` through rustls: the TLS setters (`add_root_certificate`, `client_certificate`, `tls_config`, ...) | on |
+//! | `ring` | the `ring` crypto provider for rustls (implies `tls`) | on |
+//! | `aws-lc-rs` | the `aws-lc-rs` crypto provider (implies `tls`; builds the AWS-LC C library); chosen over `ring` when both are on | off |
+//! | `webpki-roots` | trust the Mozilla roots of `webpki-roots` (implies `tls`; [`built_in_roots`](HttpClientBuilder::built_in_roots)) | on |
+//! | `native-roots` | [`native_roots(true)`](HttpClientBuilder::native_roots): trust the OS certificate store, read by `rustls-native-certs` (implies `tls`) | off |
+//! | `zmq` | [`ZmqClient`]: REQ and DEALER sockets (ZMTP 3), no extra dependency | on |
+//!
+//! The crypto provider: the process default when one is installed
+//! (`rustls::crypto::CryptoProvider::install_default`), else `aws-lc-rs`
+//! with that feature, else `ring`. With `tls` but neither provider
+//! feature, a process default must be installed before a client is
+//! built, or building fails with [`BuildError::NoCryptoProvider`]. A
+//! `rustls::ClientConfig` given to `tls_config` brings its own provider.
+//!
+//! `native-roots` reads the OS store into the same root store as the
+//! others (`rustls-native-certs`), so it combines with `webpki-roots` and
+//! `add_root_certificate`; `rustls-platform-verifier` (the OS's own
+//! verifier, with revocation and enterprise policy on macOS and Windows)
+//! would replace the verifier instead, so it is left to `tls_config`:
+//! build its config and pass it.
+//!
+//! ```toml
+//! # HTTP only, TLS with aws-lc-rs and the OS store, no WebSocket or ZeroMQ:
+//! rpc-client = { version = "0.1", default-features = false, features = ["http", "aws-lc-rs", "native-roots"] }
+//! ```
+//!
 //! # What the clients accept beyond the specification
 //!
 //! Read from their response parsing; each is lenient only where no answer
@@ -131,18 +168,40 @@
 //! # let _ = client;
 //! ```
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod error;
+#[cfg(any(feature = "http", feature = "ws"))]
 mod headers;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
 pub mod id;
+// Without `http` and `ws` no transport of this crate uses the layers'
+// plumbing (users' own services still may).
+#[cfg_attr(
+    not(any(feature = "http", feature = "ws")),
+    allow(dead_code, unused_imports)
+)]
 pub mod middleware;
 pub mod stream;
+// Without `tls`, a stand-in with the same name keeps the WebSocket
+// client's options one shape.
+#[cfg_attr(not(feature = "tls"), path = "tls_off.rs")]
+#[cfg(any(feature = "tls", feature = "ws"))]
+#[cfg_attr(not(any(feature = "http", feature = "ws")), allow(dead_code))]
 mod tls;
+#[cfg(feature = "ws")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ws")))]
 pub mod ws;
 #[cfg(feature = "zmq")]
+#[cfg_attr(docsrs, doc(cfg(feature = "zmq")))]
 pub mod zmq;
 
-pub use crate::http::{BuildError, HttpClient, HttpClientBuilder};
+pub use crate::error::{BuildError, ConnectError};
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub use crate::http::{HttpClient, HttpClientBuilder};
 pub use ::http::header;
 pub use id::IdGenerator;
 pub use rpc_runtime::client::{
@@ -151,6 +210,9 @@ pub use rpc_runtime::client::{
 };
 pub use rpc_runtime::params::{EncodedParams, NamedParams, PositionalParams};
 pub use stream::StreamClient;
-pub use ws::{ConnectError, ConnectionState, ReconnectPolicy, WsClient, WsClientBuilder};
+#[cfg(feature = "ws")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ws")))]
+pub use ws::{ConnectionState, ReconnectPolicy, WsClient, WsClientBuilder};
 #[cfg(feature = "zmq")]
+#[cfg_attr(docsrs, doc(cfg(feature = "zmq")))]
 pub use zmq::ZmqClient;

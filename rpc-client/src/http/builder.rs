@@ -5,17 +5,23 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+pub use crate::error::BuildError;
+use http::header::{
+    HeaderName, HeaderValue, ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_TYPE,
+    PROXY_AUTHORIZATION, USER_AGENT,
+};
 use http::{HeaderMap, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use rpc_runtime::client::BoxError;
 use tower_layer::{Identity, Stack};
 
+use super::connector::Connector;
+use super::proxy::{ProxySetting, Route};
 use super::{HttpClient, HttpTransport, Shared};
 use crate::id::{DecimalIds, IdGenerator};
 use crate::middleware::ClientLayers;
+#[cfg(feature = "tls")]
 use crate::tls::TlsOptions;
 
 /// The default [`HttpClientBuilder::request_timeout`]: 60 seconds.
@@ -24,42 +30,9 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default [`HttpClientBuilder::max_response_size`]: 10 MiB.
 pub const DEFAULT_MAX_RESPONSE_SIZE: usize = 10 * 1024 * 1024;
-
-/// Why a client could not be built: what [`HttpClientBuilder::build`]
-/// returns, and [`WsClientBuilder::connect`](crate::WsClientBuilder::connect)
-/// in [`ConnectError::Build`](crate::ConnectError::Build), the same variant
-/// for the same mistake.
-///
-/// ```
-/// use rpc_client::{BuildError, HttpClient};
-/// let bad = HttpClient::builder("http://127.0.0.1:8080").header("x-token", "line\nbreak").build();
-/// assert!(matches!(bad, Err(BuildError::InvalidHeader(_))));
-/// ```
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum BuildError {
-    /// The endpoint is not a valid absolute URL.
-    #[error("invalid URL {url:?}: {reason}")]
-    InvalidUrl {
-        /// The URL as given.
-        url: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// The URL's scheme is not the client's: `http` or `https` for
-    /// [`HttpClient`], `ws` or `wss` for [`WsClient`](crate::WsClient).
-    #[error("unsupported URL scheme {0:?}")]
-    UnsupportedScheme(String),
-    /// A header name or value is not valid HTTP.
-    #[error("invalid header: {0}")]
-    InvalidHeader(String),
-    /// A certificate or private key could not be read or used.
-    #[error("invalid certificate: {0}")]
-    Certificate(String),
-    /// The TLS configuration could not be made.
-    #[error("TLS configuration: {0}")]
-    Tls(#[source] BoxError),
-}
+/// The `User-Agent` sent unless [`HttpClientBuilder::user_agent`] or a
+/// `user-agent` header says otherwise: `rpc-client/<version>`.
+pub const DEFAULT_USER_AGENT: &str = concat!("rpc-client/", env!("CARGO_PKG_VERSION"));
 
 /// Builds an [`HttpClient`]; start with [`HttpClient::builder`].
 ///
@@ -88,6 +61,9 @@ pub struct HttpClientBuilder<L = Identity> {
     request_timeout: Duration,
     headers: HeaderMap,
     max_response_size: usize,
+    decompression: bool,
+    proxy: ProxySetting,
+    #[cfg(feature = "tls")]
     tls: TlsOptions,
     ids: Arc<dyn IdGenerator>,
     http2: bool,
@@ -116,6 +92,7 @@ impl HttpClientBuilder {
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        headers.insert(USER_AGENT, HeaderValue::from_static(DEFAULT_USER_AGENT));
         Self {
             layers: Identity::new(),
             url: url.to_owned(),
@@ -123,6 +100,9 @@ impl HttpClientBuilder {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             headers,
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
+            decompression: true,
+            proxy: ProxySetting::default(),
+            #[cfg(feature = "tls")]
             tls: TlsOptions::default(),
             ids: Arc::new(DecimalIds::new()),
             http2: true,
@@ -160,6 +140,9 @@ impl<L> HttpClientBuilder<L> {
             request_timeout: self.request_timeout,
             headers: self.headers,
             max_response_size: self.max_response_size,
+            decompression: self.decompression,
+            proxy: self.proxy,
+            #[cfg(feature = "tls")]
             tls: self.tls,
             ids: self.ids,
             http2: self.http2,
@@ -230,11 +213,69 @@ impl<L> HttpClientBuilder<L> {
         self
     }
 
+    /// The `User-Agent` header (default [`DEFAULT_USER_AGENT`],
+    /// `rpc-client/<version>`); a `user-agent` given to
+    /// [`header`](Self::header) does the same. An invalid value makes
+    /// [`build`](Self::build) fail with [`BuildError::InvalidHeader`].
+    ///
+    /// ```
+    /// let client = rpc_client::HttpClient::builder("http://localhost:8080")
+    ///     .user_agent("my-wallet/2.1")
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = client;
+    /// ```
+    pub fn user_agent<V>(self, value: V) -> Self
+    where
+        V: TryInto<HeaderValue>,
+        V::Error: fmt::Display,
+    {
+        self.header(USER_AGENT, value)
+    }
+
+    /// Whether to ask for compressed responses, `Accept-Encoding: gzip, br`
+    /// (default on). A response with `Content-Encoding: gzip` or `br` is
+    /// decoded either way, and its decoded size counts against
+    /// [`max_response_size`](Self::max_response_size): a body that inflates
+    /// past it fails the call with
+    /// [`ClientError::Transport`](crate::ClientError::Transport). An
+    /// `accept-encoding` given to [`header`](Self::header) wins over this.
+    pub fn decompression(mut self, enabled: bool) -> Self {
+        self.decompression = enabled;
+        self
+    }
+
+    /// Sends every request through this HTTP proxy, `http://[user:password@]host[:port]`
+    /// (the user and password become `Proxy-Authorization: Basic`),
+    /// whatever the environment says. `http://` endpoints are reached by
+    /// requests in absolute form, `https://` ones through a `CONNECT`
+    /// tunnel. A URL that is not `http://` with a host makes
+    /// [`build`](Self::build) fail with [`BuildError::InvalidProxy`].
+    ///
+    /// Without this or [`no_proxy`](Self::no_proxy), `build` reads
+    /// `HTTP_PROXY` (for `http://` endpoints), `HTTPS_PROXY` (for
+    /// `https://`), `ALL_PROXY` and `NO_PROXY`, upper or lower case, as
+    /// curl does (`HTTP_PROXY` is ignored when `REQUEST_METHOD` is set, as
+    /// in a CGI script). An environment proxy that is not `http://` is
+    /// ignored with a warning. See [`HttpClient::proxy`].
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = ProxySetting::Url(url.into());
+        self
+    }
+
+    /// Connects directly, whatever `HTTP_PROXY` and the like say.
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = ProxySetting::None;
+        self
+    }
+
     /// Also trusts this root certificate for HTTPS: PEM text (every
     /// `CERTIFICATE` in it) or one DER certificate. Bad bytes make
     /// [`build`](Self::build) fail with [`BuildError::Certificate`].
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn add_root_certificate(mut self, pem_or_der: impl Into<Vec<u8>>) -> Self {
-        self.tls.extra_roots.push(pem_or_der.into());
+        self.tls.changed().extra_roots.push(pem_or_der.into());
         self
     }
 
@@ -242,20 +283,80 @@ impl<L> HttpClientBuilder<L> {
     /// certificates; on by default with the `webpki-roots` feature (without
     /// it there are none to trust). Turn it
     /// off to trust only the roots given to
-    /// [`add_root_certificate`](Self::add_root_certificate).
+    /// [`add_root_certificate`](Self::add_root_certificate) (and the OS
+    /// store's, with [`native_roots`](Self::native_roots)).
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn built_in_roots(mut self, enabled: bool) -> Self {
-        self.tls.built_in_roots = enabled;
+        self.tls.changed().built_in_roots = enabled;
+        self
+    }
+
+    /// Whether to trust the operating system's root certificates (read
+    /// with `rustls-native-certs` when the client is built: on Linux the
+    /// distribution's bundle, `SSL_CERT_FILE` / `SSL_CERT_DIR` if set);
+    /// off by default. They add to the built-in roots and those given to
+    /// [`add_root_certificate`](Self::add_root_certificate). A store with
+    /// no usable root makes [`build`](Self::build) fail with
+    /// [`BuildError::Certificate`].
+    ///
+    /// ```
+    /// let client = rpc_client::HttpClient::builder("https://rpc.example.com")
+    ///     .built_in_roots(false)
+    ///     .native_roots(true)
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = client;
+    /// ```
+    #[cfg(feature = "native-roots")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "native-roots")))]
+    pub fn native_roots(mut self, enabled: bool) -> Self {
+        self.tls.changed().native_roots = enabled;
         self
     }
 
     /// Authenticates to HTTPS servers with this certificate chain and
     /// private key (both PEM; the key PKCS#8, PKCS#1 or SEC1).
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn client_certificate(
         mut self,
         cert_chain_pem: impl Into<Vec<u8>>,
         key_pem: impl Into<Vec<u8>>,
     ) -> Self {
-        self.tls.client_auth = Some((cert_chain_pem.into(), key_pem.into()));
+        self.tls.changed().client_auth = Some((cert_chain_pem.into(), key_pem.into()));
+        self
+    }
+
+    /// Uses this rustls configuration for HTTPS instead of building one:
+    /// its roots or verifier, client certificate, crypto provider and
+    /// protocol versions are yours (for instance a
+    /// `rustls-platform-verifier` config, or one with a custom verifier).
+    /// The other TLS setters are then ignored. Only its ALPN list is
+    /// replaced: the client offers `h2` and `http/1.1` as
+    /// [`http2`](Self::http2) and
+    /// [`http2_prior_knowledge`](Self::http2_prior_knowledge) allow.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let provider = Arc::new(rustls::crypto::ring::default_provider());
+    /// let mut roots = rustls::RootCertStore::empty();
+    /// roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    /// let config = rustls::ClientConfig::builder_with_provider(provider)
+    ///     .with_safe_default_protocol_versions()
+    ///     .unwrap()
+    ///     .with_root_certificates(roots)
+    ///     .with_no_client_auth();
+    /// let client = rpc_client::HttpClient::builder("https://rpc.example.com")
+    ///     .tls_config(config)
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = client;
+    /// ```
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls_config(mut self, config: impl Into<Arc<rustls::ClientConfig>>) -> Self {
+        self.tls.changed().config = Some(config.into());
         self
     }
 
@@ -351,15 +452,36 @@ impl<L> HttpClientBuilder<L> {
         http.enforce_http(false);
         http.set_nodelay(true);
         http.set_connect_timeout(self.connect_timeout);
-        let tls = self.tls.client_config()?;
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http();
-        let connector = if self.http2 || self.http2_prior_knowledge {
-            https.enable_http1().enable_http2().wrap_connector(http)
-        } else {
-            https.enable_http1().wrap_connector(http)
+        let route = self.proxy.route(&endpoint)?;
+        let mut headers = self.headers;
+        if let Route::Forward {
+            auth: Some(auth), ..
+        } = &route
+        {
+            headers.insert(PROXY_AUTHORIZATION, auth.clone());
+        }
+        if self.decompression && !headers.contains_key(ACCEPT_ENCODING) {
+            headers.insert(
+                ACCEPT_ENCODING,
+                HeaderValue::from_static(super::decode::ACCEPT_ENCODING),
+            );
+        }
+        let proxy = route.proxy().cloned();
+        let connector = Connector::new(http, route);
+        // Built for `http://` too, so a bad certificate is reported at
+        // once whatever the endpoint.
+        #[cfg(feature = "tls")]
+        let connector = {
+            let tls = self.tls.client_config()?;
+            connector.with_tls(&tls, self.http2, self.http2_prior_knowledge)
         };
+        #[cfg(not(feature = "tls"))]
+        if endpoint.scheme_str() == Some("https") {
+            return Err(BuildError::FeatureDisabled {
+                scheme: "https".to_owned(),
+                feature: "tls",
+            });
+        }
         let client = Client::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
@@ -371,7 +493,8 @@ impl<L> HttpClientBuilder<L> {
         let shared = Arc::new(Shared {
             endpoint,
             client,
-            headers: self.headers,
+            proxy,
+            headers,
             connect_timeout: self.connect_timeout,
             request_timeout: self.request_timeout,
             max_response_size: self.max_response_size,

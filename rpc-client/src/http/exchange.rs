@@ -52,6 +52,7 @@ impl Shared {
                 .await
                 .map_err(|e| self.body_error(e))?
                 .to_bytes();
+            let bytes = super::decode::decode(&head.headers, bytes, self.max_response_size)?;
             Ok::<_, ClientError>((head, bytes))
         };
         let outcome = match tokio::time::timeout(self.request_timeout, exchange).await {

@@ -18,7 +18,10 @@
 
 mod builder;
 mod calls;
+mod connector;
+mod decode;
 mod exchange;
+mod proxy;
 mod transport;
 mod wire;
 
@@ -29,8 +32,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderMap, Uri};
 use http_body_util::Full;
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use rpc_runtime::client::{BatchRequest, BatchResponse, Caller, ClientError};
 use rpc_runtime::params::EncodedParams;
@@ -38,7 +39,7 @@ use serde::de::DeserializeOwned;
 
 pub use builder::{
     BuildError, HttpClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_SIZE,
-    DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_REQUEST_TIMEOUT, DEFAULT_USER_AGENT,
 };
 pub use transport::HttpTransport;
 pub use wire::TARGET as LOG_TARGET;
@@ -91,7 +92,9 @@ pub struct HttpClient {
 
 pub(crate) struct Shared {
     endpoint: Uri,
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: Client<connector::Connector, Full<Bytes>>,
+    /// The proxy requests go through, if any.
+    proxy: Option<Uri>,
     headers: HeaderMap,
     connect_timeout: Option<Duration>,
     request_timeout: Duration,
@@ -103,6 +106,7 @@ impl fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpClient")
             .field("endpoint", &self.shared.endpoint)
+            .field("proxy", &self.shared.proxy)
             .field("headers", &wire::Redacted(&self.shared.headers))
             .field(
                 "extra_headers",
@@ -138,6 +142,26 @@ impl HttpClient {
     #[must_use]
     pub fn endpoint(&self) -> &Uri {
         &self.shared.endpoint
+    }
+
+    /// The HTTP proxy requests go through: the one given to
+    /// [`HttpClientBuilder::proxy`], or the one `HTTP_PROXY` / `HTTPS_PROXY`
+    /// / `ALL_PROXY` named when the client was built (unless `NO_PROXY`
+    /// exempts the endpoint); `None` when the client connects directly.
+    ///
+    /// ```
+    /// use rpc_client::HttpClient;
+    /// let client = HttpClient::builder("http://localhost:8080")
+    ///     .proxy("http://127.0.0.1:3128")
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(client.proxy().and_then(|p| p.port_u16()), Some(3128));
+    /// let direct = HttpClient::builder("http://localhost:8080").no_proxy().build().unwrap();
+    /// assert!(direct.proxy().is_none());
+    /// ```
+    #[must_use]
+    pub fn proxy(&self) -> Option<&Uri> {
+        self.shared.proxy.as_ref()
     }
 
     /// A client that also sends `headers` with each request, replacing the

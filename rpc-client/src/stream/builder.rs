@@ -10,8 +10,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpStream, ToSocketAddrs};
 
 use super::StreamClient;
+use crate::error::{ConnectError, CONNECT_TIMEOUT as DEFAULT_CONNECT_TIMEOUT};
 use crate::id::{DecimalIds, IdGenerator};
-use crate::ws::{ConnectError, DEFAULT_CONNECT_TIMEOUT};
 
 /// Options for a [`StreamClient`], from [`StreamClient::builder`]: the
 /// setters of [`WsClientBuilder`](crate::WsClientBuilder) that apply to a

@@ -13,7 +13,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::process::Child;
 
 use super::StreamClientBuilder;
-use crate::ws::ConnectError;
+use crate::error::ConnectError;
 
 /// A JSON-RPC client over one byte stream: TCP, a Unix socket, or any
 /// pair of halves ([`StreamClientBuilder::run`]).

@@ -4,68 +4,21 @@ use std::time::Duration;
 
 use http::header::AUTHORIZATION;
 use http::{HeaderMap, HeaderName, HeaderValue, Uri};
+#[cfg(doc)]
 use rpc_runtime::client::ClientError;
 use rpc_runtime::ws::WsConfig;
 use rpc_runtime::Router;
 use tower_layer::{Identity, Stack};
 
 use super::{ReconnectPolicy, WsClient, WsTransport};
-use crate::http::BuildError;
+use crate::error::{BuildError, ConnectError};
 use crate::id::{DecimalIds, IdGenerator};
 use crate::middleware::ClientLayers;
 use crate::tls::TlsOptions;
 
-/// The default [`WsClientBuilder::connect_timeout`]: 10 seconds (as
-/// [`http::DEFAULT_CONNECT_TIMEOUT`](crate::http::DEFAULT_CONNECT_TIMEOUT)).
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Why [`WsClientBuilder::connect`] failed: a mistake in the options (the
-/// same [`BuildError`] as [`HttpClientBuilder::build`](crate::HttpClientBuilder::build)
-/// gives for it), found before anything is sent, or a failure to connect.
-///
-/// `?` turns it into a [`ClientError`] (a [`BuildError`] becomes
-/// [`ClientError::Transport`] with it as the source).
-///
-/// ```
-/// use rpc_client::{BuildError, ConnectError, WsClient};
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() {
-/// let bad = WsClient::builder("ws://127.0.0.1:9/").header("x-token", "line\nbreak").connect().await;
-/// assert!(matches!(bad, Err(ConnectError::Build(BuildError::InvalidHeader(_)))));
-/// # }
-/// ```
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConnectError {
-    /// The options are wrong: URL, header, certificate, TLS.
-    #[error(transparent)]
-    Build(#[from] BuildError),
-    /// Connecting failed: [`ClientError::Transport`] when the server cannot
-    /// be reached, [`ClientError::HttpStatus`] when it refuses the upgrade,
-    /// [`ClientError::Timeout`] after the connect timeout.
-    #[error(transparent)]
-    Connect(#[from] ClientError),
-}
-
-impl ConnectError {
-    /// The mistake in the options, if that is what it is.
-    #[must_use]
-    pub fn build_error(&self) -> Option<&BuildError> {
-        match self {
-            ConnectError::Build(error) => Some(error),
-            ConnectError::Connect(_) => None,
-        }
-    }
-}
-
-impl From<ConnectError> for ClientError {
-    fn from(error: ConnectError) -> Self {
-        match error {
-            ConnectError::Build(error) => ClientError::Transport(Box::new(error)),
-            ConnectError::Connect(error) => error,
-        }
-    }
-}
+/// The default [`WsClientBuilder::connect_timeout`]: 10 seconds (as the
+/// HTTP client's `DEFAULT_CONNECT_TIMEOUT`).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = crate::error::CONNECT_TIMEOUT;
 
 /// Options for a [`WsClient`]; start with [`WsClient::builder`].
 ///
@@ -127,11 +80,14 @@ impl<L> fmt::Debug for WsClientBuilder<L> {
 }
 
 impl WsClientBuilder {
+    // Without `tls`, `TlsOptions` is a unit struct; `default()` keeps one
+    // spelling for both builds.
+    #[allow(clippy::default_constructed_unit_structs)]
     pub(crate) fn new(url: &str) -> Self {
         Self {
             layers: Identity::new(),
             url: url.to_owned(),
-            headers: HeaderMap::new(),
+            headers: default_headers(),
             error: None,
             config: WsConfig::default(),
             overrides: Overrides::default(),
@@ -322,27 +278,85 @@ impl<L> WsClientBuilder<L> {
 
     /// Trusts this root certificate (PEM, one or more, or DER) for
     /// `wss://`, besides the built-in ones.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn add_root_certificate(mut self, pem_or_der: impl Into<Vec<u8>>) -> Self {
-        self.tls.extra_roots.push(pem_or_der.into());
+        self.tls.changed().extra_roots.push(pem_or_der.into());
         self
     }
 
     /// Whether `wss://` trusts the built-in (Mozilla, `webpki-roots`) root
-    /// certificates. Default on.
+    /// certificates. Default on with the `webpki-roots` feature.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn built_in_roots(mut self, enabled: bool) -> Self {
-        self.tls.built_in_roots = enabled;
+        self.tls.changed().built_in_roots = enabled;
+        self
+    }
+
+    /// Whether `wss://` trusts the operating system's root certificates,
+    /// as [`HttpClientBuilder::native_roots`](crate::HttpClientBuilder::native_roots)
+    /// says; off by default.
+    #[cfg(feature = "native-roots")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "native-roots")))]
+    pub fn native_roots(mut self, enabled: bool) -> Self {
+        self.tls.changed().native_roots = enabled;
         self
     }
 
     /// Presents this client certificate chain and key (both PEM) to
     /// `wss://` servers that ask for one (mutual TLS).
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn client_certificate(
         mut self,
         cert_chain_pem: impl Into<Vec<u8>>,
         key_pem: impl Into<Vec<u8>>,
     ) -> Self {
-        self.tls.client_auth = Some((cert_chain_pem.into(), key_pem.into()));
+        self.tls.changed().client_auth = Some((cert_chain_pem.into(), key_pem.into()));
         self
+    }
+
+    /// Uses this rustls configuration for `wss://` instead of building
+    /// one, as [`HttpClientBuilder::tls_config`](crate::HttpClientBuilder::tls_config)
+    /// does; the other TLS setters are then ignored. It is used as given:
+    /// leave its ALPN list empty (or `http/1.1`), since the upgrade is an
+    /// HTTP/1.1 request.
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    /// # async fn demo() -> Result<(), rpc_client::ConnectError> {
+    /// let provider = Arc::new(rustls::crypto::ring::default_provider());
+    /// let mut roots = rustls::RootCertStore::empty();
+    /// roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    /// let config = rustls::ClientConfig::builder_with_provider(provider)
+    ///     .with_safe_default_protocol_versions()
+    ///     .unwrap()
+    ///     .with_root_certificates(roots)
+    ///     .with_no_client_auth();
+    /// let client = rpc_client::WsClient::builder("wss://rpc.example.com")
+    ///     .tls_config(config)
+    ///     .connect()
+    ///     .await?;
+    /// # let _ = client;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls_config(mut self, config: impl Into<Arc<rustls::ClientConfig>>) -> Self {
+        self.tls.changed().config = Some(config.into());
+        self
+    }
+
+    /// The `User-Agent` header of the upgrade request (default
+    /// `rpc-client/<version>`), as
+    /// [`HttpClientBuilder::user_agent`](crate::HttpClientBuilder::user_agent).
+    pub fn user_agent<V>(self, value: V) -> Self
+    where
+        V: TryInto<HeaderValue>,
+        V::Error: fmt::Display,
+    {
+        self.header(http::header::USER_AGENT, value)
     }
 
     /// Reconnects with this policy when the connection drops.
@@ -370,10 +384,27 @@ impl<L> WsClientBuilder<L> {
         }
         check_url(&self.url)?;
         if self.url.starts_with("wss:") {
+            #[cfg(feature = "tls")]
             self.tls.client_config()?;
+            #[cfg(not(feature = "tls"))]
+            return Err(BuildError::FeatureDisabled {
+                scheme: "wss".to_owned(),
+                feature: "tls",
+            }
+            .into());
         }
         Ok(WsClient::start(self).await?)
     }
+}
+
+/// The headers every upgrade request has unless a setter replaces them.
+fn default_headers() -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        http::header::USER_AGENT,
+        HeaderValue::from_static(concat!("rpc-client/", env!("CARGO_PKG_VERSION"))),
+    );
+    headers
 }
 
 /// What the setters said, applied over the base [`WsConfig`].

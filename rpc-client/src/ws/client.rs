@@ -10,9 +10,9 @@ use rpc_runtime::{Context, Router};
 use serde::de::DeserializeOwned;
 use tokio::sync::{watch, Notify};
 
-use super::builder::ConnectError;
 use super::connect::{open, Socket};
 use super::{ConnectionState, ReconnectPolicy, WsClientBuilder, WsTransport};
+use crate::error::ConnectError;
 use crate::middleware::{BoxClientService, ClientLayers, ClientRequest, ClientService};
 use crate::tls::TlsOptions;
 
@@ -476,7 +476,7 @@ async fn supervise(shared: Arc<Shared>, mut connection: Connection, mut socket: 
                 None,
             );
             tokio::select! {
-                () = tokio::time::sleep(policy.delay(attempt)) => {}
+                () = tokio::time::sleep(policy.wait(attempt)) => {}
                 () = shared.stop.notified() => {}
             }
             if shared.stopping.load(Ordering::SeqCst) {

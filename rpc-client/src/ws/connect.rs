@@ -8,7 +8,9 @@ use rpc_runtime::ws::WsConfig;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::Error as WsError;
-use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
+#[cfg(feature = "tls")]
+use tokio_tungstenite::Connector;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::tls::TlsOptions;
 
@@ -27,19 +29,32 @@ pub(crate) async fn open(
     for (name, value) in headers {
         request.headers_mut().append(name, value.clone());
     }
-    let connector = match request.uri().scheme_str() {
-        Some("wss") => Some(Connector::Rustls(std::sync::Arc::new(
-            tls.client_config()
-                .map_err(|e| ClientError::Transport(Box::new(e)))?,
-        ))),
-        _ => None,
+    #[cfg(feature = "tls")]
+    let handshake = {
+        let connector = match request.uri().scheme_str() {
+            Some("wss") => Some(Connector::Rustls(
+                tls.client_config()
+                    .map_err(|e| ClientError::Transport(Box::new(e)))?,
+            )),
+            _ => None,
+        };
+        tokio_tungstenite::connect_async_tls_with_config(
+            request,
+            Some(rpc_runtime::ws::__tungstenite::tungstenite_config(config)),
+            true,
+            connector,
+        )
     };
-    let handshake = tokio_tungstenite::connect_async_tls_with_config(
-        request,
-        Some(rpc_runtime::ws::__tungstenite::tungstenite_config(config)),
-        true,
-        connector,
-    );
+    // Without TLS the builder refuses `wss://` URLs; there is nothing to use.
+    #[cfg(not(feature = "tls"))]
+    let handshake = {
+        let _ = tls;
+        tokio_tungstenite::connect_async_with_config(
+            request,
+            Some(rpc_runtime::ws::__tungstenite::tungstenite_config(config)),
+            true,
+        )
+    };
     let outcome = match timeout {
         Some(limit) => tokio::time::timeout(limit, handshake)
             .await

@@ -13,7 +13,8 @@ mod reconnect;
 mod state;
 mod transport;
 
-pub use builder::{ConnectError, WsClientBuilder, DEFAULT_CONNECT_TIMEOUT};
+pub use crate::error::ConnectError;
+pub use builder::{WsClientBuilder, DEFAULT_CONNECT_TIMEOUT};
 pub use client::WsClient;
 pub use reconnect::ReconnectPolicy;
 pub use rpc_runtime::ws::{CloseReason, Peer, WsConfig};

@@ -10,8 +10,8 @@ use super::dealer::Dealer;
 use super::link::Settings;
 use super::req::Req;
 use super::ZmqClient;
+use crate::error::{ConnectError, CONNECT_TIMEOUT as DEFAULT_CONNECT_TIMEOUT};
 use crate::id::{DecimalIds, IdGenerator};
-use crate::ws::{ConnectError, DEFAULT_CONNECT_TIMEOUT};
 use crate::BuildError;
 
 /// Options for a [`ZmqClient`], from [`ZmqClient::builder`]: the setters

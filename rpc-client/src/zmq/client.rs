@@ -15,7 +15,7 @@ use super::dealer::Dealer;
 use super::link::{Settings, LOG_TARGET};
 use super::req::Req;
 use super::ZmqClientBuilder;
-use crate::ws::ConnectError;
+use crate::error::ConnectError;
 
 /// A JSON-RPC client on a ZeroMQ socket, to a REP or ROUTER server (ours,
 /// `ZmqServer`, or any other).
