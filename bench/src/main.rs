@@ -3,18 +3,23 @@
 //! connection, our clients vs jsonrpsee's, and subscriptions. See `bench/README.md`.
 //!
 //! ```text
-//! cargo run --release -p bench -- all [--runs N] [--secs S]
+//! cargo run --release -p bench -- all [--runs N] [--secs S] [--charts DIR]
 //! cargo run --release -p bench -- http|ws|inprocess|memory|clients|subscriptions [--runs N] [--secs S]
-//! cargo run --release -p bench -- deployment [--runs N] [--secs S]
+//! cargo run --release -p bench -- transports|deployment [--runs N] [--secs S] [--charts DIR]
 //! cargo run --release -p bench -- serve 127.0.0.1:PORT
 //! ```
+//!
+//! Every table also goes to `DIR/NAME.md` and, as a bar chart,
+//! `DIR/NAME.svg` (default `target/bench-charts`; see `output.rs`).
 
+mod chart;
 mod clients;
 mod deployment;
 mod inprocess;
 mod load;
 mod measure;
 mod memory;
+mod output;
 mod process;
 mod report;
 mod servers;
@@ -23,20 +28,23 @@ mod transports;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::load::Load;
 use crate::measure::Timing;
+use crate::output::Table;
 use crate::process::ServerProcess;
 use crate::report::{ClientResults, LoadResults};
 use crate::servers::{BoxError, Kind};
 
 const USAGE: &str = "usage:
-  bench all|http|ws|inprocess|memory|clients|subscriptions [--runs N] [--secs S] [--warmup S]
-  bench transports [--runs N] [--secs S]  (our WebSocket and TCP side by side, our clients)
-  bench deployment [--runs N] [--secs S]  (Redis, 3 spec_server instances, nginx: fan-out, HTTP)
-  bench serve 127.0.0.1:PORT      (our server alone, HTTP and WebSocket on one port)";
+  bench all|http|ws|inprocess|memory|clients|subscriptions [--runs N] [--secs S] [--warmup S] [--charts DIR]
+  bench transports [--runs N] [--secs S] [--charts DIR]  (our WebSocket and TCP side by side, our clients)
+  bench deployment [--runs N] [--secs S] [--charts DIR]  (Redis, 3 spec_server instances, nginx: fan-out, HTTP)
+  bench serve 127.0.0.1:PORT      (our server alone, HTTP and WebSocket on one port)
+  --charts DIR: where each table goes as NAME.md and NAME.svg (default target/bench-charts)";
 
 /// The HTTP configurations, in table order.
 const HTTP_LOADS: [Load; 3] = [
@@ -80,6 +88,7 @@ struct Options {
     suites: Vec<Suite>,
     runs: usize,
     timing: Timing,
+    charts: PathBuf,
 }
 
 fn main() -> ExitCode {
@@ -95,12 +104,20 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("serve") => serve(&args[1..], Kind::Ours, false),
         Some("count") => inprocess::count(&args[1..]),
-        Some("transports") => {
-            transports::run(number("--secs", 3.0), number("--runs", 3.0) as usize)
-        }
-        Some("deployment") => {
-            deployment::run(number("--secs", 3.0), number("--runs", 3.0) as usize)
-        }
+        Some("transports") => output::charts_dir(&args)
+            .map_err(BoxError::from)
+            .and_then(|dir| {
+                let (secs, runs) = (number("--secs", 3.0), number("--runs", 3.0) as usize);
+                let table = transports::run(secs, runs)?;
+                publish(&dir, vec![table], &format!("{runs} run(s) × {secs} s"))
+            }),
+        Some("deployment") => output::charts_dir(&args)
+            .map_err(BoxError::from)
+            .and_then(|dir| {
+                let (secs, runs) = (number("--secs", 3.0), number("--runs", 3.0) as usize);
+                let table = deployment::run(secs, runs)?;
+                publish(&dir, vec![table], &format!("{runs} run(s) × {secs} s"))
+            }),
         Some("serve-transports") => transports::serve(),
         Some(command) if Kind::from_serve_command(command).is_some() => {
             let exit_on_eof = args.iter().any(|a| a == "--exit-on-stdin-eof");
@@ -120,6 +137,25 @@ fn main() -> ExitCode {
     }
 }
 
+/// Prints each table's markdown and writes it with its chart into `dir`;
+/// the charts' small print says when, where and `how`.
+fn publish(dir: &Path, mut tables: Vec<Table>, how: &str) -> Result<(), BoxError> {
+    for table in &tables {
+        println!("{}", table.markdown);
+    }
+    let note = format!(
+        "bench, {how}, {}; {}",
+        output::date(),
+        process::machine_line()
+    );
+    let written = output::write(dir, &mut tables, &note)
+        .map_err(|e| format!("writing into {}: {e}", dir.display()))?;
+    for path in written {
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
 fn serve(args: &[String], kind: Kind, exit_on_eof: bool) -> Result<(), BoxError> {
     let addr: SocketAddr = args
         .first()
@@ -137,6 +173,7 @@ fn parse_options(args: &[String]) -> Result<Options, BoxError> {
     let mut runs = 3;
     let mut secs = 3.0;
     let mut warmup = 0.5;
+    let charts = output::charts_dir(args)?;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         let mut value = |name: &str| -> Result<f64, BoxError> {
@@ -166,6 +203,10 @@ fn parse_options(args: &[String]) -> Result<Options, BoxError> {
             "--runs" => runs = (value("--runs")? as usize).clamp(1, 100),
             "--secs" => secs = value("--secs")?.clamp(0.1, 600.0),
             "--warmup" => warmup = value("--warmup")?.min(60.0),
+            // Read above by `charts_dir`.
+            "--charts" => {
+                args.next();
+            }
             other => return Err(format!("unknown argument {other:?}\n{USAGE}").into()),
         }
     }
@@ -175,6 +216,7 @@ fn parse_options(args: &[String]) -> Result<Options, BoxError> {
     suites.dedup();
     Ok(Options {
         suites,
+        charts,
         runs,
         timing: Timing {
             warmup: Duration::from_secs_f64(warmup),
@@ -184,12 +226,7 @@ fn parse_options(args: &[String]) -> Result<Options, BoxError> {
 }
 
 fn benchmark(options: &Options) -> Result<(), BoxError> {
-    let date = std::process::Command::new("date")
-        .arg("-u")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .map_or_else(|| "unknown date".to_owned(), |d| d.trim().to_owned());
+    let date = output::date();
     let mut out = report::header(
         options.runs,
         options.timing.measure.as_secs_f64(),
@@ -200,8 +237,9 @@ fn benchmark(options: &Options) -> Result<(), BoxError> {
         .worker_threads(2)
         .enable_all()
         .build()?;
+    let mut tables = Vec::new();
     for suite in &options.suites {
-        let section = match suite {
+        let table = match suite {
             Suite::InProcess => {
                 eprintln!("in-process dispatch ...");
                 // Outside the runtime: jsonrpsee's case runs its own.
@@ -209,10 +247,12 @@ fn benchmark(options: &Options) -> Result<(), BoxError> {
                 report::inprocess_table(&inprocess::run(loops, Duration::from_millis(200))?)
             }
             Suite::Http => report::load_table(
+                "http",
                 "HTTP",
                 &runtime.block_on(over_the_wire(&HTTP_LOADS, options))?,
             ),
             Suite::Ws => report::load_table(
+                "ws",
                 "WebSocket",
                 &runtime.block_on(over_the_wire(&WS_LOADS, options))?,
             ),
@@ -226,10 +266,22 @@ fn benchmark(options: &Options) -> Result<(), BoxError> {
                 runtime.block_on(subscriptions::suite(options.runs, options.timing))?
             }
         };
-        out.push_str(&section);
+        out.push_str(&table.markdown);
         out.push('\n');
+        tables.push(table);
     }
     println!("{out}");
+    let note = format!(
+        "bench, {} run(s) × {} s, {date}; {}",
+        options.runs,
+        options.timing.measure.as_secs_f64(),
+        process::machine_line()
+    );
+    let written = output::write(&options.charts, &mut tables, &note)
+        .map_err(|e| format!("writing into {}: {e}", options.charts.display()))?;
+    for path in written {
+        eprintln!("wrote {}", path.display());
+    }
     Ok(())
 }
 

@@ -4,12 +4,39 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use crate::chart::{Better, Chart, Role, Scale};
 use crate::clients::Workload;
 use crate::inprocess;
 use crate::load::Load;
 use crate::measure::Measurement;
 use crate::memory;
+use crate::output::Table;
 use crate::servers::Kind;
+
+/// The subtitle of every chart of medians with ratios.
+const MEDIANS: &str =
+    "medians over runs; ratios: the median of the per-run ratios, as in the table";
+
+/// The colour a server's bars get.
+pub(crate) fn role(kind: Kind) -> Role {
+    match kind {
+        Kind::Ours => Role::Ours,
+        Kind::OursLayered => Role::OursVariant,
+        Kind::Jsonrpsee => Role::Theirs,
+        Kind::RawHttp | Kind::RawWs => Role::Limit,
+    }
+}
+
+/// A bar's label: the value, then each ratio that is a number.
+fn bar_label(value: &str, ratios: &[(&str, &str)]) -> String {
+    let mut label = value.to_owned();
+    for (ratio, of) in ratios {
+        if ratio.parse::<f64>().is_ok() {
+            label.push_str(&format!(" · {ratio} × {of}"));
+        }
+    }
+    label
+}
 
 /// The median of `values` (sorts them); 0 when empty.
 pub(crate) fn median(values: &mut [f64]) -> f64 {
@@ -65,9 +92,19 @@ pub(crate) fn header(runs: usize, secs: f64, date: &str, machine: &str) -> Strin
     out
 }
 
-/// The load table, one row per configuration and server.
-pub(crate) fn load_table(title: &str, results: &[LoadResults]) -> String {
+/// The load table, one row per configuration and server; its chart shows
+/// calls/s.
+pub(crate) fn load_table(name: &'static str, title: &str, results: &[LoadResults]) -> Table {
     let mut out = String::new();
+    let mut chart = Chart::new(&format!("Over the wire: {title}, calls/s"), MEDIANS);
+    for kind in Kind::ALL {
+        if results
+            .iter()
+            .any(|r| r.runs.iter().any(|m| m.contains_key(&kind)))
+        {
+            chart.series(kind.label(), role(kind));
+        }
+    }
     let _ = writeln!(out, "## Over the wire: {title}\n");
     let _ = writeln!(
         out,
@@ -76,6 +113,7 @@ pub(crate) fn load_table(title: &str, results: &[LoadResults]) -> String {
     );
     let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for result in results {
+        chart.group(&result.load.describe(), "calls/s", Better::Higher);
         for kind in Kind::ALL {
             let mine: Vec<&Measurement> = result.runs.iter().filter_map(|r| r.get(&kind)).collect();
             if mine.is_empty() {
@@ -84,6 +122,7 @@ pub(crate) fn load_table(title: &str, results: &[LoadResults]) -> String {
             let config = result.load.describe();
             let label = kind.label();
             if let Some(error) = first_error(&mine) {
+                chart.bar(label, None, "FAILED");
                 let _ = writeln!(
                     out,
                     "| {config} | {label} | FAILED: {} | | | | | | | |",
@@ -121,10 +160,20 @@ pub(crate) fn load_table(title: &str, results: &[LoadResults]) -> String {
             } else {
                 ratio(raw, |m| m.calls_per_sec)
             };
+            let rate = med(&mine, |m| m.calls_per_sec);
+            let vs_jsonrpsee = ratio(Kind::Jsonrpsee, |m| m.calls_per_sec);
+            chart.bar(
+                label,
+                Some(rate),
+                &bar_label(
+                    &thousands(rate),
+                    &[(&vs_jsonrpsee, "jsonrpsee"), (&vs_raw, "raw")],
+                ),
+            );
             let _ = writeln!(
                 out,
                 "| {config} | {label} | {} | {} | {} | {} | {:.2} | {} | {} | {} |",
-                thousands(med(&mine, |m| m.calls_per_sec)),
+                thousands(rate),
                 spread(&mine),
                 micros(med(&mine, |m| secs(m.p50))),
                 micros(med(&mine, |m| secs(m.p99))),
@@ -135,12 +184,32 @@ pub(crate) fn load_table(title: &str, results: &[LoadResults]) -> String {
             );
         }
     }
-    out
+    Table {
+        name,
+        markdown: out,
+        chart,
+    }
 }
 
-/// The in-process table.
-pub(crate) fn inprocess_table(results: &inprocess::Results) -> String {
+/// The in-process table; its chart shows ns per call against jsonrpsee
+/// and the floor of the row's params form.
+pub(crate) fn inprocess_table(results: &inprocess::Results) -> Table {
     let mut out = String::new();
+    // One axis: every row is ns per call of the same small request, and
+    // how much a layer adds is the point.
+    let mut chart = Chart::new(
+        "In-process dispatch, ns per call",
+        &format!(
+            "median of {} timing loops; floor = typed serde_json parse + serialize of the same \
+             request; jsonrpsee takes no batches and has no layers here",
+            results.loops
+        ),
+    )
+    .scale(Scale::Shared);
+    chart
+        .series("ours", Role::Ours)
+        .series("jsonrpsee", Role::Theirs)
+        .series("floor", Role::Limit);
     let _ = writeln!(
         out,
         "## In-process dispatch (median of {} timing loops)\n",
@@ -161,6 +230,20 @@ pub(crate) fn inprocess_table(results: &inprocess::Results) -> String {
         let vs_floor = row
             .ns_per_call
             .map_or("n/a".to_owned(), |a| format!("{:.2}", a / floor));
+        chart.group(row.name, "ns/call", Better::Lower);
+        if let Some(ns) = row.ns_per_call {
+            let label = bar_label(
+                &format!("{ns:.0}"),
+                &[(&vs, "jsonrpsee"), (&vs_floor, "floor")],
+            );
+            chart.bar("ours", Some(ns), &label);
+        } else {
+            chart.bar("ours", None, "n/a");
+        }
+        if let Some(ns) = row.jsonrpsee_ns_per_call {
+            chart.bar("jsonrpsee", Some(ns), &format!("{ns:.0}"));
+        }
+        chart.bar("floor", Some(floor), &format!("{floor:.0}"));
         let _ = writeln!(
             out,
             "| {} | {} | {} | {vs} | {vs_floor} |",
@@ -185,12 +268,32 @@ pub(crate) fn inprocess_table(results: &inprocess::Results) -> String {
          timing loop); it takes single calls only, so it has no batch figure. Each row is \
          compared with the floor of its params form; the batch row with the positional one."
     );
-    out
+    Table {
+        name: "inprocess",
+        markdown: out,
+        chart,
+    }
 }
 
-/// The memory table.
-pub(crate) fn memory_table(rows: &[memory::Row]) -> String {
+/// The memory table; its chart shows KiB per connection.
+pub(crate) fn memory_table(rows: &[memory::Row]) -> Table {
     let mut out = String::new();
+    let mut chart = Chart::new(
+        "Memory per idle WebSocket connection, KiB",
+        &format!(
+            "RSS after − before {} idle connections, per connection; a fresh server each, one \
+             measurement",
+            memory::CONNECTIONS
+        ),
+    );
+    for row in rows {
+        chart.series(row.kind.label(), role(row.kind));
+    }
+    chart.group(
+        &format!("{} idle WebSocket connections", memory::CONNECTIONS),
+        "KiB per connection",
+        Better::Lower,
+    );
     let _ = writeln!(
         out,
         "## Memory per idle WebSocket connection ({} connections, fresh server each)\n",
@@ -214,6 +317,11 @@ pub(crate) fn memory_table(rows: &[memory::Row]) -> String {
                     Some(j) if j > 0.0 && row.kind != Kind::Jsonrpsee => format!("{:.2}", per / j),
                     _ => "–".to_owned(),
                 };
+                chart.bar(
+                    label,
+                    Some(per),
+                    &bar_label(&format!("{per:.1}"), &[(&vs, "jsonrpsee")]),
+                );
                 let _ = writeln!(
                     out,
                     "| {label} | {:.1} | {:.1} | {per:.1} | {vs} |",
@@ -222,6 +330,7 @@ pub(crate) fn memory_table(rows: &[memory::Row]) -> String {
                 );
             }
             Err(e) => {
+                chart.bar(label, None, "FAILED");
                 let _ = writeln!(out, "| {label} | FAILED: {} | | | |", e.replace('|', "/"));
             }
         }
@@ -230,12 +339,23 @@ pub(crate) fn memory_table(rows: &[memory::Row]) -> String {
         out,
         "\nOne measurement per server (RSS is not noisy the way throughput is)."
     );
-    out
+    Table {
+        name: "memory",
+        markdown: out,
+        chart,
+    }
 }
 
-/// The clients table.
-pub(crate) fn clients_table(results: &[ClientResults]) -> String {
+/// The clients table; its chart shows calls/s.
+pub(crate) fn clients_table(results: &[ClientResults]) -> Table {
     let mut out = String::new();
+    let mut chart = Chart::new(
+        "Clients calling the same server (jsonrpsee's), calls/s",
+        MEDIANS,
+    );
+    chart
+        .series("ours", Role::Ours)
+        .series("jsonrpsee", Role::Theirs);
     let _ = writeln!(
         out,
         "## Clients calling the same server (jsonrpsee's), callers sharing one client\n"
@@ -248,14 +368,17 @@ pub(crate) fn clients_table(results: &[ClientResults]) -> String {
     let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for result in results {
         let workload = result.workload.describe();
+        chart.group(&workload, "calls/s", Better::Higher);
         let ours: Vec<&Measurement> = result.runs.iter().filter_map(|r| r.0.as_ref()).collect();
         let theirs: Vec<&Measurement> = result.runs.iter().map(|r| &r.1).collect();
         for (label, runs) in [("ours", &ours), ("jsonrpsee", &theirs)] {
             if runs.is_empty() {
+                chart.bar(label, None, "no runs");
                 let _ = writeln!(out, "| {workload} | {label} | no runs | | | | | | |");
                 continue;
             }
             if let Some(error) = first_error(runs) {
+                chart.bar(label, None, "FAILED");
                 let _ = writeln!(
                     out,
                     "| {workload} | {label} | FAILED: {} | | | | | | |",
@@ -281,20 +404,31 @@ pub(crate) fn clients_table(results: &[ClientResults]) -> String {
                     format!("{:.2}", median(&mut ratios))
                 }
             };
+            let rate = med(runs, |m| m.calls_per_sec);
+            let vs = ratio(|m| m.calls_per_sec);
+            chart.bar(
+                label,
+                Some(rate),
+                &bar_label(&thousands(rate), &[(&vs, "jsonrpsee")]),
+            );
             let _ = writeln!(
                 out,
                 "| {workload} | {label} | {} | {} | {} | {} | {:.2} | {} | {} |",
-                thousands(med(runs, |m| m.calls_per_sec)),
+                thousands(rate),
                 spread(runs),
                 micros(med(runs, |m| secs(m.p50))),
                 micros(med(runs, |m| secs(m.p99))),
                 med(runs, |m| m.cpu_us_per_call),
-                ratio(|m| m.calls_per_sec),
+                vs,
                 ratio(|m| m.cpu_us_per_call),
             );
         }
     }
-    out
+    Table {
+        name: "clients",
+        markdown: out,
+        chart,
+    }
 }
 
 fn first_error<'a>(runs: &[&'a Measurement]) -> Option<&'a str> {

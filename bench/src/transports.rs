@@ -19,6 +19,8 @@ use rpc_client::{Caller, PositionalParams, WsClient, ZmqClient};
 use rpc_runtime::stream::StreamServer;
 use rpc_runtime::zmq::{ZmqConfig, ZmqServer};
 
+use crate::chart::{Better, Chart};
+use crate::output::Table;
 use crate::servers::BoxError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,9 +159,9 @@ struct Sample {
     client_cpu_per_call: Duration,
 }
 
-/// Runs every transport with each load `runs` times and prints a markdown
-/// table of the medians.
-pub(crate) fn run(secs: f64, runs: usize) -> Result<(), BoxError> {
+/// Runs every transport with each load `runs` times and returns the table
+/// of the medians.
+pub(crate) fn run(secs: f64, runs: usize) -> Result<Table, BoxError> {
     let servers = Servers::spawn()?;
     let client_runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -193,8 +195,7 @@ pub(crate) fn run(secs: f64, runs: usize) -> Result<(), BoxError> {
             }
         }
     }
-    println!("{}", table(&samples, runs));
-    Ok(())
+    Ok(table(&samples, runs))
 }
 
 /// A run's figures: `latencies` are the calls within the window, `total`
@@ -224,8 +225,12 @@ fn median(values: &mut [f64]) -> f64 {
 }
 
 /// The medians, one row per load and transport, with each transport's
-/// calls/s against WebSocket's under the same load.
-fn table(samples: &[Vec<Sample>], runs: usize) -> String {
+/// calls/s against WebSocket's under the same load; the chart shows calls/s.
+fn table(samples: &[Vec<Sample>], runs: usize) -> Table {
+    let mut chart = Chart::new(
+        "Our transports side by side, calls/s",
+        &format!("median of {runs} runs; client and server ours; ratios against WebSocket"),
+    );
     let mut out = format!(
         "median of {runs} runs\n\n| load | transport | calls/s | × WebSocket | p99 | server CPU per call | client CPU per call |\n|---|---|---|---|---|---|---|\n"
     );
@@ -234,7 +239,17 @@ fn table(samples: &[Vec<Sample>], runs: usize) -> String {
         let rate =
             |t: usize| median(&mut row(t).iter().map(|s| s.calls_per_sec).collect::<Vec<_>>());
         let ws_rate = rate(0);
+        chart.group(
+            &format!("{connections} conn × {in_flight} in flight"),
+            "calls/s",
+            Better::Higher,
+        );
         for (t, transport) in TRANSPORTS.iter().enumerate() {
+            let mut label = crate::report::thousands(rate(t));
+            if t > 0 {
+                label.push_str(&format!(" · {:.2} × WebSocket", rate(t) / ws_rate));
+            }
+            chart.bar(&transport.name(), Some(rate(t)), &label);
             let p99 = median(
                 &mut row(t)
                     .iter()
@@ -260,7 +275,11 @@ fn table(samples: &[Vec<Sample>], runs: usize) -> String {
             ));
         }
     }
-    out
+    Table {
+        name: "transports",
+        markdown: out,
+        chart,
+    }
 }
 
 /// `connections` clients, `in_flight` callers each, calling `add` in a

@@ -25,7 +25,9 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use crate::chart::{Better, Chart};
 use crate::measure::Timing;
+use crate::output::Table;
 use crate::report::thousands;
 use crate::servers::BoxError;
 use cluster::{Cluster, Cpu};
@@ -106,9 +108,9 @@ struct Runs {
     http: [Vec<Result<HttpRun, String>>; 3],
 }
 
-/// Starts the deployment, runs every measurement `runs` times and prints
-/// a markdown table of the medians.
-pub(crate) fn run(secs: f64, runs: usize) -> Result<(), BoxError> {
+/// Starts the deployment, runs every measurement `runs` times and returns
+/// the table of the medians.
+pub(crate) fn run(secs: f64, runs: usize) -> Result<Table, BoxError> {
     let runs = runs.clamp(1, 100);
     let timing = Timing {
         warmup: Duration::from_millis(500),
@@ -123,8 +125,73 @@ pub(crate) fn run(secs: f64, runs: usize) -> Result<(), BoxError> {
     let results = runtime.block_on(measure(&cluster, runs, timing));
     drop(runtime);
     drop(cluster);
-    println!("{}", table(&results, runs, timing));
-    Ok(())
+    let markdown = table(&results, runs, timing);
+    Ok(Table {
+        name: "deployment",
+        markdown,
+        chart: chart(&results, runs),
+    })
+}
+
+/// The chart: fan-out latency, deliveries/s to 1,000 subscriptions and
+/// HTTP calls/s by target, each on its own axis (they share no unit).
+fn chart(results: &Runs, runs: usize) -> Chart {
+    let mut chart = Chart::new(
+        "Deployment: 3 instances on Redis behind nginx",
+        &format!("median of {runs} runs; everything on one machine"),
+    );
+    let lat = &results.latency;
+    chart.group(
+        "fan-out latency, publish over HTTP on A → WebSocket subscribers (bar: p50)",
+        "µs",
+        Better::Lower,
+    );
+    for (series, pick) in [
+        (
+            "subscribers on B and C",
+            (|l: &LatencyRun| l.remote) as fn(&LatencyRun) -> (Duration, Duration),
+        ),
+        ("subscriber on A (reference)", |l: &LatencyRun| l.local),
+    ] {
+        let p50 = median(lat, |l| pick(l).0.as_secs_f64() * 1e6);
+        let p99 = median(lat, |l| pick(l).1.as_secs_f64() * 1e6);
+        let label = match (p50, p99) {
+            (Some(p50), Some(p99)) => format!("p50 {p50:.0} µs · p99 {p99:.0} µs"),
+            _ => "FAILED".to_owned(),
+        };
+        chart.bar(series, p50, &label);
+    }
+    let thr = &results.throughput;
+    chart.group(
+        &format!(
+            "one topic → {} subscriptions over the 3 instances",
+            thousands((fanout::CONNECTIONS * fanout::PER_CONNECTION) as f64)
+        ),
+        "deliveries/s",
+        Better::Higher,
+    );
+    let deliveries = median(thr, |(t, _)| t.deliveries_per_sec);
+    let label = deliveries.map_or_else(|| "FAILED".to_owned(), thousands);
+    chart.bar("1,000 subscriptions", deliveries, &label);
+    chart.group(
+        &format!("HTTP `subtract`, {HTTP_CALLERS} keep-alive callers"),
+        "calls/s",
+        Better::Higher,
+    );
+    let direct = median(&results.http[0], |h| h.calls_per_sec);
+    for (t, (target, series)) in TARGETS
+        .iter()
+        .zip(["straight to A", "nginx → 1 instance", "nginx → 3 instances"])
+        .enumerate()
+    {
+        let calls = median(&results.http[t], |h| h.calls_per_sec);
+        let mut label = calls.map_or_else(|| "FAILED".to_owned(), thousands);
+        if let (Some(calls), Some(direct), false) = (calls, direct, *target == Target::Direct) {
+            label.push_str(&format!(" · {:.2} × straight to A", calls / direct));
+        }
+        chart.bar(series, calls, &label);
+    }
+    chart
 }
 
 async fn measure(cluster: &Cluster, runs: usize, timing: Timing) -> Runs {

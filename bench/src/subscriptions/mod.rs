@@ -91,7 +91,7 @@ impl Rss {
 }
 
 /// Runs the suite and returns its table.
-pub(crate) async fn suite(runs: usize, timing: Timing) -> Result<String, BoxError> {
+pub(crate) async fn suite(runs: usize, timing: Timing) -> Result<crate::output::Table, BoxError> {
     let servers = KINDS
         .into_iter()
         .map(ServerProcess::spawn)

@@ -6,19 +6,39 @@ use std::fmt::Write as _;
 use super::{
     jsonrpsee_topic, Kind, Rate, Rss, Runs, FANOUTS, MEMORY_CONNECTIONS, MEMORY_PER_CONNECTION,
 };
-use crate::report::{median, thousands};
+use crate::chart::{Better, Chart};
+use crate::output::Table;
+use crate::report::{median, role, thousands};
 
 /// One row per measure of a fanout: its name, its figure, whether it is a
-/// rate (shown with its spread).
-type Row = (&'static str, fn(&Rate) -> f64, bool);
+/// rate (shown with its spread), and its unit in the chart.
+type Row = (&'static str, fn(&Rate) -> f64, bool, &'static str);
 
 const ROWS: [Row; 2] = [
-    ("notifications/s (spread)", |r| r.per_sec, true),
-    ("server CPU µs/notification", |r| r.cpu_us, false),
+    (
+        "notifications/s (spread)",
+        |r| r.per_sec,
+        true,
+        "notifications/s",
+    ),
+    (
+        "server CPU µs/notification",
+        |r| r.cpu_us,
+        false,
+        "µs/notification",
+    ),
 ];
 
-pub(super) fn render(results: &[Runs], memory: &[(Kind, Result<Rss, String>)]) -> String {
+/// The table and its chart: every row a group, ours beside jsonrpsee.
+pub(super) fn render(results: &[Runs], memory: &[(Kind, Result<Rss, String>)]) -> Table {
     let mut out = String::new();
+    let mut chart = Chart::new(
+        "Subscriptions: one topic over WebSocket",
+        "medians over runs; ratios: the median of the per-run ratios, as in the table",
+    );
+    for kind in [Kind::Ours, Kind::Jsonrpsee] {
+        chart.series(kind.label(), role(kind));
+    }
     let _ = writeln!(out, "## Subscriptions: one topic over WebSocket\n");
     let _ = writeln!(
         out,
@@ -27,7 +47,13 @@ pub(super) fn render(results: &[Runs], memory: &[(Kind, Result<Rss, String>)]) -
     let _ = writeln!(out, "|---|---|---:|---:|---:|");
     for (fanout, runs) in FANOUTS.iter().zip(results) {
         let case = fanout.describe();
-        for (measure, f, is_rate) in ROWS {
+        for (measure, f, is_rate, unit) in ROWS {
+            let better = if is_rate {
+                Better::Higher
+            } else {
+                Better::Lower
+            };
+            chart.group(&case, unit, better);
             let cell = |kind: Kind| {
                 let mine: Vec<&Result<Rate, String>> =
                     runs.iter().filter_map(|r| r.get(&kind)).collect();
@@ -61,6 +87,28 @@ pub(super) fn render(results: &[Runs], memory: &[(Kind, Result<Rss, String>)]) -
             } else {
                 format!("{:.2}", median(&mut ratios))
             };
+            for kind in [Kind::Ours, Kind::Jsonrpsee] {
+                let mut values: Vec<f64> = runs
+                    .iter()
+                    .filter_map(|r| r.get(&kind)?.as_ref().ok())
+                    .map(f)
+                    .collect();
+                let failed = runs.iter().any(|r| matches!(r.get(&kind), Some(Err(_))));
+                if failed || values.is_empty() {
+                    chart.bar(kind.label(), None, if failed { "FAILED" } else { "n/a" });
+                    continue;
+                }
+                let value = median(&mut values);
+                let mut label = if is_rate {
+                    thousands(value)
+                } else {
+                    format!("{value:.2}")
+                };
+                if kind == Kind::Ours && ratio != "n/a" {
+                    label.push_str(&format!(" · {ratio} × jsonrpsee"));
+                }
+                chart.bar(kind.label(), Some(value), &label);
+            }
             let _ = writeln!(
                 out,
                 "| {case} | {measure} | {} | {} | {ratio} |",
@@ -89,6 +137,28 @@ pub(super) fn render(results: &[Runs], memory: &[(Kind, Result<Rss, String>)]) -
         (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
         _ => "n/a".to_owned(),
     };
+    chart.group(
+        &format!(
+            "memory per idle subscription ({} subscriptions)",
+            thousands((MEMORY_CONNECTIONS * MEMORY_PER_CONNECTION) as f64)
+        ),
+        "KiB per subscription",
+        Better::Lower,
+    );
+    for kind in [Kind::Ours, Kind::Jsonrpsee] {
+        match per(kind) {
+            Some(kib) => {
+                let mut label = format!("{kib:.2}");
+                if kind == Kind::Ours && ratio != "n/a" {
+                    label.push_str(&format!(" · {ratio} × jsonrpsee"));
+                }
+                chart.bar(kind.label(), Some(kib), &label);
+            }
+            None => {
+                chart.bar(kind.label(), None, "FAILED");
+            }
+        }
+    }
     let _ = writeln!(
         out,
         "| memory per idle subscription | KiB per subscription (RSS MiB before → after {}) | {} | {} | {ratio} |",
@@ -118,7 +188,11 @@ pub(super) fn render(results: &[Runs], memory: &[(Kind, Result<Rss, String>)]) -
         MEMORY_CONNECTIONS,
         thousands(MEMORY_PER_CONNECTION as f64),
     );
-    out
+    Table {
+        name: "subscriptions",
+        markdown: out,
+        chart,
+    }
 }
 
 /// ±half the min–max range relative to the median.
