@@ -32,7 +32,7 @@ impl ClientResponse {
     pub(crate) fn into_result<R: DeserializeOwned>(self) -> Result<R, ClientError> {
         match self {
             ClientResponse::Result(raw) => {
-                serde_json::from_str(raw.get()).map_err(|e| ClientError::Decode(e))
+                serde_json::from_str(raw.get()).map_err(ClientError::Decode)
             }
             other => Err(mismatch("a call", &other)),
         }

@@ -274,7 +274,7 @@ impl BatchResponse {
     /// The `index`th call's result, decoded as `R`.
     pub(crate) fn decode_at<R: DeserializeOwned>(&self, index: usize) -> Result<R, ClientError> {
         match self.results.get(index) {
-            Some(Ok(raw)) => serde_json::from_str(raw.get()).map_err(|e| ClientError::Decode(e)),
+            Some(Ok(raw)) => serde_json::from_str(raw.get()).map_err(ClientError::Decode),
             Some(Err(object)) => Err(ClientError::Rpc(object.clone())),
             None => Err(ClientError::InvalidResponse(InvalidResponse::new(format!(
                 "no result for batch call {index}"

@@ -37,7 +37,7 @@ pub fn decode_response<R: DeserializeOwned>(text: &str, id: &Id<'_>) -> Result<R
             ))))
         }
         ResponsePayload::Result(raw) => {
-            serde_json::from_str(raw.get()).map_err(|e| ClientError::Decode(e))
+            serde_json::from_str(raw.get()).map_err(ClientError::Decode)
         }
         ResponsePayload::Error(error) => Err(ClientError::Rpc(error.into_owned())),
     }

@@ -50,7 +50,7 @@ pub(crate) fn ws_event(frame: Result<Message, WsError>) -> Event {
             Err(error) => Event::Fatal {
                 reason: CloseReason::Error(ConnectionError::with_source(
                     "a binary frame that is not UTF-8",
-                    error.clone(),
+                    error,
                 )),
                 reply: None,
                 code: 1007,

@@ -36,10 +36,10 @@ impl Reply {
         match self {
             Reply::Result { frame, range } => {
                 let text = frame.as_str().get(range).unwrap_or("null");
-                serde_json::from_str(text).map_err(|e| ClientError::Decode(e))
+                serde_json::from_str(text).map_err(ClientError::Decode)
             }
             Reply::Error(error) => Err(ClientError::Rpc(error)),
-            Reply::Raw(text) => serde_json::from_str(&text).map_err(|e| ClientError::Decode(e)),
+            Reply::Raw(text) => serde_json::from_str(&text).map_err(ClientError::Decode),
         }
     }
 
