@@ -116,9 +116,8 @@ fn check_signature(method: &Method, errors: &mut Errors) {
             "an #[rpc] method takes `&self` as its first argument",
         ),
         Some(receiver)
-            if receiver.reference.is_none()
-                || receiver.mutability.is_some()
-                || receiver.colon_token.is_some() =>
+            if !matches!(receiver.kind, syn::ReceiverKind::Reference(_, _, None))
+                || receiver.mutability.is_some() =>
         {
             errors.at(
                 receiver,

@@ -11,7 +11,19 @@ use crate::subscription::Subscriptions;
 
 /// The head of the HTTP request a call arrived with (for WebSocket: the
 /// upgrade request), so handlers can authenticate by header or cookie.
+///
+/// Made from a request's parts (`From<http::request::Parts>`) or as
+/// [`Default`] and then set field by field: it may gain fields.
+///
+/// ```
+/// use rpc_runtime::RequestHead;
+/// let (parts, ()) = http::Request::post("/rpc").header("x-api-key", "k").body(()).unwrap().into_parts();
+/// let head = RequestHead::from(parts);
+/// assert_eq!(head.uri.path(), "/rpc");
+/// assert_eq!(head.headers["x-api-key"], "k");
+/// ```
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct RequestHead {
     /// The HTTP method.
     pub method: http::Method,
@@ -26,6 +38,18 @@ pub struct RequestHead {
     /// own upgrade handle and the server's private per-connection data are
     /// taken out first. Empty on a request no layer touched.
     pub extensions: http::Extensions,
+}
+
+impl From<http::request::Parts> for RequestHead {
+    fn from(parts: http::request::Parts) -> Self {
+        Self {
+            method: parts.method,
+            uri: parts.uri,
+            version: parts.version,
+            headers: parts.headers,
+            extensions: parts.extensions,
+        }
+    }
 }
 
 impl RequestHead {
@@ -254,12 +278,6 @@ impl Context {
     #[must_use]
     pub fn subscriptions(&self) -> Option<&Subscriptions> {
         self.0.subscriptions.as_ref()
-    }
-
-    /// Whether two contexts are clones of one another (the same connection).
-    #[must_use]
-    pub fn same_connection(&self, other: &Context) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
     }
 }
 

@@ -50,6 +50,28 @@
 //! assert_eq!(router.handle(r#"{"jsonrpc":"2.0","method":"nope"}"#, &ctx).await, None);
 //! # });
 //! ```
+//!
+//! # Features
+//!
+//! Each can be turned off (`default-features = false`) by those who do not
+//! need it; CI builds the crate with each feature alone and with none.
+//!
+//! | feature | on by default | what it adds |
+//! |---|---|---|
+//! | `server` | yes | the HTTP + WebSocket server on one port (hyper, tower), the TCP and Unix socket servers, stdio ([`server`], [`stream`]); implies `ws` and `stream` |
+//! | `macros` | yes | `#[rpc]` and `#[derive(RpcError)]`, re-exported from `rpc-macros` |
+//! | `openrpc` | yes | OpenRPC documents from `#[rpc]` traits and the `rpc.discover` method (`schemars`) |
+//! | `metrics` | yes | [`middleware::MetricsLayer`] and the open-connection gauges, through the `metrics` facade |
+//! | `rate-limit` | yes | [`middleware::RateLimitLayer`], per peer address and per connection (`governor`) |
+//! | `zmq` | yes | ZeroMQ (ZMTP 3) over TCP and `ipc://`: the wire protocol and, with `server`, REP and ROUTER servers; no extra dependency |
+//! | `ws` | with `server` | the WebSocket connection driver shared by the server and `rpc-client` (`tokio-tungstenite`) |
+//! | `stream` | with `server` | framed byte-stream connections (newline-delimited JSON, `Content-Length`) on the same driver |
+//! | `tls` | no | HTTPS and WSS on the server's port from a `rustls::ServerConfig` (HTTP/2 by ALPN, client certificates, reload); no crypto provider forced: the config names its own (`tokio-rustls`) |
+//! | `redis` | no | [`subscription::RedisBroker`]: topics across server instances, with history (`redis`) |
+//!
+//! Without any, the crate is the transport-agnostic core: protocol types,
+//! params, errors, the router, batching, middleware, subscriptions in
+//! process, and the client-side call machinery.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -173,13 +173,12 @@ impl Serve {
     {
         let mut head = None;
         let capture = |request: &Request, response: Response| {
-            head = Some(RequestHead {
-                method: request.method().clone(),
-                uri: request.uri().clone(),
-                version: request.version(),
-                headers: request.headers().clone(),
-                extensions: http::Extensions::new(),
-            });
+            let mut captured = RequestHead::default();
+            captured.method = request.method().clone();
+            captured.uri = request.uri().clone();
+            captured.version = request.version();
+            captured.headers = request.headers().clone();
+            head = Some(captured);
             Ok(response)
         };
         let Ok(socket) = tokio_tungstenite::accept_hdr_async_with_config(
