@@ -87,7 +87,9 @@ const MUTED: &str = "#4b5563";
 const GRID: &str = "#e5e7eb";
 const AXIS: &str = "#9ca3af";
 /// Colours of `Role::Other` series, in order; then they repeat.
-const OTHERS: [&str; 5] = ["#2563eb", "#16a34a", "#9333ea", "#ea580c", "#0891b2"];
+const OTHERS: [&str; 8] = [
+    "#2563eb", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#db2777", "#ca8a04", "#4b5563",
+];
 
 impl Chart {
     pub(crate) fn new(title: &str, subtitle: &str) -> Self {
@@ -268,7 +270,7 @@ impl Chart {
             };
             let _ = writeln!(
                 body,
-                r#"<text x="{MARGIN:.1}" y="{y:.1}" font-size="13" fill="{INK}"><tspan font-weight="bold">{}</tspan><tspan fill="{MUTED}" font-size="12">  {}</tspan></text>"#,
+                r#"<text x="{MARGIN:.1}" y="{y:.1}" font-size="13" fill="{INK}"><tspan font-weight="bold">{}</tspan><tspan dx="8" fill="{MUTED}" font-size="12">{}</tspan></text>"#,
                 escape(&plain(&group.label)),
                 escape(&plain(&join(&group.unit, better))),
             );

@@ -96,7 +96,10 @@ pub(crate) fn header(runs: usize, secs: f64, date: &str, machine: &str) -> Strin
 /// calls/s.
 pub(crate) fn load_table(name: &'static str, title: &str, results: &[LoadResults]) -> Table {
     let mut out = String::new();
-    let mut chart = Chart::new(&format!("Over the wire: {title}, calls/s"), MEDIANS);
+    let mut chart = Chart::new(
+        &format!("Over the wire: {title}, calls/s"),
+        &format!("{MEDIANS}; raw = the limit, a server doing no JSON work"),
+    );
     for kind in Kind::ALL {
         if results
             .iter()

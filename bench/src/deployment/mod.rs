@@ -474,3 +474,17 @@ fn table(results: &Runs, runs: usize, timing: Timing) -> String {
     );
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_that_measured_nothing_still_charts() {
+        let svg = chart(&Runs::default(), 1).to_svg();
+        assert!(svg.ends_with("</svg>\n"));
+        // Six bars' labels, none drawn: every measurement failed.
+        assert_eq!(svg.matches(">FAILED</text>").count(), 6);
+        assert!(!svg.contains(r#"class="bar""#));
+    }
+}
