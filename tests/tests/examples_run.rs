@@ -8,7 +8,10 @@
 //! refusals; `lsp_like` must spawn itself as a stdio server, call it, be
 //! called back, and see it exit (and `spec_server --zmq` serve the same
 //! router over ZeroMQ); `zmq` must serve its API on ROUTER, run
-//! DEALER calls at once and REQ calls in turn, and stop gracefully.
+//! DEALER calls at once and REQ calls in turn, and stop gracefully;
+//! `tls_server` must serve HTTPS (HTTP/2) and WSS with client certificates,
+//! reload its certificate with the WebSocket open, and refuse a client
+//! without a certificate.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/examples.rs"]
@@ -121,6 +124,22 @@ async fn lsp_like_spawns_its_server_over_stdio_and_is_called_back() {
             .iter()
             .any(|l| l.starts_with("executeCommand explode: refused: ")),
         "an unknown command must be refused:\n{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn tls_server_serves_https_and_wss_reloads_and_refuses_a_client_without_certificate() {
+    let stdout = run_to_end("tls_server").await;
+    assert_prints(
+        "tls_server",
+        &stdout,
+        &[
+            "https: ada over http (h2)",
+            "wss: ada over ws (no ALPN)",
+            "after reload, https: ada over http (h2)",
+            "after reload, the open wss: ada over ws (no ALPN)",
+            "without a client certificate: refused = true",
+        ],
     );
 }
 
