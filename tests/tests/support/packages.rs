@@ -1,5 +1,5 @@
 //! The distribution's packages the deployment and browser tests run for
-//! real (`redis-server`, `nginx`, `chromium`; a test declares this module once for
+//! real (`redis-server`, `nginx`, `tinyproxy`, `chromium`; a test declares this module once for
 //! `support/redis.rs` and `support/nginx.rs`): installed on first use when missing, as the
 //! README's test command promises (`apt-get update` once, then `apt-get
 //! install -y`; as root, or through `sudo -n`). When that cannot be done
@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 /// Every package these tests need, and a file each provides.
-const PACKAGES: [(&str, &[&str]); 2] = [
+const PACKAGES: [(&str, &[&str]); 3] = [
     (
         "redis-server",
         &["/usr/bin/redis-server", "/usr/local/bin/redis-server"],
@@ -19,17 +19,27 @@ const PACKAGES: [(&str, &[&str]); 2] = [
         "nginx",
         &["/usr/sbin/nginx", "/usr/bin/nginx", "/usr/local/sbin/nginx"],
     ),
+    // The HTTP proxy the HTTP client's proxy tests go through.
+    (
+        "tinyproxy",
+        &[
+            "/usr/bin/tinyproxy",
+            "/usr/sbin/tinyproxy",
+            "/usr/local/bin/tinyproxy",
+        ],
+    ),
 ];
 
 /// The command that installs them, for the messages.
-pub(crate) const INSTALL: &str = "apt-get update && apt-get install -y redis-server nginx chromium";
+pub(crate) const INSTALL: &str =
+    "apt-get update && apt-get install -y redis-server nginx tinyproxy chromium";
 
 /// Installs whichever of the packages is missing, once per test binary;
 /// panics with the reason (and [`INSTALL`]) when it cannot.
 pub(crate) fn ensure() {
     static READY: OnceLock<Result<(), String>> = OnceLock::new();
     if let Err(why) = READY.get_or_init(install_missing) {
-        panic!("these tests need redis-server, nginx and chromium: {why}; install them with `{INSTALL}`");
+        panic!("these tests need redis-server, nginx, tinyproxy and chromium: {why}; install them with `{INSTALL}`");
     }
 }
 
