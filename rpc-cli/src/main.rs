@@ -186,7 +186,7 @@ fn id_generator(kind: IdKind) -> Arc<dyn IdGenerator> {
         IdKind::Decimal => Arc::new(DecimalIds::new()),
         IdKind::Hex => Arc::new(HexIds::new()),
         IdKind::Uuid => Arc::new(UuidIds),
-        IdKind::Random => Arc::new(RandomIds { len: 16 }),
+        IdKind::Random => Arc::new(RandomIds::new(16)),
     }
 }
 

@@ -153,15 +153,24 @@ impl IdGenerator for UuidIds {
 ///
 /// ```
 /// use rpc_client::id::{IdGenerator, RandomIds};
-/// let id = RandomIds { len: 12 }.next_id();
+/// let id = RandomIds::new(12).next_id();
 /// let text = id.as_str().unwrap();
 /// assert_eq!(text.len(), 12);
 /// assert!(text.chars().all(|c| c.is_ascii_alphanumeric()));
 /// ```
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct RandomIds {
     /// How many characters each id has.
     pub len: usize,
+}
+
+impl RandomIds {
+    /// Ids of `len` characters.
+    #[must_use]
+    pub fn new(len: usize) -> Self {
+        Self { len }
+    }
 }
 
 impl IdGenerator for RandomIds {
@@ -196,7 +205,7 @@ mod tests {
 
     #[test]
     fn random_ids_differ() {
-        let ids = RandomIds { len: 16 };
+        let ids = RandomIds::new(16);
         let set: HashSet<_> = (0..100).map(|_| ids.next_id().match_key()).collect();
         assert_eq!(set.len(), 100);
     }

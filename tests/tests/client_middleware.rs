@@ -372,11 +372,12 @@ async fn flaky(failures: usize, status: u16) -> Flaky {
 }
 
 fn quick_retries(max_retries: u32) -> RetryLayer {
-    RetryLayer::new(RetryPolicy {
-        max_retries,
-        initial_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(20),
-    })
+    RetryLayer::new(
+        RetryPolicy::default()
+            .max_retries(max_retries)
+            .initial_backoff(Duration::from_millis(5))
+            .max_backoff(Duration::from_millis(20)),
+    )
     .idempotent(["add"])
     .idempotent_if(|method| method.starts_with("get_"))
 }

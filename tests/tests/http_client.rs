@@ -428,7 +428,7 @@ async fn id_generators_shape_the_ids_the_server_sees() {
     assert_ne!(ids[0], ids[1]);
 
     let random = HttpClient::builder(&server.url())
-        .id_generator(RandomIds { len: 24 })
+        .id_generator(RandomIds::new(24))
         .build()
         .unwrap();
     for id in ids_seen_with(&random, &server).await {

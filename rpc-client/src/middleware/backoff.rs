@@ -13,17 +13,19 @@ use rand::Rng;
 /// use std::time::Duration;
 /// use rpc_client::middleware::RetryPolicy;
 ///
-/// let policy = RetryPolicy {
-///     max_retries: 4,
-///     initial_backoff: Duration::from_millis(50),
-///     max_backoff: Duration::from_secs(2),
-/// };
+/// let policy = RetryPolicy::default()
+///     .max_retries(4)
+///     .initial_backoff(Duration::from_millis(50))
+///     .max_backoff(Duration::from_secs(2));
 /// assert_eq!(policy.backoff_ceiling(0), Duration::from_millis(50));
 /// assert_eq!(policy.backoff_ceiling(3), Duration::from_millis(400));
 /// assert_eq!(policy.backoff_ceiling(10), Duration::from_secs(2));
 /// assert!(policy.backoff(3) <= Duration::from_millis(400));
 /// ```
+///
+/// It may gain settings: start from [`Default`] and set what differs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Retries after the first attempt (`0`: never retry).
     pub max_retries: u32,
@@ -45,6 +47,29 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// Sets [`max_retries`](Self::max_retries): retries after the first
+    /// attempt.
+    #[must_use]
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// Sets [`initial_backoff`](Self::initial_backoff): the ceiling of the
+    /// first wait.
+    #[must_use]
+    pub fn initial_backoff(mut self, wait: Duration) -> Self {
+        self.initial_backoff = wait;
+        self
+    }
+
+    /// Sets [`max_backoff`](Self::max_backoff): the ceiling of every wait.
+    #[must_use]
+    pub fn max_backoff(mut self, wait: Duration) -> Self {
+        self.max_backoff = wait;
+        self
+    }
+
     /// The longest wait before retry `retry` (from 0):
     /// `min(max_backoff, initial_backoff × 2^retry)`.
     #[must_use]

@@ -25,11 +25,12 @@ use super::{ClientRequest, ClientResponse, ClientService, RequestKind, RetryPoli
 /// use rpc_client::middleware::{RetryLayer, RetryPolicy, TimeoutLayer};
 /// use rpc_client::HttpClient;
 ///
-/// let retry = RetryLayer::new(RetryPolicy {
-///     max_retries: 3,
-///     initial_backoff: Duration::from_millis(50),
-///     max_backoff: Duration::from_secs(1),
-/// })
+/// let retry = RetryLayer::new(
+///     RetryPolicy::default()
+///         .max_retries(3)
+///         .initial_backoff(Duration::from_millis(50))
+///         .max_backoff(Duration::from_secs(1)),
+/// )
 /// .idempotent(["get_balance", "get_block"])
 /// .idempotent_if(|method| method.starts_with("view_"));
 /// let client = HttpClient::builder("http://127.0.0.1:8080")

@@ -27,11 +27,17 @@ pub(crate) const EXAMPLES: [&str; 9] = [
 
 /// `cargo ARGS --manifest-path .. -p examples`, in the test's profile.
 pub(crate) fn cargo(subcommand: &str) -> std::process::Command {
+    cargo_for(subcommand, "examples")
+}
+
+/// `cargo SUBCOMMAND --manifest-path .. -p PACKAGE`, in the test's profile,
+/// without the variables cargo set for this test's package.
+pub(crate) fn cargo_for(subcommand: &str, package: &str) -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO"));
     command
         .arg(subcommand)
         .arg("-q")
-        .args(["--manifest-path", MANIFEST, "-p", "examples"]);
+        .args(["--manifest-path", MANIFEST, "-p", package]);
     if !cfg!(debug_assertions) {
         command.arg("--release");
     }
