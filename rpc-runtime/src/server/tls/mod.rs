@@ -11,6 +11,12 @@ pub use config::TlsConfig;
 pub use info::TlsInfo;
 
 /// Why a TLS operation on a running server failed.
+///
+/// ```
+/// use rpc_runtime::server::TlsError;
+/// let error = TlsError::NotEnabled;
+/// assert_eq!(error.to_string(), "the server does not serve TLS");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TlsError {
