@@ -110,7 +110,10 @@ where
     K: Sink<M> + Unpin,
     K::Error: std::error::Error + Send + Sync + 'static,
 {
-    let mut burst = Vec::with_capacity(BURST);
+    // Grown by the first frames, not allocated up front: an idle
+    // connection would otherwise hold `BURST` empty slots (10 KiB) for
+    // its whole life. Under load it reaches its size once and keeps it.
+    let mut burst = Vec::new();
     let mut written = Vec::new();
     let mut gather = Gather::default();
     loop {
