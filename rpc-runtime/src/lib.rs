@@ -11,8 +11,9 @@
 //! Where a request goes: the transport hands each message, with the
 //! connection's [`Context`], to [`Router::message`]. A plain call to a
 //! method registered by argument types is read there in one pass, its
-//! params decoded straight into the argument types (with layers, the
-//! decoded arguments wait while the call passes them); any other message is parsed once, its responses handed to the
+//! params decoded straight into the argument types (with layers, any plain
+//! call is read in one pass, its params left raw until the method runs);
+//! any other message is parsed once, its responses handed to the
 //! transport's [`ResponseSink`] (a bidirectional connection's waiting
 //! calls), and each call, alone or in a batch (members run concurrently),
 //! passes the router's [layers](Router::layer) to the method table, where

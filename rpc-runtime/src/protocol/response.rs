@@ -198,6 +198,24 @@ pub fn write_success_response(out: &mut String, version: Version, id: &Id<'_>, r
     end_success(out, version, id);
 }
 
+/// Turns `result`, a result's JSON text, into the success response for `id`
+/// in place: the head is inserted before it and the tail appended, so an
+/// answer that was written into a buffer of its own (an asynchronous
+/// handler's, one that passed layers) costs no second buffer and no copy
+/// beyond moving the result up by the head's length.
+pub(crate) fn into_success_response(mut result: String, version: Version, id: &Id<'_>) -> String {
+    let head = match version {
+        Version::V2 => r#"{"jsonrpc":"2.0","result":"#,
+        Version::V1 => r#"{"result":"#,
+    };
+    // `,"error":null` + `,"id":` + `}`.
+    let tail = 13 + 6 + id.as_json().len() + 1;
+    result.reserve(head.len() + tail);
+    result.insert_str(0, head);
+    end_success(&mut result, version, id);
+    result
+}
+
 /// Writes a success response up to where the result goes, so a handler can
 /// serialize its result straight into the response.
 pub(crate) fn begin_success(out: &mut String, version: Version) {

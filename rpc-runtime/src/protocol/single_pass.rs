@@ -16,6 +16,7 @@
 //! both paths give the same answer to every text; a property test and the
 //! fuzz target check that.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -23,7 +24,7 @@ use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::raw::Field;
-use super::Id;
+use super::{Id, Request, Version};
 use crate::params::{FromParams, Params};
 
 /// The value of a message's top-level `"method"` member, if the message is
@@ -136,6 +137,71 @@ pub(crate) fn parse_call<'a, A: FromParams<'a>>(
         None => A::from_params(Params::none(), names).ok()?,
     };
     Some(Call { id, args })
+}
+
+/// Parses `text` as a plain 2.0 request (the same members [`parse_call`]
+/// takes), its params left raw: how a router with layers reads a single
+/// call, whatever its method, before the layers see it and the method
+/// decodes the params. `None` when the message needs the general path.
+pub(crate) fn parse_request(text: &str) -> Option<Request<'_>> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let found = de::Deserializer::deserialize_map(&mut deserializer, RequestVisitor).ok()?;
+    deserializer.end().ok()?;
+    let id = match found.id {
+        None => None,
+        Some(raw) => Some(Id::from_raw(raw)?),
+    };
+    let params = match found.params {
+        None => Params::none(),
+        Some(raw) => Params::from_raw(raw)?,
+    };
+    Some(Request {
+        version: Version::V2,
+        method: Cow::Borrowed(found.method),
+        params,
+        id,
+    })
+}
+
+struct FoundRequest<'a> {
+    method: &'a str,
+    params: Option<&'a RawValue>,
+    id: Option<&'a RawValue>,
+}
+
+struct RequestVisitor;
+
+impl<'de> Visitor<'de> for RequestVisitor {
+    type Value = FoundRequest<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON-RPC request")
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+        let mut version = false;
+        let mut method = None;
+        let (mut params, mut id) = (None, None);
+        while let Some(member) = map.next_key::<Field>()? {
+            match member {
+                Field::Jsonrpc if !version => {
+                    version = true;
+                    if map.next_value::<&str>()? != "2.0" {
+                        return Err(decline());
+                    }
+                }
+                // Borrowed: an escaped name declines.
+                Field::Method if method.is_none() => method = Some(map.next_value::<&str>()?),
+                Field::Params if params.is_none() => params = Some(map.next_value()?),
+                Field::Id if id.is_none() => id = Some(map.next_value()?),
+                _ => return Err(decline()),
+            }
+        }
+        match method {
+            Some(method) if version => Ok(FoundRequest { method, params, id }),
+            _ => Err(decline()),
+        }
+    }
 }
 
 struct Found<'a, A> {

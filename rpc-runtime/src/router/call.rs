@@ -2,10 +2,9 @@
 
 use std::borrow::Cow;
 
-use super::method::Prepared;
 use super::Router;
 use crate::params::Params;
-use crate::protocol::{parse_message, Entry, Id, Message, ParseOptions, Version};
+use crate::protocol::{Id, Version};
 use crate::Context;
 
 /// Where a call sits in its message: alone, or one member of a batch.
@@ -53,11 +52,7 @@ pub struct BatchPosition {
 #[derive(Clone)]
 pub struct Call<'a> {
     pub(crate) method: Cow<'a, str>,
-    /// Known at once, or (`None`: a call read in one pass) found in
-    /// `source` each time a layer asks. Not cached in a cell: that would
-    /// make `Call` invariant in `'a`, and a layer could no longer rewrite
-    /// the params with data of its own.
-    pub(crate) params: Option<Params<'a>>,
+    pub(crate) params: Params<'a>,
     pub(crate) id: Option<Id<'a>>,
     pub(crate) version: Version,
     pub(crate) ctx: &'a Context,
@@ -65,10 +60,6 @@ pub struct Call<'a> {
     /// The table that runs it: the router the message came to, or a merged
     /// router with layers of its own.
     pub(crate) router: Option<&'a Router>,
-    /// A call read in one pass: the message it was read from, and its
-    /// arguments, decoded already and ready to run as long as no layer
-    /// sends the call elsewhere.
-    pub(crate) source: Option<(&'a str, Prepared<'a>)>,
     /// The message it came in: the address of its text, which tells the
     /// messages in flight on a connection apart (0 for a call made by hand).
     /// A subscription it opens sends nothing until that message's reply is
@@ -100,13 +91,12 @@ impl<'a> Call<'a> {
     ) -> Self {
         Self {
             method: method.into(),
-            params: Some(params),
+            params,
             id,
             version: Version::V2,
             ctx,
             batch: None,
             router: None,
-            source: None,
             message: 0,
         }
     }
@@ -120,37 +110,17 @@ impl<'a> Call<'a> {
     /// Sends the call to another method.
     pub fn set_method(&mut self, method: impl Into<Cow<'a, str>>) {
         self.method = method.into();
-        self.unprepare();
     }
 
     /// The params, still raw JSON.
     #[must_use]
     pub fn params(&self) -> Params<'a> {
-        match (self.params, self.source) {
-            (Some(params), _) => params,
-            (None, Some((text, _))) => raw_params(text),
-            (None, None) => Params::none(),
-        }
+        self.params
     }
 
     /// Replaces the params.
     pub fn set_params(&mut self, params: Params<'a>) {
-        self.params = Some(params);
-        self.unprepare();
-    }
-
-    /// The arguments decoded in one pass no longer fit a rewritten call: it
-    /// runs as a general one, with the params as they now are.
-    fn unprepare(&mut self) {
-        if self.source.is_some() {
-            self.params = Some(self.params());
-            self.source = None;
-        }
-    }
-
-    /// The arguments decoded in one pass, while the call is as it was read.
-    pub(crate) fn prepared(&self) -> Option<Prepared<'a>> {
-        self.source.map(|(_, prepared)| prepared)
+        self.params = params;
     }
 
     /// The request's id; `None` for a notification.
@@ -190,14 +160,5 @@ impl<'a> Call<'a> {
     pub fn is_registered(&self) -> bool {
         self.router
             .is_some_and(|router| router.has_method(&self.method))
-    }
-}
-
-/// The params of `text`, a plain request the single-pass parser has read
-/// (so the general parser reads it as one request too).
-fn raw_params(text: &str) -> Params<'_> {
-    match parse_message(text, ParseOptions::default()) {
-        Ok(Message::Single(Entry::Request(request))) => request.params,
-        _ => Params::none(),
     }
 }

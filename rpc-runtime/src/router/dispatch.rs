@@ -1,10 +1,10 @@
 //! Dispatch behind the core entry. A plain single request to a method
-//! registered by argument types is read in one pass (through the layers,
-//! when the router has any, with its arguments decoded and waiting);
-//! everything else is parsed once into entries that are answered in place,
+//! registered by argument types is read in one pass, its params decoded
+//! straight into the arguments; on a router with layers, any plain single
+//! request is read in one pass, its params left raw for the method to
+//! decode once the layers let it run; everything else is parsed once into entries that are answered in place,
 //! or awaited when a handler or a layer waits.
 
-use std::borrow::Cow;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -14,14 +14,15 @@ use tracing::Instrument as _;
 
 use super::batch;
 use super::call::{BatchPosition, Call};
-use super::method::{AsyncMethod, Handler, Method, MethodOutput, Prepared, ReadCall};
+use super::method::{AsyncMethod, Handler, Method, MethodOutput};
 use super::refusal::Refusal;
 use super::respond::{log_outcome, panicked, write_error, Responder};
 use super::Router;
 use crate::error::MethodError;
+use crate::protocol::response::into_success_response;
 use crate::protocol::{
-    parse_message, single_pass, write_error_response, write_success_response, Entry, ErrorObject,
-    Id, Message, MessageError, ParseOptions, Request, Response, Version,
+    parse_message, single_pass, write_error_response, Entry, ErrorObject, Id, Message,
+    MessageError, ParseOptions, Request, Response, Version,
 };
 use crate::Context;
 
@@ -82,11 +83,13 @@ impl Router {
     ) -> Option<String> {
         let deliver = sinks.responses;
         if single_pass && refusal.is_none() && !self.layers.is_empty() {
-            if let Some((name, read)) = self.read_layered(text) {
-                let ReadCall { id, ready } = read;
-                return self
-                    .answer_prepared(text, name, id, ready.as_prepared(), ctx)
-                    .await;
+            // The common single call is read in one pass, its params left
+            // raw for the method to decode once the layers let it run.
+            if let Some(request) = single_pass::parse_request(text) {
+                let message = text.as_ptr() as usize;
+                let reply = self.call_later(request, ctx, None, message).await;
+                answered(ctx, message);
+                return reply;
             }
         } else if single_pass && refusal.is_none() {
             let mut out = String::new();
@@ -155,8 +158,8 @@ impl Router {
     /// synchronous method registered with its argument types, reading it in
     /// one pass. A request to an asynchronous method is only found (by one
     /// scan and one lookup), for the caller to start. A router with layers
-    /// takes [`read_layered`](Self::read_layered) instead: the layers must
-    /// see each call before it runs.
+    /// reads its calls in one pass too, but as they are sent, for the layers
+    /// to see each call before it runs.
     pub(crate) fn answer_single_pass<'t>(
         &'t self,
         text: &'t str,
@@ -183,45 +186,6 @@ impl Router {
             Handler::Async(handler) => SinglePass::Async(name, method, &**handler),
             Handler::Nested(_) | Handler::Subscribe(_) => SinglePass::General,
         }
-    }
-
-    /// A plain request to a method registered by argument types, on a
-    /// router with layers: read in one pass (its arguments decoded and kept
-    /// aside), then passed through the layers as a [`Call`] whose raw params
-    /// are found only if a layer asks. `None` when the general path must
-    /// answer it.
-    fn read_layered<'a>(&'a self, text: &'a str) -> Option<(&'a str, ReadCall<'a>)> {
-        let name = single_pass::method_name(text)?;
-        let read = match &self.methods.get(name)?.handler {
-            Handler::Sync(handler) => handler.read_layered(text, name),
-            Handler::Async(handler) => handler.read_layered(text, name),
-            Handler::Nested(_) | Handler::Subscribe(_) => None,
-        }?;
-        Some((name, read))
-    }
-
-    /// Answers a call read in one pass through the layers.
-    pub(crate) async fn answer_prepared(
-        &self,
-        text: &str,
-        name: &str,
-        id: Option<Id<'_>>,
-        prepared: Prepared<'_>,
-        ctx: &Context,
-    ) -> Option<String> {
-        let call = Call {
-            method: Cow::Borrowed(name),
-            params: None,
-            id: id.clone(),
-            version: Version::V2,
-            ctx,
-            batch: None,
-            router: Some(self),
-            source: Some((text, prepared)),
-            message: text.as_ptr() as usize,
-        };
-        let started = catch_unwind(AssertUnwindSafe(|| self.serve(call)));
-        self.finish(name, Version::V2, id.as_ref(), started).await
     }
 
     /// Reads `text` in one pass and starts the call; the future answers it.
@@ -358,13 +322,12 @@ impl Router {
         let name = method.clone();
         let call = Call {
             method,
-            params: Some(params),
+            params,
             id: id.clone(),
             version,
             ctx,
             batch,
             router: Some(self),
-            source: None,
             message,
         };
         let started = catch_unwind(AssertUnwindSafe(|| self.serve(call)));
@@ -389,21 +352,20 @@ impl Router {
             self.run_guarded(started).await
         };
         let id = log_outcome(method, id, output.as_ref().err())?;
-        let mut out = String::with_capacity(64);
         match output {
-            Ok(result) => {
-                out.reserve(result.len());
-                write_success_response(&mut out, version, id, &result);
+            Ok(result) => Some(into_success_response(result, version, id)),
+            Err(error) => {
+                let mut out = String::with_capacity(64);
+                write_error(
+                    &mut out,
+                    self.config.expose_internal_errors,
+                    version,
+                    id,
+                    error,
+                );
+                Some(out)
             }
-            Err(error) => write_error(
-                &mut out,
-                self.config.expose_internal_errors,
-                version,
-                id,
-                error,
-            ),
         }
-        Some(out)
     }
 
     /// Awaits a call under the call timeout; a panic anywhere in it (a

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use futures_util::FutureExt as _;
 use serde::Serialize;
@@ -35,14 +35,6 @@ pub(crate) trait SyncMethod: Send + Sync {
     fn answer_text(&self, text: &str, name: &str, responder: Responder<'_>) -> bool {
         let _ = (text, name, responder);
         false
-    }
-
-    /// Reads `text` in one pass, as [`answer_text`](Self::answer_text)
-    /// does, for the router's layers to pass before it runs; `None`, with
-    /// nothing run, when the message needs the general path.
-    fn read_layered<'a>(&'a self, text: &'a str, name: &str) -> Option<ReadCall<'a>> {
-        let _ = (text, name);
-        None
     }
 }
 
@@ -109,102 +101,6 @@ where
         });
         true
     }
-
-    fn read_layered<'a>(&'a self, text: &'a str, name: &str) -> Option<ReadCall<'a>> {
-        let single_pass::Call { id, args } = read_call::<A>(text, name, self.names)?;
-        Some(ReadCall {
-            id,
-            ready: Ready::Sync(Box::new(ReadyArgs {
-                args: Mutex::new(Some(args)),
-                method: self,
-            })),
-        })
-    }
-}
-
-/// A request read in one pass: its id, and its arguments ready to run.
-pub(crate) struct ReadCall<'a> {
-    pub(crate) id: Option<Id<'a>>,
-    pub(crate) ready: Ready<'a>,
-}
-
-/// A call's decoded arguments and its method, type-erased.
-pub(crate) enum Ready<'a> {
-    Sync(Box<dyn PreparedSync + Send + 'a>),
-    Async(Box<dyn PreparedAsync + Send + 'a>),
-}
-
-impl Ready<'_> {
-    pub(crate) fn as_prepared(&self) -> Prepared<'_> {
-        match self {
-            Ready::Sync(ready) => Prepared::Sync(&**ready),
-            Ready::Async(ready) => Prepared::Async(&**ready),
-        }
-    }
-}
-
-/// Arguments decoded in one pass, kept for the method table while the
-/// call passes the layers (each taken once).
-struct ReadyArgs<'m, A, M> {
-    args: Mutex<Option<A>>,
-    method: &'m M,
-}
-
-/// The arguments, the first time they are asked for.
-fn take_args<A>(args: &Mutex<Option<A>>) -> Option<A> {
-    args.lock().unwrap_or_else(PoisonError::into_inner).take()
-}
-
-/// A synchronous call read in one pass, ready to run.
-pub(crate) trait PreparedSync: Sync {
-    /// Runs it, its result appended to `out`.
-    fn run(&self, ctx: &Context, out: &mut String) -> Result<(), MethodError>;
-}
-
-/// An asynchronous call read in one pass, ready to start.
-pub(crate) trait PreparedAsync: Sync {
-    /// Starts it.
-    fn start(&self, ctx: &Context) -> BoxFuture<MethodOutput>;
-}
-
-/// A call read in one pass, its arguments decoded.
-#[derive(Clone, Copy)]
-pub(crate) enum Prepared<'a> {
-    Sync(&'a dyn PreparedSync),
-    Async(&'a dyn PreparedAsync),
-}
-
-impl<A, F, T, E> PreparedSync for ReadyArgs<'_, A, ArgsMethod<A, F>>
-where
-    A: Send,
-    F: Fn(A, &Context) -> Result<T, E> + Send + Sync,
-    T: Serialize,
-    E: Into<MethodError>,
-{
-    fn run(&self, ctx: &Context, out: &mut String) -> Result<(), MethodError> {
-        match take_args(&self.args) {
-            Some(args) => self.method.run(args, ctx, out),
-            None => Err(MethodError::internal("a call's arguments were taken twice")),
-        }
-    }
-}
-
-impl<A, F, Fut, T, E> PreparedAsync for ReadyArgs<'_, A, ArgsMethod<A, F>>
-where
-    A: Send,
-    F: Fn(A, &Context) -> Fut + Send + Sync,
-    Fut: Future<Output = Result<T, E>> + Send + 'static,
-    T: Serialize + 'static,
-    E: Into<MethodError> + 'static,
-{
-    fn start(&self, ctx: &Context) -> BoxFuture<MethodOutput> {
-        match take_args(&self.args) {
-            Some(args) => Box::pin((self.method.handler)(args, ctx).map(into_output)),
-            None => Box::pin(std::future::ready(Err(MethodError::internal(
-                "a call's arguments were taken twice",
-            )))),
-        }
-    }
 }
 
 /// Reads a request in one pass; `None` declines it. An argument type whose
@@ -239,13 +135,6 @@ pub(crate) trait AsyncMethod: Send + Sync {
         ctx: &Context,
     ) -> Option<(Option<Id<'a>>, BoxFuture<MethodOutput>)> {
         let _ = (text, name, ctx);
-        None
-    }
-
-    /// Reads `text` in one pass for the router's layers to pass before it
-    /// starts; `None`, with nothing run, when it needs the general path.
-    fn read_layered<'a>(&'a self, text: &'a str, name: &str) -> Option<ReadCall<'a>> {
-        let _ = (text, name);
         None
     }
 }
@@ -290,17 +179,6 @@ where
                 Err(panic) => Box::pin(std::future::ready(panicked(panic))),
             };
         Some((call.id, future))
-    }
-
-    fn read_layered<'a>(&'a self, text: &'a str, name: &str) -> Option<ReadCall<'a>> {
-        let single_pass::Call { id, args } = read_call::<A>(text, name, self.names)?;
-        Some(ReadCall {
-            id,
-            ready: Ready::Async(Box::new(ReadyArgs {
-                args: Mutex::new(Some(args)),
-                method: self,
-            })),
-        })
     }
 }
 

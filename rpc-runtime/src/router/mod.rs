@@ -443,12 +443,11 @@ impl Router {
     /// before and after, and travel with them: merged into another router,
     /// these methods pass that router's layers, then these.
     ///
-    /// A plain call is still read in one pass: its arguments are decoded
-    /// and kept aside while the call passes the layers, and its raw params
-    /// are read from the message only if a layer asks for them (a layer that
-    /// rewrites the method or the params sends it the general way). A layer
-    /// that panics fails only its call, with `-32603`. Each layer costs its
-    /// call a boxed future; the README's Performance section has figures.
+    /// A plain single call is still read in one pass (to any method), its
+    /// params kept raw for the layers to read or rewrite and for the method
+    /// to decode when it runs. A layer that panics fails only its call, with
+    /// `-32603`. The layers cost a call one boxed future; the README's
+    /// Performance section has figures.
     ///
     /// ```
     /// use rpc_runtime::middleware::{check, Call};

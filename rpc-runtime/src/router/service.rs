@@ -10,7 +10,7 @@ use futures_util::future::Either;
 use tower_layer::Layer;
 
 use super::call::Call;
-use super::method::{Handler, MethodOutput, Prepared};
+use super::method::{Handler, MethodOutput};
 use super::Router;
 use crate::error::MethodError;
 use crate::protocol::ErrorObject;
@@ -193,17 +193,6 @@ pub(crate) struct Nested {
 
 /// Looks the call's method up where it is going and runs it.
 async fn run_method(call: Call<'_>) -> MethodOutput {
-    // Read in one pass and not sent elsewhere by a layer: its arguments are
-    // decoded already.
-    if let Some(prepared) = call.prepared() {
-        return match prepared {
-            Prepared::Sync(ready) => {
-                let mut out = String::new();
-                ready.run(call.ctx, &mut out).map(|()| out)
-            }
-            Prepared::Async(ready) => ready.start(call.ctx).await,
-        };
-    }
     let Some(method) = call
         .router
         .and_then(|router| router.methods.get(&*call.method))
@@ -212,7 +201,7 @@ async fn run_method(call: Call<'_>) -> MethodOutput {
     };
     match &method.handler {
         Handler::Sync(handler) => {
-            let mut out = String::new();
+            let mut out = String::with_capacity(64);
             handler
                 .call(call.params(), call.ctx, &mut out)
                 .map(|()| out)
