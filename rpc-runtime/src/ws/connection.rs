@@ -1,8 +1,8 @@
 //! The connection driver, the same on both sides: a reader loop that runs
-//! incoming calls concurrently, and a writer task.
+//! incoming calls concurrently, and the writer, polled in the same task.
 
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +18,7 @@ use tokio_tungstenite::WebSocketStream;
 use super::inbound::{dispatch, outgoing, reply_later, send_reply};
 use super::incoming::{ws_event, Event};
 use super::peer::{IdSource, Shared};
-use super::writer::{write_loop, ws_encoding, Encoding, Outgoing};
+use super::writer::{write_loop, ws_encoding, Encoding, Outgoing, Replies};
 use super::{CloseReason, ConnectionError, Peer, Side, WsConfig};
 use crate::{Answer, Context, ContextBuilder, Refusal, Router};
 use futures_util::future::Either;
@@ -237,18 +237,33 @@ impl Connection {
         // A byte stream is closed once this side has ended it: unlike a
         // WebSocket, there is no closing handshake to wait for.
         let ends_with_writer = encoding.shutdown_on_close;
-        let writer = tokio::spawn(write_loop(
+        // The writer runs in this task, beside the reader, not as a task of
+        // its own: a reply queued by the reader is then written in the same
+        // turn of the scheduler, with no wake of another task, and a socket
+        // event that wakes both halves wakes one task (two runnable tasks
+        // made tokio wake the other worker thread for every message).
+        // Replies the reader answered at once go to the writer here, not
+        // through the queue: the queue would wake this very task, and tokio
+        // reschedules a task woken while it runs behind the others, waking
+        // the other worker thread for each message.
+        let replies = Replies::default();
+        let writer = pin!(write_loop(
             sink,
-            queue,
+            (queue, &replies),
             self.config.write_timeout,
             self.shared.side,
             encoding,
         ));
+        let writer = Writer {
+            future: writer,
+            done: false,
+            ended: None,
+        };
         let reason = drive(
             &self.shared,
             &self.config,
             events,
-            (writer, ends_with_writer),
+            (writer, ends_with_writer, &replies),
             router,
             ctx,
             shutdown,
@@ -296,11 +311,69 @@ enum Phase {
     },
 }
 
-async fn drive<E, F>(
+/// The writer's future, polled in the connection's task, and what became
+/// of it.
+struct Writer<'w, W> {
+    future: Pin<&'w mut W>,
+    /// It has ended.
+    done: bool,
+    /// How it ended while the reader awaited something else (see
+    /// [`Writer::beside`]), for the reader's loop to act on.
+    ended: Option<Result<(), ConnectionError>>,
+}
+
+impl<W: Future<Output = Result<(), ConnectionError>>> Writer<'_, W> {
+    /// Awaits `work` while the writer goes on writing: `work` may wait for
+    /// room in the queue, or for a frame to be written.
+    async fn beside<T>(&mut self, work: impl Future<Output = T>) -> T {
+        let mut work = pin!(work);
+        loop {
+            tokio::select! {
+                biased;
+                out = &mut work => return out,
+                result = self.future.as_mut(), if !self.done => {
+                    self.done = true;
+                    self.ended = Some(result);
+                }
+            }
+        }
+    }
+
+    /// Lets the writer send what is queued (a close frame) before the
+    /// socket is dropped, for at most the write timeout.
+    async fn finish(&mut self, config: &WsConfig, reason: CloseReason) -> CloseReason {
+        if !self.done {
+            let _ = tokio::time::timeout(config.write_timeout, self.future.as_mut()).await;
+            self.done = true;
+        }
+        reason
+    }
+}
+
+/// What the reader's loop does once the writer has ended: stop (with the
+/// reason), or wait on for the peer's close frame.
+fn writer_ended(
+    phase: &Phase,
+    result: Result<(), ConnectionError>,
+    ends_with_writer: bool,
+) -> Option<CloseReason> {
+    match (phase, result) {
+        // The stream is ended: nothing to wait for.
+        (Phase::Closing { reason, .. }, _) if ends_with_writer => Some(reason.clone()),
+        // The close frame is out; wait for the peer's.
+        (Phase::Closing { .. }, _) => None,
+        (_, Err(error)) => Some(CloseReason::Error(error)),
+        (_, Ok(())) => Some(CloseReason::Error(ConnectionError::new(
+            "the writer stopped",
+        ))),
+    }
+}
+
+async fn drive<E, F, W>(
     shared: &Shared,
     config: &WsConfig,
     mut stream: E,
-    (mut writer, ends_with_writer): (tokio::task::JoinHandle<Result<(), ConnectionError>>, bool),
+    (mut writer, ends_with_writer, replies): (Writer<'_, W>, bool, &Replies),
     router: &Router,
     ctx: &Context,
     shutdown: F,
@@ -308,13 +381,13 @@ async fn drive<E, F>(
 where
     E: Stream<Item = Event> + Unpin,
     F: Future<Output = ()>,
+    W: Future<Output = Result<(), ConnectionError>>,
 {
     let mut shutdown = pin!(shutdown);
     // The peer ended its side of the stream: nothing more to read.
     let mut finished = false;
     let mut running = FuturesUnordered::new();
     let mut phase = Phase::Open;
-    let mut writer_done = false;
     let tick_every = tick_period(config);
     let mut ticker = tokio::time::interval_at(Instant::now() + tick_every, tick_every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -331,13 +404,14 @@ where
             let binary = $binary;
             match dispatch($text, binary, $refusal, router, ctx, shared) {
                 Answer::Now(None) => {}
-                Answer::Now(Some(reply)) => match shared.queue.try_send(outgoing(reply, binary)) {
-                    Ok(()) => shared.subscriptions.reply_queued(),
-                    Err(TrySendError::Full(reply)) => {
-                        running.push(Either::Right(send_reply(shared, reply)));
+                Answer::Now(Some(reply)) => {
+                    // As many wait here as the queue holds; past that a
+                    // reply waits for room in the queue, as a future.
+                    match replies.push(outgoing(reply, binary), shared.queue.max_capacity()) {
+                        Ok(()) => shared.subscriptions.reply_queued(),
+                        Err(reply) => running.push(Either::Right(send_reply(shared, reply))),
                     }
-                    Err(TrySendError::Closed(_)) => {}
-                },
+                }
                 Answer::Later(answer) => {
                     running.push(Either::Left(reply_later(answer, binary, shared)));
                 }
@@ -346,9 +420,14 @@ where
     }
 
     let reason = loop {
+        if let Some(result) = writer.ended.take() {
+            if let Some(reason) = writer_ended(&phase, result, ends_with_writer) {
+                break reason;
+            }
+        }
         if finished && matches!(phase, Phase::Closing { .. }) {
             // Nothing more will come: let the writer end, then stop.
-            break await_writer(&mut writer, writer_done, config, phase_reason(phase)).await;
+            break writer.finish(config, phase_reason(phase)).await;
         }
         if let Phase::Draining { reason, code, text } = &phase {
             if running.is_empty() {
@@ -357,12 +436,16 @@ where
                     CloseReason::Shutdown => "Server shutting down",
                     _ => "Connection closing",
                 };
-                let _ = tokio::time::timeout(
-                    config.write_timeout,
-                    shared.subscriptions.shutdown(notice),
-                )
-                .await;
-                phase = closing_now(shared, config, reason.clone(), *code, text).await;
+                let _ = writer
+                    .beside(tokio::time::timeout(
+                        config.write_timeout,
+                        shared.subscriptions.shutdown(notice),
+                    ))
+                    .await;
+                phase = writer
+                    .beside(closing_now(shared, config, reason.clone(), *code, text))
+                    .await;
+                continue;
             }
         }
         let open = matches!(phase, Phase::Open);
@@ -435,11 +518,11 @@ where
                         super::event!(shared.side, error = %detail, "{what}");
                         if let Some(reply) = reply {
                             let until = Instant::now() + config.write_timeout;
-                            let _ = tokio::time::timeout_at(until, shared.queue.send(Outgoing::Text(reply))).await;
+                            let _ = writer.beside(tokio::time::timeout_at(until, shared.queue.send(Outgoing::Text(reply)))).await;
                         }
-                        phase = closing_now(shared, config, reason, code, text).await;
+                        phase = writer.beside(closing_now(shared, config, reason, code, text)).await;
                         if ends {
-                            break await_writer(&mut writer, writer_done, config, phase_reason(phase)).await;
+                            break writer.finish(config, phase_reason(phase)).await;
                         }
                     }
                     Some(Event::Lost(error)) => {
@@ -463,20 +546,10 @@ where
             () = shared.close_requested.notified(), if open => {
                 phase = Phase::Draining { reason: CloseReason::Local, code: 1000, text: "" };
             }
-            result = &mut writer, if !writer_done => {
-                writer_done = true;
-                let error = match result {
-                    Ok(Ok(())) => None,
-                    Ok(Err(error)) => Some(error),
-                    Err(join) => Some(ConnectionError::with_source("the writer task failed", join)),
-                };
-                match (&phase, error) {
-                    // The stream is ended: nothing to wait for.
-                    (Phase::Closing { .. }, _) if ends_with_writer => break phase_reason(phase),
-                    // The close frame is out; wait for the peer's.
-                    (Phase::Closing { .. }, _) => {}
-                    (_, Some(error)) => break CloseReason::Error(error),
-                    (_, None) => break CloseReason::Error(ConnectionError::new("the writer stopped")),
+            result = writer.future.as_mut(), if !writer.done => {
+                writer.done = true;
+                if let Some(reason) = writer_ended(&phase, result, ends_with_writer) {
+                    break reason;
                 }
             }
             _ = ticker.tick() => {
@@ -491,7 +564,7 @@ where
                     if now.duration_since(last_heard) > interval + config.pong_timeout {
                         super::event!(shared.side, "no pong in time");
                         let _ = shared.queue.try_send(Outgoing::Close(1011, "ping timeout"));
-                        break await_writer(&mut writer, writer_done, config, CloseReason::PingTimeout).await;
+                        break writer.finish(config, CloseReason::PingTimeout).await;
                     }
                     if now.duration_since(last_ping) >= interval {
                         last_ping = now;
@@ -518,8 +591,8 @@ where
     shared.reading_paused.store(false, Ordering::Relaxed);
     drop(running);
     // Any close frame is out by now (the peer answered it, or
-    // `await_writer` waited for it); frames still queued have no reader.
-    writer.abort();
+    // `Writer::finish` waited for it); frames still queued have no reader
+    // and go with the writer's future.
     reason
 }
 
@@ -541,20 +614,6 @@ fn phase_reason(phase: Phase) -> CloseReason {
         Phase::Open => CloseReason::Error(ConnectionError::new("closed")),
         Phase::Draining { reason, .. } | Phase::Closing { reason, .. } => reason,
     }
-}
-
-/// Lets the writer send what is queued (a close frame) before the socket is
-/// dropped, for at most the write timeout.
-async fn await_writer(
-    writer: &mut tokio::task::JoinHandle<Result<(), ConnectionError>>,
-    done: bool,
-    config: &WsConfig,
-    reason: CloseReason,
-) -> CloseReason {
-    if !done {
-        let _ = tokio::time::timeout(config.write_timeout, writer).await;
-    }
-    reason
 }
 
 /// How often timers are checked: often enough for the shortest of them.

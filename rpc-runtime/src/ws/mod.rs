@@ -7,7 +7,7 @@
 //! - [`Connection`] drives one socket: a reader loop parses each text (or
 //!   UTF-8 binary) frame once, hands responses to this side's waiting
 //!   calls, runs requests on a [`Router`](crate::Router) concurrently (a
-//!   slow call never holds back a fast one) and a writer task sends frames,
+//!   slow call never holds back a fast one) and a writer sends frames,
 //!   flushing once per burst.
 //! - [`Peer`] is a cloneable handle to the other side: a
 //!   [`Caller`](crate::client::Caller) for calls, notifications and batches,
@@ -17,12 +17,17 @@
 //!
 //! # How a connection runs
 //!
-//! - **Two tasks.** The task that awaits [`Connection::run`] reads frames
-//!   and polls every call in flight (a `FuturesUnordered` of borrowed
-//!   futures: nothing is spawned per call, and a call whose handler is
-//!   synchronous completes on its first poll). A spawned writer task owns
-//!   the socket's write half: it takes every frame already queued (up to 64)
-//!   and flushes once per burst.
+//! - **One task.** The task that awaits [`Connection::run`] reads frames,
+//!   polls every call in flight (a `FuturesUnordered` of borrowed futures:
+//!   nothing is spawned per call, and a call whose handler is synchronous
+//!   completes on its first poll) and polls the writer, which owns the
+//!   socket's write half: it takes every frame already waiting (up to 256)
+//!   and flushes once per burst. Replies answered at once reach the writer
+//!   without the queue and without a wake; frames from elsewhere (pushes,
+//!   this side's calls) come through the queue. One task, not a reader and
+//!   a writer task: with two, every message made two tasks runnable and
+//!   tokio woke the other worker thread for it (1.7 futex calls a message
+//!   under strace, against none for jsonrpsee); now none.
 //! - **Bounded everywhere.** Outgoing frames wait in a bounded queue
 //!   ([`WsConfig::write_queue`]); a write that stalls past
 //!   [`WsConfig::write_timeout`] ends the connection. When

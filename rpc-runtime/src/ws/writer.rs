@@ -1,6 +1,9 @@
-//! The writer task: the only place frames are written to the socket, in
+//! The writer: the only place frames are written to the socket, in
 //! the connection's framing.
 
+use std::future::poll_fn;
+use std::sync::{Mutex, PoisonError};
+use std::task::Poll;
 use std::time::Duration;
 
 use futures_util::{Sink, SinkExt as _};
@@ -29,6 +32,33 @@ pub(crate) enum Outgoing {
     Ping,
     /// The close frame; the writer stops after it.
     Close(u16, &'static str),
+}
+
+/// Replies the reader answered at once, handed to the writer, which runs
+/// in the same task, without the queue's wake.
+#[derive(Default)]
+pub(crate) struct Replies(Mutex<Vec<Outgoing>>);
+
+impl Replies {
+    /// Hands `frame` over, unless `limit` are waiting already.
+    pub(crate) fn push(&self, frame: Outgoing, limit: usize) -> Result<(), Outgoing> {
+        let mut waiting = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if waiting.len() >= limit {
+            return Err(frame);
+        }
+        waiting.push(frame);
+        Ok(())
+    }
+
+    /// Moves what is waiting into `burst`; `false` when nothing was.
+    fn take(&self, burst: &mut Vec<Outgoing>) -> bool {
+        let mut waiting = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if waiting.is_empty() {
+            return false;
+        }
+        burst.append(&mut waiting);
+        true
+    }
 }
 
 /// How many queued frames are written before one flush.
@@ -101,7 +131,7 @@ fn ws_frame(frame: Outgoing) -> Option<Message> {
 /// takes longer than `write_timeout` means the peer stopped reading).
 pub(crate) async fn write_loop<K, M>(
     mut sink: K,
-    mut queue: mpsc::Receiver<Outgoing>,
+    (mut queue, replies): (mpsc::Receiver<Outgoing>, &Replies),
     write_timeout: Duration,
     side: Side,
     encoding: Encoding<M>,
@@ -117,7 +147,16 @@ where
     let mut written = Vec::new();
     let mut gather = Gather::default();
     loop {
-        if queue.recv_many(&mut burst, BURST).await == 0 {
+        // The reader's replies first: a subscription's first notification
+        // is queued only once the reply that carries its id is handed over.
+        let got = poll_fn(|cx| {
+            if replies.take(&mut burst) {
+                return Poll::Ready(burst.len());
+            }
+            queue.poll_recv_many(cx, &mut burst, BURST)
+        })
+        .await;
+        if got == 0 {
             return Ok(());
         }
         if burst.len() < GATHER && gather.wanted() {
