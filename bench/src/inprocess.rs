@@ -218,11 +218,13 @@ pub(crate) fn run(loops: usize, per_loop: Duration) -> Result<Results, BoxError>
 }
 
 /// `bench count CASE N`: answers the in-process case `CASE` (`plain`,
-/// `decoding`, `named`, `pass-on`, `access-log`, `metrics`, `batch`) `N` times and
+/// `decoding`, `named`, `pass-on`, `access-log`, `metrics`, `batch`, or a
+/// floor: `floor`, `floor-named`) `N` times and
 /// nothing else, for an instruction count under callgrind, which unlike
 /// timings is the same however busy the machine is.
 pub(crate) fn count(args: &[String]) -> Result<(), BoxError> {
-    let usage = "usage: bench count plain|decoding|named|pass-on|access-log|metrics|batch N";
+    let usage =
+        "usage: bench count plain|decoding|named|pass-on|access-log|metrics|batch|floor|floor-named N";
     let (case, n) = match args {
         [case, n] => (
             case.as_str(),
@@ -230,6 +232,9 @@ pub(crate) fn count(args: &[String]) -> Result<(), BoxError> {
         ),
         _ => return Err(usage.into()),
     };
+    if matches!(case, "floor" | "floor-named") {
+        return count_floor(case, n);
+    }
     let plain = servers::ours::router()?;
     let batch = format!("[{}]", vec![POSITIONAL; BATCH_LEN].join(","));
     let (router, text) = match case {
@@ -251,6 +256,18 @@ pub(crate) fn count(args: &[String]) -> Result<(), BoxError> {
     let ctx = Context::new();
     for _ in 0..n {
         black_box(ours(&router, &ctx, text));
+    }
+    Ok(())
+}
+
+/// The floors' share of `bench count`: `floor` and `floor-named`.
+fn count_floor(case: &str, n: u64) -> Result<(), BoxError> {
+    for _ in 0..n {
+        let reply = match case {
+            "floor" => floor(POSITIONAL),
+            _ => floor_named(NAMED),
+        };
+        black_box(reply?);
     }
     Ok(())
 }

@@ -42,7 +42,10 @@ pub(crate) fn router() -> Result<Router, BoxError> {
 /// Prometheus recorder. Installs both globally (once per process).
 pub(crate) fn observed(router: Router) -> Router {
     use rpc_runtime::middleware::{AccessLogLayer, MetricsLayer};
+    // Plain text, as an access log written to a file or a collector is:
+    // colour codes were more than half of formatting each event.
     let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
         .with_writer(std::io::sink)
         .with_max_level(tracing::Level::INFO)
         .finish();

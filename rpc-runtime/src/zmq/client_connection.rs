@@ -106,7 +106,7 @@ impl Connection {
             peer,
             ..
         } = zmtp;
-        // The write half is shared: the driver's writer task writes the
+        // The write half is shared: the driver's writer writes the
         // messages, the reader the PONGs it answers PINGs with.
         let writer = Arc::new(Mutex::new(writer));
         let sink = ZmqSink {
