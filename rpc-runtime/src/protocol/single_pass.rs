@@ -117,22 +117,16 @@ pub(crate) fn parse_call<'a, A: FromParams<'a>>(
     method: &str,
     names: &[&'static str],
 ) -> Option<Call<'a, A>> {
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let found = de::Deserializer::deserialize_map(
-        &mut deserializer,
-        CallVisitor {
-            method,
-            names,
-            _args: PhantomData,
-        },
-    )
-    .ok()?;
-    deserializer.end().ok()?;
-    let id = match found.id {
-        None => None,
-        Some(raw) => Some(Id::from_raw(raw)?),
+    let seed = ArgsSeed {
+        names,
+        _args: PhantomData,
     };
-    let args = match found.args {
+    let found = parse_plain(text, seed)?;
+    if found.method != method {
+        return None;
+    }
+    let id = found.id()?;
+    let args = match found.params {
         Some(args) => args,
         None => A::from_params(Params::none(), names).ok()?,
     };
@@ -144,13 +138,8 @@ pub(crate) fn parse_call<'a, A: FromParams<'a>>(
 /// call, whatever its method, before the layers see it and the method
 /// decodes the params. `None` when the message needs the general path.
 pub(crate) fn parse_request(text: &str) -> Option<Request<'_>> {
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let found = de::Deserializer::deserialize_map(&mut deserializer, RequestVisitor).ok()?;
-    deserializer.end().ok()?;
-    let id = match found.id {
-        None => None,
-        Some(raw) => Some(Id::from_raw(raw)?),
-    };
+    let found = parse_plain(text, PhantomData::<&RawValue>)?;
+    let id = found.id()?;
     let params = match found.params {
         None => Params::none(),
         Some(raw) => Params::from_raw(raw)?,
@@ -163,76 +152,51 @@ pub(crate) fn parse_request(text: &str) -> Option<Request<'_>> {
     })
 }
 
-struct FoundRequest<'a> {
+/// Reads `text` as a plain 2.0 request, its params read by `seed`.
+fn parse_plain<'a, S: DeserializeSeed<'a>>(text: &'a str, seed: S) -> Option<Plain<'a, S::Value>> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let found = de::Deserializer::deserialize_map(&mut deserializer, PlainVisitor(seed)).ok()?;
+    deserializer.end().ok()?;
+    Some(found)
+}
+
+/// The members of a plain request: the method as written (borrowed, so an
+/// escaped name declines), the params as the seed read them, the raw id.
+struct Plain<'a, P> {
     method: &'a str,
-    params: Option<&'a RawValue>,
+    params: Option<P>,
     id: Option<&'a RawValue>,
 }
 
-struct RequestVisitor;
-
-impl<'de> Visitor<'de> for RequestVisitor {
-    type Value = FoundRequest<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON-RPC request")
-    }
-
-    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-        let mut version = false;
-        let mut method = None;
-        let (mut params, mut id) = (None, None);
-        while let Some(member) = map.next_key::<Field>()? {
-            match member {
-                Field::Jsonrpc if !version => {
-                    version = true;
-                    if map.next_value::<&str>()? != "2.0" {
-                        return Err(decline());
-                    }
-                }
-                // Borrowed: an escaped name declines.
-                Field::Method if method.is_none() => method = Some(map.next_value::<&str>()?),
-                Field::Params if params.is_none() => params = Some(map.next_value()?),
-                Field::Id if id.is_none() => id = Some(map.next_value()?),
-                _ => return Err(decline()),
-            }
-        }
-        match method {
-            Some(method) if version => Ok(FoundRequest { method, params, id }),
-            _ => Err(decline()),
+impl<'a, P> Plain<'a, P> {
+    /// The id (`None` inside for a notification); `None` for an id that is
+    /// not a string, a number or null.
+    fn id(&self) -> Option<Option<Id<'a>>> {
+        match self.id {
+            None => Some(None),
+            Some(raw) => Id::from_raw(raw).map(Some),
         }
     }
 }
 
-struct Found<'a, A> {
-    id: Option<&'a RawValue>,
-    args: Option<A>,
-}
-
-struct CallVisitor<'m, 'n, A> {
-    method: &'m str,
-    names: &'n [&'static str],
-    _args: PhantomData<A>,
-}
+struct PlainVisitor<S>(S);
 
 /// Declines the fast path; the message is answered by the general one.
 fn decline<E: de::Error>() -> E {
     E::custom("not a plain request")
 }
 
-impl<'de, A: FromParams<'de>> Visitor<'de> for CallVisitor<'_, '_, A> {
-    type Value = Found<'de, A>;
+impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for PlainVisitor<S> {
+    type Value = Plain<'de, S::Value>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON-RPC request")
     }
 
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-        let (mut version, mut method) = (false, false);
-        let mut found = Found {
-            id: None,
-            args: None,
-        };
+        let mut seed = Some(self.0);
+        let mut version = false;
+        let (mut method, mut params, mut id) = (None, None, None);
         while let Some(member) = map.next_key::<Field>()? {
             match member {
                 Field::Jsonrpc if !version => {
@@ -241,26 +205,19 @@ impl<'de, A: FromParams<'de>> Visitor<'de> for CallVisitor<'_, '_, A> {
                         return Err(decline());
                     }
                 }
-                Field::Method if !method => {
-                    method = true;
-                    if map.next_value::<&str>()? != self.method {
-                        return Err(decline());
-                    }
-                }
-                Field::Params if found.args.is_none() => {
-                    found.args = Some(map.next_value_seed(ArgsSeed {
-                        names: self.names,
-                        _args: PhantomData,
-                    })?);
-                }
-                Field::Id if found.id.is_none() => found.id = Some(map.next_value()?),
+                Field::Method if method.is_none() => method = Some(map.next_value::<&str>()?),
+                // The seed is there once: a second `params` declines.
+                Field::Params => match seed.take() {
+                    Some(seed) => params = Some(map.next_value_seed(seed)?),
+                    None => return Err(decline()),
+                },
+                Field::Id if id.is_none() => id = Some(map.next_value()?),
                 _ => return Err(decline()),
             }
         }
-        if version && method {
-            Ok(found)
-        } else {
-            Err(decline())
+        match method {
+            Some(method) if version => Ok(Plain { method, params, id }),
+            _ => Err(decline()),
         }
     }
 }

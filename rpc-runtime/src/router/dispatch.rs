@@ -2,8 +2,9 @@
 //! registered by argument types is read in one pass, its params decoded
 //! straight into the arguments; on a router with layers, any plain single
 //! request is read in one pass, its params left raw for the method to
-//! decode once the layers let it run; everything else is parsed once into entries that are answered in place,
-//! or awaited when a handler or a layer waits.
+//! decode once the layers let it run; everything else is parsed once into
+//! entries that are answered in place, or awaited when a handler or a
+//! layer waits.
 
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};

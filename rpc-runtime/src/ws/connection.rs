@@ -237,15 +237,11 @@ impl Connection {
         // A byte stream is closed once this side has ended it: unlike a
         // WebSocket, there is no closing handshake to wait for.
         let ends_with_writer = encoding.shutdown_on_close;
-        // The writer runs in this task, beside the reader, not as a task of
-        // its own: a reply queued by the reader is then written in the same
-        // turn of the scheduler, with no wake of another task, and a socket
-        // event that wakes both halves wakes one task (two runnable tasks
-        // made tokio wake the other worker thread for every message).
-        // Replies the reader answered at once go to the writer here, not
-        // through the queue: the queue would wake this very task, and tokio
-        // reschedules a task woken while it runs behind the others, waking
-        // the other worker thread for each message.
+        // The writer runs in this task, beside the reader: as a task of its
+        // own, every message made two tasks runnable and tokio woke the other
+        // worker thread for it. Replies answered at once reach the writer
+        // through `replies`, not the queue, whose wake of this running task
+        // would reschedule it behind the others, with the same cost.
         let replies = Replies::default();
         let writer = pin!(write_loop(
             sink,
