@@ -446,7 +446,7 @@ impl Router {
     /// A plain single call is still read in one pass (to any method), its
     /// params kept raw for the layers to read or rewrite and for the method
     /// to decode when it runs. A layer that panics fails only its call, with
-    /// `-32603`. The layers cost a call one boxed future; the README's
+    /// `-32603`. Each layer costs its call a boxed future; the README's
     /// Performance section has figures.
     ///
     /// ```
