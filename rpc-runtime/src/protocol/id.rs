@@ -76,7 +76,33 @@ impl<'a> Id<'a> {
     /// `RawValue` is; surrounding whitespace is ignored.
     #[must_use]
     pub fn from_json(text: &'a str) -> Option<Self> {
-        let raw = text.trim_matches(|c: char| c.is_ascii_whitespace());
+        Self::classify(text.trim_matches(|c: char| c.is_ascii_whitespace()))
+    }
+
+    pub(crate) fn from_raw(raw: &'a RawValue) -> Option<Self> {
+        let text = raw.get();
+        let bytes = text.as_bytes();
+        // A parsed `RawValue` never has surrounding whitespace (one made by
+        // `RawValue::from_string` may): checking its ends is cheaper than
+        // trimming.
+        match (bytes.first(), bytes.last()) {
+            (Some(first), Some(last))
+                if !first.is_ascii_whitespace() && !last.is_ascii_whitespace() =>
+            {
+                Self::classify(text)
+            }
+            _ => Self::from_spaced(text),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn from_spaced(text: &'a str) -> Option<Self> {
+        Self::from_json(text)
+    }
+
+    /// The id whose text is `raw`, already trimmed.
+    fn classify(raw: &'a str) -> Option<Self> {
         let kind = match raw.as_bytes().first()? {
             b'"' => IdKind::String,
             b'n' if raw == "null" => IdKind::Null,
@@ -87,10 +113,6 @@ impl<'a> Id<'a> {
             raw: Cow::Borrowed(raw),
             kind,
         })
-    }
-
-    pub(crate) fn from_raw(raw: &'a RawValue) -> Option<Self> {
-        Self::from_json(raw.get())
     }
 
     /// The id's kind.
@@ -192,6 +214,18 @@ impl<'de> Deserialize<'de> for Id<'static> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_raw_value_with_surrounding_whitespace_is_trimmed() {
+        let spaced = RawValue::from_string(" 7 \n".to_owned()).unwrap();
+        let id = Id::from_raw(&spaced).unwrap();
+        assert_eq!((id.as_json(), id.kind()), ("7", IdKind::Number));
+        let parsed: &RawValue = serde_json::from_str(" \"a\" ").unwrap();
+        let id = Id::from_raw(parsed).unwrap();
+        assert_eq!((id.as_json(), id.kind()), ("\"a\"", IdKind::String));
+        let object = RawValue::from_string("{}".to_owned()).unwrap();
+        assert!(Id::from_raw(&object).is_none());
+    }
 
     #[test]
     fn kinds_follow_the_first_byte() {
