@@ -201,28 +201,44 @@ impl MethodHandles {
 struct Handles(RwLock<FxHashMap<&'static str, FxHashMap<SharedString, Arc<MethodHandles>>>>);
 
 impl Handles {
-    fn get(&self, transport: &'static str, method: &str, known: bool) -> Arc<MethodHandles> {
-        let name = if known { method } else { "unknown" };
+    /// The handles of `call`'s method on its transport. The table holds
+    /// registered names and `"unknown"` only, so a name found there needs
+    /// no look-up in the router; a miss asks it once.
+    fn get(&self, transport: &'static str, call: &Call<'_>) -> Arc<MethodHandles> {
+        let method = call.method();
         {
             let table = self.0.read().unwrap_or_else(PoisonError::into_inner);
-            if let Some(handles) = table.get(transport).and_then(|m| m.get(name)) {
+            if let Some(handles) = table.get(transport).and_then(|m| m.get(method)) {
                 return Arc::clone(handles);
             }
         }
+        let known = call.is_registered();
+        if !known {
+            // Made-up names are many: they share `"unknown"`'s handles
+            // without taking the write lock.
+            let table = self.0.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(handles) = table.get(transport).and_then(|m| m.get("unknown")) {
+                return Arc::clone(handles);
+            }
+        }
+        self.register(transport, method, known)
+    }
+
+    #[cold]
+    fn register(&self, transport: &'static str, method: &str, known: bool) -> Arc<MethodHandles> {
         let name = if known {
             SharedString::from(method.to_owned())
         } else {
             SharedString::const_str("unknown")
         };
-        let handles = Arc::new(MethodHandles::register(transport, &name));
         let mut table = self.0.write().unwrap_or_else(PoisonError::into_inner);
-        Arc::clone(
-            table
-                .entry(transport)
-                .or_default()
-                .entry(name)
-                .or_insert(handles),
-        )
+        let methods = table.entry(transport).or_default();
+        if let Some(handles) = methods.get(&name) {
+            return Arc::clone(handles);
+        }
+        let handles = Arc::new(MethodHandles::register(transport, &name));
+        methods.insert(name, Arc::clone(&handles));
+        handles
     }
 }
 
@@ -239,9 +255,7 @@ impl Drop for Active {
 impl<S: CallService> CallService for Metrics<S> {
     async fn call<'a>(&'a self, call: Call<'a>) -> MethodOutput {
         let transport = call.context().transport();
-        let handles = self
-            .handles
-            .get(transport, call.method(), call.is_registered());
+        let handles = self.handles.get(transport, &call);
         if let Some(batch) = call.batch().filter(|batch| batch.index == 0) {
             #[allow(clippy::cast_precision_loss)]
             let len = batch.len as f64;
@@ -249,11 +263,12 @@ impl<S: CallService> CallService for Metrics<S> {
                 .record(len);
         }
         handles.active.increment(1.0);
-        let active = Active(Arc::clone(&handles));
+        // The guard owns the handles: one reference count a call.
+        let active = Active(handles);
         let started = Instant::now();
         let output = self.inner.call(call).await;
+        let handles = &active.0;
         handles.duration.record(started.elapsed().as_secs_f64());
-        drop(active);
         match &output {
             Ok(_) => handles.ok.increment(1),
             // Errors are rarer, and their codes many: looked up each time.
@@ -268,6 +283,7 @@ impl<S: CallService> CallService for Metrics<S> {
                 counter!(metric_names::CALLS, labels).increment(1);
             }
         }
+        drop(active);
         output
     }
 }
