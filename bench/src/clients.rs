@@ -182,3 +182,65 @@ fn failed(error: String) -> Measurement {
         error: Some(error),
     }
 }
+
+/// `bench count-client CLIENT N`: `N` calls one at a time through one
+/// client (`ours-http`, `jsonrpsee-http`, `ours-ws`, `jsonrpsee-ws`) to
+/// jsonrpsee's server in its own process, and nothing else, for an
+/// instruction count of the client's process under callgrind.
+pub(crate) fn count(args: &[String]) -> Result<(), BoxError> {
+    let usage = "usage: bench count-client ours-http|jsonrpsee-http|ours-ws|jsonrpsee-ws N";
+    let (client, n) = match args {
+        [client, n] => (
+            client.as_str(),
+            n.parse::<i64>().map_err(|e| format!("{n}: {e}"))?,
+        ),
+        _ => return Err(usage.into()),
+    };
+    let server = server()?;
+    let http = format!("http://{}/", server.addr());
+    let ws = format!("ws://{}/", server.addr());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match client {
+            "ours-http" => count_ours(rpc_client::HttpClient::new(&http)?, n).await,
+            "ours-ws" => count_ours(rpc_client::WsClient::connect(&ws).await?, n).await,
+            "jsonrpsee-http" => {
+                let client = jsonrpsee::http_client::HttpClientBuilder::default().build(http)?;
+                count_jsonrpsee(client, n).await
+            }
+            "jsonrpsee-ws" => {
+                let client = jsonrpsee::ws_client::WsClientBuilder::default()
+                    .build(ws)
+                    .await?;
+                count_jsonrpsee(client, n).await
+            }
+            _ => Err(usage.into()),
+        }
+    })
+}
+
+async fn count_ours<C: Caller>(client: C, n: i64) -> Result<(), BoxError> {
+    for a in 0..n {
+        let mut params = PositionalParams::new();
+        params.push("a", &a)?;
+        params.push("b", &2)?;
+        let sum: i64 = client.call("add", params.finish()).await?;
+        if sum != a + 2 {
+            return Err(format!("add({a},2) returned {sum}").into());
+        }
+    }
+    Ok(())
+}
+
+async fn count_jsonrpsee<C: ClientT>(client: C, n: i64) -> Result<(), BoxError> {
+    for a in 0..n {
+        let sum: i64 = client.request("add", jsonrpsee::rpc_params![a, 2]).await?;
+        if sum != a + 2 {
+            return Err(format!("add({a},2) returned {sum}").into());
+        }
+    }
+    Ok(())
+}

@@ -104,6 +104,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("serve") => serve(&args[1..], Kind::Ours, false),
         Some("count") => inprocess::count(&args[1..]),
+        Some("count-client") => clients::count(&args[1..]),
         Some("transports") => output::charts_dir(&args)
             .map_err(BoxError::from)
             .and_then(|dir| {
